@@ -1,0 +1,28 @@
+# Two entry points (README): `make demo` maps the bundled real Sentinel-2 sample, `make test` runs every test.
+# Both install what they need first (scripts/bootstrap.sh: apt packages, venv, pip).
+PY := .venv/bin/python
+export QT_QPA_PLATFORM := offscreen
+
+.PHONY: setup demo test lint bench styles clean
+
+setup:
+	bash scripts/bootstrap.sh
+
+demo: setup
+	bash scripts/demo.sh
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q test
+
+lint: setup
+	$(PY) -m ruff check .
+
+bench: setup
+	$(PY) bench/bench_engine.py
+
+styles: setup
+	$(PY) -m core.styles
+
+clean:
+	rm -rf demo_output .pytest_cache .qgis-settings

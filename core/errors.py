@@ -1,0 +1,13 @@
+"""The one exception type of the engine.
+
+The QGIS algorithms turn it into QgsProcessingException in one place, so its message must be something
+a planner can act on: what is wrong, with which file, and what to do about it.
+"""
+
+
+class EngineError(Exception):
+    """A problem with the user's input, model, outputs or environment, explained in plain words."""
+
+
+class CancelledError(EngineError):
+    """The user cancelled the run; no output was left behind."""
