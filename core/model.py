@@ -1,0 +1,86 @@
+"""Opening a model file: is it ONNX, does it carry the contract, do its tensors match what it declares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .contract import INPUT_NAME, KIND_PATCH, ModelContract, parse_metadata
+from .errors import EngineError
+from .runtime import create_session, import_onnxruntime
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+#: The bundled default until the multi-task model ships (docs/MODEL_CONTRACT.md, models/*.md).
+DEFAULT_MODEL_PATH = MODELS_DIR / "so2sat_resnet20_lcz.onnx"
+
+
+@dataclass
+class LoadedModel:
+    path: Path
+    contract: ModelContract
+    session: object  # onnxruntime.InferenceSession
+    provider: str
+
+    def run(self, batch):
+        """Run one batch (N, C, H, W float32) and return {product: array}."""
+        names = [o.name for o in self.contract.outputs]
+        results = self.session.run(names, {INPUT_NAME: batch})
+        return {o.product: r for o, r in zip(self.contract.outputs, results, strict=True)}
+
+
+def _resolve(path: str | Path | None) -> Path:
+    resolved = Path(path) if path else DEFAULT_MODEL_PATH
+    if not resolved.is_file():
+        where = "The bundled default model" if not path else "The model file"
+        raise EngineError(f"{where} {resolved} does not exist or is not a file.")
+    return resolved
+
+
+def _open_session(path: Path, device: str, log: Callable[[str], None] | None):
+    ort = import_onnxruntime()
+    data = path.read_bytes()
+    try:
+        return create_session(data, device, log)
+    except EngineError:
+        raise
+    except Exception as exc:
+        kind = type(exc).__name__
+        if "Protobuf" in kind or "protobuf" in str(exc).lower() or "INVALID_PROTOBUF" in str(exc):
+            raise EngineError(f"{path} is not an ONNX model (onnxruntime could not parse it).") from exc
+        raise EngineError(f"onnxruntime {ort.__version__} could not load {path}: {exc}") from exc
+
+
+def _check_tensors(session, contract: ModelContract, path: Path) -> None:
+    inputs = {i.name: i for i in session.get_inputs()}
+    if INPUT_NAME not in inputs:
+        raise EngineError(f"{path}: the model has no input named '{INPUT_NAME}' (it has {', '.join(inputs)}).")
+    shape = inputs[INPUT_NAME].shape
+    if len(shape) != 4:
+        raise EngineError(f"{path}: input '{INPUT_NAME}' must be NCHW (rank 4), not {shape}.")
+    channels = shape[1]
+    if isinstance(channels, int) and channels != len(contract.bands):
+        raise EngineError(f"{path}: input has {channels} channels but the metadata lists {len(contract.bands)} bands.")
+    outputs = {o.name for o in session.get_outputs()}
+    missing = [o.name for o in contract.outputs if o.name not in outputs]
+    if missing:
+        raise EngineError(f"{path}: outputs {missing} declared in the metadata do not exist in the graph.")
+    if contract.kind == KIND_PATCH:
+        for side in shape[2:]:
+            if isinstance(side, int) and side != contract.patch_size:
+                raise EngineError(f"{path}: input side {side} differs from patch_size {contract.patch_size}.")
+
+
+def load_model(path: str | Path | None, device: str = "auto", log: Callable[[str], None] | None = None) -> LoadedModel:
+    """Load and validate a model; the error says what is wrong with the file in plain words."""
+    resolved = _resolve(path)
+    session, provider = _open_session(resolved, device, log)
+    metadata = dict(session.get_modelmeta().custom_metadata_map)
+    contract = parse_metadata(metadata, source=str(resolved))
+    _check_tensors(session, contract, resolved)
+    return LoadedModel(path=resolved, contract=contract, session=session, provider=provider)
+
+
+def read_contract(path: str | Path | None) -> ModelContract:
+    """The contract of a model file (CPU session, nothing run): used by the GUI to describe a model."""
+    return load_model(path, device="CPU").contract

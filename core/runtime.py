@@ -1,0 +1,105 @@
+"""onnxruntime: importing it lazily, choosing the execution provider, never falling back silently.
+
+onnxruntime is the one dependency QGIS does not bring. The plugin must load without it and explain how
+to install it, so nothing imports onnxruntime at module import time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from types import ModuleType
+
+from .errors import EngineError
+
+DEVICES: tuple[str, ...] = ("auto", "CPU", "CUDA", "DirectML", "CoreML")
+PROVIDER_FOR_DEVICE: dict[str, str] = {
+    "CPU": "CPUExecutionProvider",
+    "CUDA": "CUDAExecutionProvider",
+    "DirectML": "DmlExecutionProvider",
+    "CoreML": "CoreMLExecutionProvider",
+}
+#: The accelerators `auto` tries, in order, before the CPU.
+AUTO_ORDER: tuple[str, ...] = ("CUDA", "DirectML", "CoreML")
+PIP_PACKAGE_FOR_DEVICE = {"CUDA": "onnxruntime-gpu", "DirectML": "onnxruntime-directml"}
+
+
+def _python_for_pip() -> str:
+    """The interpreter a user should run pip with: inside QGIS sys.executable is often QGIS itself."""
+    executable = sys.executable or ""
+    if os.path.basename(executable).lower().startswith("python"):
+        return executable
+    if sys.platform == "win32":
+        return os.path.join(sys.exec_prefix, "python.exe")
+    return os.path.join(sys.exec_prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")
+
+
+def install_instructions(package: str = "onnxruntime") -> str:
+    python = _python_for_pip()
+    return (
+        f"Install {package} for the Python that runs QGIS ({python}, Python {sys.version_info.major}."
+        f"{sys.version_info.minor}), then restart QGIS:\n"
+        f'  Linux/macOS: "{python}" -m pip install --user {package}'
+        " (on Debian/Ubuntu add --break-system-packages, or use a venv created with --system-site-packages)\n"
+        f"  Windows: open the OSGeo4W Shell and run: python -m pip install {package}"
+    )
+
+
+def onnxruntime_import_error() -> str | None:
+    """None when onnxruntime imports; otherwise a message telling the user how to install it."""
+    try:
+        import onnxruntime  # noqa: F401
+    except Exception as exc:  # ImportError, or a broken install raising anything
+        return f"onnxruntime cannot be imported ({exc}).\n" + install_instructions()
+    return None
+
+
+def import_onnxruntime() -> ModuleType:
+    message = onnxruntime_import_error()
+    if message:
+        raise EngineError(message)
+    import onnxruntime
+
+    return onnxruntime
+
+
+def choose_providers(device: str, available: list[str]) -> list[str]:
+    """The provider list to ask onnxruntime for; an explicit device that is not available is an error."""
+    if device not in DEVICES:
+        raise EngineError(f"Unknown device {device!r}; choose one of {', '.join(DEVICES)}.")
+    if device == "auto":
+        for candidate in AUTO_ORDER:
+            if PROVIDER_FOR_DEVICE[candidate] in available:
+                return [PROVIDER_FOR_DEVICE[candidate], "CPUExecutionProvider"]
+        return ["CPUExecutionProvider"]
+    provider = PROVIDER_FOR_DEVICE[device]
+    if provider not in available:
+        package = PIP_PACKAGE_FOR_DEVICE.get(device, "onnxruntime")
+        raise EngineError(
+            f"The device {device} was requested but this onnxruntime offers only {', '.join(available)}. "
+            f"Install {package} (and its drivers) or choose DEVICE=auto or CPU."
+        )
+    return [provider]
+
+
+def create_session(
+    model_bytes_or_path: str | bytes, device: str, log: Callable[[str], None] | None = None
+) -> tuple[object, str]:
+    """Open an InferenceSession on the chosen provider and return it with the provider really used."""
+    ort = import_onnxruntime()
+    providers = choose_providers(device, list(ort.get_available_providers()))
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # onnxruntime's own warnings would otherwise flood the QGIS log
+    session = ort.InferenceSession(model_bytes_or_path, sess_options=options, providers=providers)
+    used = session.get_providers()[0]
+    if device != "auto" and used != providers[0]:
+        # onnxruntime falls back to the CPU when a provider's libraries fail to load; we refuse to.
+        raise EngineError(
+            f"The device {device} ({providers[0]}) is listed by onnxruntime but could not be started "
+            f"(its libraries or drivers failed to load); onnxruntime would have used {used}. "
+            "Fix the installation or choose DEVICE=auto or CPU."
+        )
+    if log and device == "auto" and used != providers[0]:
+        log(f"{providers[0]} is offered by onnxruntime but failed to start; using {used}.")
+    return session, used

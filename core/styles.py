@@ -1,0 +1,108 @@
+"""QGIS layer styles (QML) for the LCZ and HSE outputs, generated from the palette data.
+
+The LCZ colours and names live once in resources/lcz_classes.json (core.lcz); this module turns them
+into resources/styles/lcz.qml, and defines the settlement density colour ramp for resources/styles/hse.qml.
+It writes plain XML text (no qgis import), so `python -m core.styles` runs anywhere, and a test checks
+that the committed QML files equal what this module generates.
+"""
+
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .lcz import LCZ_CLASSES
+
+STYLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
+LCZ_QML = STYLES_DIR / "lcz.qml"
+HSE_QML = STYLES_DIR / "hse.qml"
+
+#: The oldest QGIS the plugin supports; written into the QML as the version that made it.
+QGIS_VERSION = "3.22.0"
+
+#: Heading of the HSE ramp in legends (the layer tree shows the layer name above the ramp instead).
+HSE_LEGEND_TITLE = "Settlement density (0-1)"
+#: (value, colour, alpha, label): transparent at 0 so the background shows where nothing is built,
+#: then light to dark red (ColorBrewer "Reds") up to fully built-up at 1.
+HSE_RAMP: tuple[tuple[float, str, int, str], ...] = (
+    (0.0, "#fff5f0", 0, "0 no settlement"),
+    (0.1, "#fee0d2", 255, "0.1"),
+    (0.3, "#fc9272", 255, "0.3"),
+    (0.5, "#fb6a4a", 255, "0.5"),
+    (0.7, "#de2d26", 255, "0.7"),
+    (1.0, "#67000d", 255, "1 fully built-up"),
+)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _document(renderer: ET.Element) -> str:
+    root = ET.Element("qgis", {"version": QGIS_VERSION, "styleCategories": "Symbology"})
+    pipe = ET.SubElement(root, "pipe")
+    pipe.append(renderer)
+    ET.SubElement(pipe, "brightnesscontrast", {"brightness": "0", "contrast": "0", "gamma": "1"})
+    ET.SubElement(pipe, "huesaturation", {"saturation": "0", "grayscaleMode": "0", "invertColors": "0",
+                                           "colorizeOn": "0", "colorizeRed": "255", "colorizeGreen": "128",
+                                           "colorizeBlue": "128", "colorizeStrength": "100"})
+    ET.SubElement(pipe, "rasterresampler", {"maxOversampling": "2"})
+    ET.SubElement(root, "blendMode").text = "0"
+    ET.indent(root, space="  ")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _min_max_origin(parent: ET.Element) -> None:
+    """Fixed limits: the renderer must never stretch to the statistics of one scene."""
+    origin = ET.SubElement(parent, "minMaxOrigin")
+    for tag, text in (("limits", "None"), ("extent", "WholeRaster"), ("statAccuracy", "Estimated"),
+                      ("cumulativeCutLower", "0.02"), ("cumulativeCutUpper", "0.98"), ("stdDevFactor", "2")):
+        ET.SubElement(origin, tag).text = text
+
+
+def lcz_qml() -> str:
+    """Paletted renderer: one entry per LCZ code, legend label '<label> <name>' (e.g. 'A Dense trees')."""
+    renderer = ET.Element("rasterrenderer", {"type": "paletted", "band": "1", "opacity": "1", "alphaBand": "-1",
+                                              "nodataColor": ""})
+    _min_max_origin(renderer)
+    palette = ET.SubElement(renderer, "colorPalette")
+    for lcz in LCZ_CLASSES:
+        ET.SubElement(palette, "paletteEntry", {"value": str(lcz.code), "color": lcz.color, "alpha": "255",
+                                                 "label": lcz.legend_text})
+    return _document(renderer)
+
+
+def hse_qml() -> str:
+    """Single-band pseudocolour renderer with a continuous 0..1 ramp and a continuous legend."""
+    low, high = HSE_RAMP[0][0], HSE_RAMP[-1][0]
+    renderer = ET.Element("rasterrenderer", {"type": "singlebandpseudocolor", "band": "1", "opacity": "1",
+                                              "alphaBand": "-1", "nodataColor": "",
+                                              "classificationMin": _number(low), "classificationMax": _number(high)})
+    _min_max_origin(renderer)
+    shader = ET.SubElement(ET.SubElement(renderer, "rastershader"), "colorrampshader", {
+        "colorRampType": "INTERPOLATED", "classificationMode": "1", "clip": "0", "labelPrecision": "2",
+        "minimumValue": _number(low), "maximumValue": _number(high),
+    })
+    for value, color, alpha, label in HSE_RAMP:
+        ET.SubElement(shader, "item", {"value": _number(value), "color": color, "alpha": str(alpha), "label": label})
+    ET.SubElement(shader, "rampLegendSettings", {
+        "useContinuousLegend": "1", "orientation": "2", "direction": "0", "prefix": "", "suffix": "",
+        "minimumLabel": HSE_RAMP[0][3], "maximumLabel": HSE_RAMP[-1][3],
+    })
+    return _document(renderer)
+
+
+STYLES = {LCZ_QML: lcz_qml, HSE_QML: hse_qml}
+
+
+def write_styles() -> list[Path]:
+    STYLES_DIR.mkdir(parents=True, exist_ok=True)
+    for path, make in STYLES.items():
+        path.write_text(make(), encoding="utf-8")
+    return list(STYLES)
+
+
+if __name__ == "__main__":
+    for written in write_styles():
+        sys.stdout.write(f"wrote {written}\n")
