@@ -1,0 +1,1 @@
+"""Thin QGIS Processing glue around the engine in core/: parameters in, map_scene, styled layers out."""

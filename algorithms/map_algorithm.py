@@ -1,0 +1,291 @@
+"""hselcz:map: one Processing algorithm around core.engine.map_scene.
+
+The algorithm holds no numerics: it turns parameters into map_scene arguments, forwards progress,
+cancellation and log lines, turns EngineError into QgsProcessingException in one place, and styles
+the layers QGIS loads when the run completes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.errors import EngineError
+from ..core.model import DEFAULT_MODEL_PATH
+from ..core.runtime import DEVICES, onnxruntime_import_error
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+ICON_PATH = PLUGIN_DIR / "resources" / "icon.svg"
+STYLES_DIR = PLUGIN_DIR / "resources" / "styles"
+LCZ_STYLE = STYLES_DIR / "lcz.qml"
+HSE_STYLE = STYLES_DIR / "hse.qml"
+
+#: QGIS keeps only a C++ pointer to a layer post-processor; if Python dropped the object, QGIS would
+#: call into a deleted object when it loads the layers. The most recent ones are kept alive here.
+_POST_PROCESSORS: deque[QgsProcessingLayerPostProcessorInterface] = deque(maxlen=64)
+
+
+class StyleOutputLayer(QgsProcessingLayerPostProcessorInterface):
+    """Applies a QML style and a readable name to an output layer once QGIS has loaded it."""
+
+    def __init__(self, name: str, qml: Path | None) -> None:
+        super().__init__()
+        self.name = name
+        self.qml = qml
+
+    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802 (QGIS API)
+        layer.setName(self.name)
+        if self.qml is not None:
+            message, ok = layer.loadNamedStyle(str(self.qml))
+            if not ok:
+                feedback.reportError(
+                    QCoreApplication.translate("MapAlgorithm", "Could not apply the style {qml}: {message}").format(
+                        qml=self.qml, message=message
+                    )
+                )
+        layer.triggerRepaint()
+
+
+class MapAlgorithm(QgsProcessingAlgorithm):
+    """Map settlement density (HSE) and local climate zones (LCZ) from one Sentinel-2 raster."""
+
+    INPUT = "INPUT"
+    MODEL = "MODEL"
+    BANDS = "BANDS"
+    DEVICE = "DEVICE"
+    OUTPUT_HSE = "OUTPUT_HSE"
+    OUTPUT_LCZ = "OUTPUT_LCZ"
+    OUTPUT_PROBABILITIES = "OUTPUT_PROBABILITIES"
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("MapAlgorithm", text)
+
+    def createInstance(self) -> MapAlgorithm:  # noqa: N802
+        return MapAlgorithm()
+
+    def name(self) -> str:
+        return "map"
+
+    def displayName(self) -> str:  # noqa: N802
+        return self.tr("Map settlement density and local climate zones")
+
+    def group(self) -> str:
+        return self.tr("Sentinel-2")
+
+    def groupId(self) -> str:  # noqa: N802
+        return "sentinel2"
+
+    def tags(self) -> list[str]:
+        return self.tr(
+            "sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,"
+            "deep learning,onnx"
+        ).split(",")
+
+    def icon(self) -> QIcon:
+        return QIcon(str(ICON_PATH))
+
+    def svgIconPath(self) -> str:  # noqa: N802
+        return str(ICON_PATH)
+
+    def shortDescription(self) -> str:  # noqa: N802
+        return self.tr("Maps local climate zones (100 m) and settlement density (20 m) from a Sentinel-2 raster.")
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return self.tr(
+            "<p>Runs a convolutional neural network (an ONNX model, through onnxruntime) over a Sentinel-2 "
+            "scene and writes the 17 local climate zones (LCZ) of Stewart and Oke on a 100 m grid and, when "
+            "the model predicts it, the density of human settlement (HSE: built-up fraction 0 to 1) on a 20 m "
+            "grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.</p>"
+            "<h3>Parameters</h3>"
+            "<p><b>Sentinel-2 raster</b>: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product "
+            "opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m "
+            "bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.</p>"
+            "<p><b>Model</b>: an ONNX file that follows the plugin's model contract. Leave it empty for the "
+            "bundled default model ({default}), the So2Sat LCZ42 ResNet20 classifier, which maps local "
+            "climate zones only and has no settlement density output.</p>"
+            "<p><b>Band names</b>: how to find the bands. Leave it empty when the raster's bands are named "
+            "(band descriptions or metadata such as B2, B02 or a wavelength), which is how GDAL reads "
+            "Sentinel-2 products. Otherwise either list the band names in raster band order, using - for a "
+            "band to skip, e.g. <code>B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12</code> or "
+            "<code>-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12</code> for a 13-band stack, or give pairs of name "
+            "and band number, e.g. <code>B2=1,B3=2,B4=3,B8=7</code>.</p>"
+            "<p><b>Device</b>: where onnxruntime runs the model. auto uses the first available accelerator "
+            "(CUDA, DirectML, CoreML) and otherwise the CPU; naming a device that is not available is an "
+            "error, never a silent fallback. The log reports the execution provider really used.</p>"
+            "<h3>Outputs</h3>"
+            "<p><b>Local climate zones</b>: Byte GeoTIFF on a 100 m grid, values 1 to 17 (1-10 built types, "
+            "A-G as 11-17) with a colour table and class names; 0 is nodata.</p>"
+            "<p><b>Settlement density (HSE)</b>: Float32 GeoTIFF, 0 to 1, on a 20 m grid; only written when "
+            "the model has an HSE output (the log says so otherwise).</p>"
+            "<p><b>LCZ class probabilities</b> (optional): 17-band Float32 GeoTIFF on the 100 m grid, one band "
+            "per class.</p>"
+            "<p>The model runs through onnxruntime, which must be installed in the Python that QGIS uses; "
+            "without it the algorithm stops and explains how to install it.</p>"
+        ).format(default=DEFAULT_MODEL_PATH.name)
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Sentinel-2 raster")))
+        model = QgsProcessingParameterFile(
+            self.MODEL,
+            self.tr("Model (ONNX file; empty = bundled default model)"),
+            behavior=QgsProcessingParameterFile.File,
+            extension="onnx",
+            optional=True,
+        )
+        model.setHelp(self.tr("An ONNX model that follows the plugin's model contract."))
+        self.addParameter(model)
+        bands = QgsProcessingParameterString(
+            self.BANDS,
+            self.tr("Band names (empty = read from the raster)"),
+            optional=True,
+        )
+        bands.setHelp(
+            self.tr(
+                "Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, "
+                "or name=band number pairs, e.g. B2=1,B3=2,B4=3"
+            )
+        )
+        self.addParameter(bands)
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.DEVICE,
+                self.tr("Device"),
+                options=[self._device_label(device) for device in DEVICES],
+                defaultValue=0,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_LCZ, self.tr("Local climate zones"), optional=False, createByDefault=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_HSE, self.tr("Settlement density (HSE)"), optional=True, createByDefault=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_PROBABILITIES,
+                self.tr("LCZ class probabilities"),
+                optional=True,
+                createByDefault=False,
+            )
+        )
+
+    def _device_label(self, device: str) -> str:
+        labels = {
+            "auto": self.tr("auto (first available accelerator, else CPU)"),
+            "CPU": self.tr("CPU"),
+            "CUDA": self.tr("CUDA (NVIDIA GPU)"),
+            "DirectML": self.tr("DirectML (Windows GPU)"),
+            "CoreML": self.tr("CoreML (Apple)"),
+        }
+        return labels.get(device, device)
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        missing_runtime = onnxruntime_import_error()
+        if missing_runtime:
+            raise QgsProcessingException(missing_runtime)
+
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        if layer is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, self.INPUT))
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                self.tr("The input layer {name} is not a file raster read by GDAL (provider {provider}).").format(
+                    name=layer.name(), provider=layer.providerType()
+                )
+            )
+        model_path = self.parameterAsFile(parameters, self.MODEL, context) or None
+        bands = self.parameterAsString(parameters, self.BANDS, context).strip() or None
+        device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
+        lcz_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_LCZ, context)
+        hse_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_HSE, context) or None
+        probabilities_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_PROBABILITIES, context) or None
+
+        feedback.pushInfo(
+            self.tr("Model: {model}").format(model=model_path or self.tr("bundled default ({name})").format(
+                name=DEFAULT_MODEL_PATH.name))
+        )
+        result = self._run_engine(layer, model_path, bands, device, lcz_path, hse_path, probabilities_path, feedback)
+        feedback.pushInfo(
+            self.tr("Model used: {name} (version {version}); onnxruntime execution provider: {provider}").format(
+                name=result.contract.name, version=result.contract.version, provider=result.provider
+            )
+        )
+        for warning in result.warnings:
+            feedback.pushWarning(warning)
+
+        outputs: dict[str, Any] = {self.OUTPUT_LCZ: result.lcz}
+        self._style_on_load(context, result.lcz, self.tr("Local climate zones"), LCZ_STYLE)
+        if result.hse:
+            outputs[self.OUTPUT_HSE] = result.hse
+            self._style_on_load(context, result.hse, self.tr("Settlement density (HSE)"), HSE_STYLE)
+        elif hse_path:
+            feedback.pushWarning(
+                self.tr(
+                    "The model {name} has no settlement density (HSE) output, so OUTPUT_HSE was not produced. "
+                    "Choose a multi-task model to map settlement density."
+                ).format(name=result.contract.name)
+            )
+            self._do_not_load(context, hse_path)
+        if result.probabilities:
+            outputs[self.OUTPUT_PROBABILITIES] = result.probabilities
+            self._style_on_load(context, result.probabilities, self.tr("LCZ class probabilities"), None)
+        return outputs
+
+    def _run_engine(self, layer: QgsRasterLayer, model_path, bands, device, lcz, hse, probabilities, feedback):
+        """The one place where engine errors become QgsProcessingException."""
+        from ..core.engine import OutputPaths, map_scene  # the engine pulls in numpy and GDAL: only when run
+
+        try:
+            return map_scene(
+                layer.source(),
+                OutputPaths(lcz=lcz, hse=hse, probabilities=probabilities),
+                model_path=model_path,
+                bands=bands,
+                device=device,
+                progress=lambda fraction: feedback.setProgress(100.0 * fraction),
+                is_cancelled=feedback.isCanceled,
+                log=feedback.pushInfo,
+            )
+        except EngineError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+
+    @staticmethod
+    def _style_on_load(context: QgsProcessingContext, path: str | None, name: str, qml: Path | None) -> None:
+        if not path or not context.willLoadLayerOnCompletion(path):
+            return
+        post_processor = StyleOutputLayer(name, qml)
+        _POST_PROCESSORS.append(post_processor)
+        details = context.layerToLoadOnCompletionDetails(path)
+        details.name = name
+        details.setPostProcessor(post_processor)
+
+    @staticmethod
+    def _do_not_load(context: QgsProcessingContext, path: str) -> None:
+        """QGIS would report an output it cannot load as an error; this one was never written."""
+        layers = context.layersToLoadOnCompletion()
+        if path in layers:
+            del layers[path]
+            context.setLayersToLoadOnCompletion(layers)

@@ -1,0 +1,43 @@
+"""The Processing provider `hselcz`: one algorithm, GeoTIFF outputs only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from .map_algorithm import MapAlgorithm
+
+ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
+
+
+class HseLczProvider(QgsProcessingProvider):
+    def id(self) -> str:  # noqa: A003 (QGIS API)
+        return "hselcz"
+
+    def name(self) -> str:
+        return self.tr("HSE-LCZ")
+
+    def longName(self) -> str:  # noqa: N802
+        return self.tr("Settlement density and local climate zones from Sentinel-2")
+
+    def icon(self) -> QIcon:
+        return QIcon(str(ICON_PATH))
+
+    def svgIconPath(self) -> str:  # noqa: N802
+        return str(ICON_PATH)
+
+    def loadAlgorithms(self) -> None:  # noqa: N802
+        self.addAlgorithm(MapAlgorithm())
+
+    def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802
+        """The engine writes GeoTIFF only; QGIS then offers .tif in the output file dialogs."""
+        return ["tif"]
+
+    def defaultRasterFileExtension(self) -> str:  # noqa: N802
+        return "tif"
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("HseLczProvider", text)
