@@ -1,0 +1,314 @@
+"""The plugin inside a real QGIS: loading, the algorithm's interface, and runs on the bundled real scene."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import processing
+import pytest
+from osgeo import gdal
+from qgis.core import (
+    QgsApplication,
+    QgsPalettedRasterRenderer,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterDefinition,
+    QgsProject,
+    QgsRasterLayer,
+)
+from qgis_helpers import SAMPLE_SCENE, plugin_package
+
+from core.lcz import LCZ_CLASSES
+
+ALG_ID = "hselcz:map"
+PARAMETERS = ["INPUT", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"]
+
+
+def test_plugin_lifecycle_registers_and_removes_provider(qgis_iface, qgis_processing):
+    """QGIS desktop path: classFactory(iface) -> initGui -> unload."""
+    registry = QgsApplication.processingRegistry()
+    assert registry.providerById("hselcz") is None
+    plugin = plugin_package().classFactory(qgis_iface)
+    plugin.initGui()
+    assert registry.providerById("hselcz") is plugin.provider
+    plugin.initProcessing()  # a second call must not register a second provider
+    assert [p.id() for p in registry.providers()].count("hselcz") == 1
+    plugin.unload()
+    assert registry.providerById("hselcz") is None
+
+
+@pytest.fixture(scope="module")
+def plugin(qgis_processing):
+    """qgis_process path: classFactory(None) -> initProcessing, never initGui."""
+    instance = plugin_package().classFactory(None)
+    instance.initProcessing()
+    yield instance
+    instance.unload()
+
+
+@pytest.fixture
+def algorithm(plugin):
+    alg = QgsApplication.processingRegistry().algorithmById(ALG_ID)
+    assert alg is not None
+    return alg
+
+
+def test_provider(plugin):
+    provider = QgsApplication.processingRegistry().providerById("hselcz")
+    assert provider is plugin.provider
+    assert provider.name() and provider.longName()
+    assert not provider.icon().isNull()
+    assert provider.supportedOutputRasterLayerExtensions() == ["tif"]
+    assert [a.id() for a in provider.algorithms()] == [ALG_ID]
+
+
+def test_algorithm_interface(algorithm):
+    assert algorithm.displayName() == "Map settlement density and local climate zones"
+    assert algorithm.group() and algorithm.groupId()
+    assert {"sentinel-2", "lcz", "settlement"} <= set(algorithm.tags())
+    assert not algorithm.icon().isNull()
+    assert [p.name() for p in algorithm.parameterDefinitions()] == PARAMETERS
+    assert {o.name() for o in algorithm.outputDefinitions()} == {"OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"}
+    assert algorithm.flags() & algorithm.FlagCanCancel
+    assert not algorithm.flags() & algorithm.FlagHideFromModeler
+    assert not algorithm.flags() & algorithm.FlagNoThreading
+
+    def optional(name: str) -> bool:
+        return bool(algorithm.parameterDefinition(name).flags() & QgsProcessingParameterDefinition.FlagOptional)
+
+    assert [name for name in PARAMETERS if optional(name)] == ["MODEL", "BANDS", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"]
+    assert algorithm.parameterDefinition("INPUT").type() == "raster"
+    model = algorithm.parameterDefinition("MODEL")
+    assert model.type() == "file" and model.extension() == "onnx"
+    assert not model.checkValueIsAcceptable("/tmp/model.txt")
+    assert model.checkValueIsAcceptable("/tmp/model.onnx")
+    device = algorithm.parameterDefinition("DEVICE")
+    assert device.type() == "enum" and len(device.options()) == 5 and device.defaultValue() == 0
+    assert device.options()[0].startswith("auto") and device.options()[1] == "CPU"
+    assert algorithm.parameterDefinition("OUTPUT_LCZ").createByDefault()
+    assert algorithm.parameterDefinition("OUTPUT_HSE").createByDefault()
+    assert not algorithm.parameterDefinition("OUTPUT_PROBABILITIES").createByDefault()
+    assert "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12" in algorithm.parameterDefinition("BANDS").help()
+
+    text = algorithm.shortHelpString()
+    for expected in ("B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "B2=1", "so2sat_resnet20_lcz.onnx", "onnxruntime",
+                     "100 m", "20 m", "Device", "Model", "Band names"):
+        assert expected in text, expected
+
+
+def test_input_defaults_to_the_active_layer(algorithm, sample_scene):
+    """In the algorithm dialog a raster layer parameter without default shows the active layer."""
+    from qgis.gui import QgsGui, QgsProcessingGui, QgsProcessingParameterWidgetContext
+
+    project = QgsProject.instance()
+    # the combo box sorts layers by name: the active layer must not be the one it would pick anyway
+    first = QgsRasterLayer(str(sample_scene), "a first layer")
+    active = QgsRasterLayer(str(sample_scene), "z active layer")
+    project.addMapLayers([first, active])
+
+    def value_shown(active_layer):
+        widget_context = QgsProcessingParameterWidgetContext()
+        widget_context.setProject(project)
+        widget_context.setActiveLayer(active_layer)
+        wrapper = QgsGui.processingGuiRegistry().createParameterWidgetWrapper(
+            algorithm.parameterDefinition("INPUT"), QgsProcessingGui.Standard
+        )
+        wrapper.setWidgetContext(widget_context)
+        widget = wrapper.createWrappedWidget(QgsProcessingContext())  # keep it: Python owns the widget
+        assert widget is not None
+        return wrapper.parameterValue()
+
+    try:
+        assert value_shown(None) == first.id()
+        assert value_shown(active) == active.id()
+    finally:
+        project.removeAllMapLayers()
+
+
+# --- runs on the real Sentinel-2 sample -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def default_run(plugin, tmp_path_factory):
+    """One run with the default model, shared by the tests that only read its outputs."""
+    out = tmp_path_factory.mktemp("default_run")
+    feedback = RecordingFeedback()
+    results = processing.run(
+        ALG_ID,
+        {"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": str(out / "lcz.tif"), "OUTPUT_HSE": str(out / "hse.tif")},
+        feedback=feedback,
+    )
+    return out, results, feedback
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """Keeps the log and progress so tests can check what the user would see."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.progress_values: list[float] = []
+        self.progressChanged.connect(self.progress_values.append)
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802
+        self.lines.append(info)
+        super().pushInfo(info)
+
+    def pushWarning(self, warning: str) -> None:  # noqa: N802
+        self.lines.append(warning)
+        super().pushWarning(warning)
+
+    def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803
+        self.lines.append(error)
+        super().reportError(error, fatalError)
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+
+def test_run_writes_lcz_geotiff(default_run):
+    out, results, feedback = default_run
+    lcz_path = out / "lcz.tif"
+    assert Path(results["OUTPUT_LCZ"]) == lcz_path and lcz_path.is_file()
+    dataset = gdal.Open(str(lcz_path))
+    band = dataset.GetRasterBand(1)
+    assert band.DataType == gdal.GDT_Byte and band.GetNoDataValue() == 0
+    values = band.ReadAsArray()
+    valid = values[values != 0]
+    assert valid.size > 0 and valid.min() >= 1 and valid.max() <= 17
+    assert len(np.unique(valid)) >= 2  # a real coastal scene is not one class
+    table = band.GetColorTable()
+    assert table is not None
+    for lcz in LCZ_CLASSES:
+        assert table.GetColorEntry(lcz.code)[:3] == lcz.rgb
+    assert abs(dataset.GetGeoTransform()[1]) > 0
+    dataset = None
+    assert feedback.progress_values and max(feedback.progress_values) == pytest.approx(100)
+
+
+def test_run_reports_model_and_provider(default_run):
+    _, _, feedback = default_run
+    assert "So2Sat LCZ42 ResNet20" in feedback.log
+    assert "ExecutionProvider" in feedback.log
+
+
+def test_model_without_hse_output_reports_and_skips_it(default_run):
+    out, results, feedback = default_run
+    assert "OUTPUT_HSE" not in results
+    assert not (out / "hse.tif").exists()
+    assert "OUTPUT_HSE was not produced" in feedback.log
+
+
+def test_loaded_layers_are_styled(plugin, tmp_path):
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    lcz_path = tmp_path / "lcz.tif"
+    params = {
+        "INPUT": str(SAMPLE_SCENE),
+        "OUTPUT_LCZ": str(lcz_path),
+        "OUTPUT_HSE": "TEMPORARY_OUTPUT",  # the default model has no HSE output: nothing to load
+    }
+    feedback = RecordingFeedback()
+    processing.runAndLoadResults(ALG_ID, params, feedback=feedback)
+    try:
+        layers = list(project.mapLayers().values())
+        assert [layer.name() for layer in layers] == ["Local climate zones"], feedback.log
+        layer = layers[0]
+        assert Path(layer.source()) == lcz_path
+        renderer = layer.renderer()
+        assert renderer.type() == "paletted"
+        assert isinstance(renderer, QgsPalettedRasterRenderer)
+        classes = renderer.classes()
+        assert [c.value for c in classes] == list(range(1, 18))
+        assert [c.label for c in classes] == [f"{c.label} {c.name}" for c in LCZ_CLASSES]
+        assert [c.color.name() for c in classes] == [c.color for c in LCZ_CLASSES]
+        legend = [text for text, _color in renderer.legendSymbologyItems()]
+        assert legend == [c.legend_text for c in LCZ_CLASSES]
+        assert "not correctly generated" not in feedback.log
+    finally:
+        project.removeAllMapLayers()
+
+
+def test_output_definition_with_destination_project_is_styled_too(plugin, tmp_path):
+    """The same through a context the caller builds, as a model or another plugin would."""
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    context = QgsProcessingContext()
+    context.setProject(project)
+    feedback = RecordingFeedback()
+    alg = QgsApplication.processingRegistry().createAlgorithmById(ALG_ID)
+    destination = QgsProcessingOutputLayerDefinition(str(tmp_path / "lcz.tif"), project)
+    results, ok = alg.run({"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": destination}, context, feedback)
+    assert ok, feedback.log
+    details = context.layerToLoadOnCompletionDetails(results["OUTPUT_LCZ"])
+    assert details.name == "Local climate zones"
+    assert details.postProcessor() is not None
+    assert list(context.layersToLoadOnCompletion()) == [results["OUTPUT_LCZ"]]
+
+
+class CancelAfterFirstProgress(RecordingFeedback):
+    def setProgress(self, progress: float) -> None:  # noqa: N802
+        super().setProgress(progress)
+        if progress > 0:
+            self.cancel()
+
+
+def test_cancel_stops_and_leaves_no_output(plugin, tmp_path):
+    feedback = CancelAfterFirstProgress()
+    lcz_path = tmp_path / "lcz.tif"
+    with pytest.raises(QgsProcessingException):
+        processing.run(ALG_ID, {"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": str(lcz_path)}, feedback=feedback)
+    assert feedback.isCanceled()
+    assert not lcz_path.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind either
+
+
+def test_unwritable_output_path_is_reported(plugin, tmp_path):
+    if os.geteuid() == 0:
+        # root ignores permission bits; a path below a regular file is unwritable for everyone
+        (tmp_path / "not_a_folder").write_text("x")
+        target = tmp_path / "not_a_folder" / "lcz.tif"
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=stat.S_IRUSR | stat.S_IXUSR)
+        target = locked / "lcz.tif"
+    feedback = RecordingFeedback()
+    with pytest.raises(QgsProcessingException) as error:
+        processing.run(ALG_ID, {"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": str(target)}, feedback=feedback)
+    assert str(target.parent) in str(error.value), str(error.value)
+    assert not feedback.progress_values or max(feedback.progress_values) == 0  # refused before computing
+
+
+def test_bad_bands_value_is_reported(plugin, tmp_path):
+    with pytest.raises(QgsProcessingException) as error:
+        processing.run(
+            ALG_ID, {"INPUT": str(SAMPLE_SCENE), "BANDS": "B2,B3,Q7", "OUTPUT_LCZ": str(tmp_path / "lcz.tif")}
+        )
+    assert "BANDS" in str(error.value)
+    assert not (tmp_path / "lcz.tif").exists()
+
+
+def test_model_parameter_rejects_other_files(plugin, tmp_path):
+    not_a_model = tmp_path / "model.txt"
+    not_a_model.write_text("not a model")
+    with pytest.raises(QgsProcessingException):
+        processing.run(
+            ALG_ID, {"INPUT": str(SAMPLE_SCENE), "MODEL": str(not_a_model), "OUTPUT_LCZ": str(tmp_path / "l.tif")}
+        )
+
+
+def test_broken_model_file_is_reported(plugin, tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"this is not an ONNX model")
+    with pytest.raises(QgsProcessingException) as error:
+        processing.run(
+            ALG_ID, {"INPUT": str(SAMPLE_SCENE), "MODEL": str(broken), "OUTPUT_LCZ": str(tmp_path / "l.tif")}
+        )
+    assert str(broken) in str(error.value)
+    assert not (tmp_path / "l.tif").exists()
