@@ -35,6 +35,7 @@ PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ICON_PATH = PLUGIN_DIR / "resources" / "icon.svg"
 STYLES_DIR = PLUGIN_DIR / "resources" / "styles"
 LCZ_STYLE = STYLES_DIR / "lcz.qml"
+ENGINE_WARNING_PREFIX = "Warning: "
 HSE_STYLE = STYLES_DIR / "hse.qml"
 
 #: QGIS keeps only a C++ pointer to a layer post-processor; if Python dropped the object, QGIS would
@@ -233,8 +234,6 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                 name=result.contract.name, version=result.contract.version, provider=result.provider
             )
         )
-        for warning in result.warnings:
-            feedback.pushWarning(warning)
 
         outputs: dict[str, Any] = {self.OUTPUT_LCZ: result.lcz}
         self._style_on_load(context, result.lcz, self.tr("Local climate zones"), LCZ_STYLE)
@@ -244,8 +243,8 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         elif hse_path:
             feedback.pushWarning(
                 self.tr(
-                    "The model {name} has no settlement density (HSE) output, so OUTPUT_HSE was not produced. "
-                    "Choose a multi-task model to map settlement density."
+                    "OUTPUT_HSE was not produced: the model {name} has no settlement density (HSE) output. "
+                    "Choose a model with an HSE output to map settlement density."
                 ).format(name=result.contract.name)
             )
             self._do_not_load(context, hse_path)
@@ -256,7 +255,9 @@ class MapAlgorithm(QgsProcessingAlgorithm):
 
     def _run_engine(self, layer: QgsRasterLayer, model_path, bands, device, lcz, hse, probabilities, feedback):
         """The one place where engine errors become QgsProcessingException."""
-        from ..core.engine import OutputPaths, map_scene  # the engine pulls in numpy and GDAL: only when run
+        # Imported when run, not with the provider: the provider and its help stay available even where
+        # the engine's dependencies are broken, and QGIS starts faster.
+        from ..core.engine import OutputPaths, map_scene
 
         try:
             return map_scene(
@@ -267,10 +268,18 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                 device=device,
                 progress=lambda fraction: feedback.setProgress(100.0 * fraction),
                 is_cancelled=feedback.isCanceled,
-                log=feedback.pushInfo,
+                log=lambda line: self._log(line, feedback),
             )
         except EngineError as exc:
             raise QgsProcessingException(str(exc)) from exc
+
+    @staticmethod
+    def _log(line: str, feedback: QgsProcessingFeedback) -> None:
+        """The engine marks warnings with a prefix (they are also in MappingResult.warnings): show them as such."""
+        if line.startswith(ENGINE_WARNING_PREFIX):
+            feedback.pushWarning(line[len(ENGINE_WARNING_PREFIX) :])
+        else:
+            feedback.pushInfo(line)
 
     @staticmethod
     def _style_on_load(context: QgsProcessingContext, path: str | None, name: str, qml: Path | None) -> None:

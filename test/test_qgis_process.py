@@ -1,0 +1,98 @@
+"""End to end through qgis_process, as a user or a script would run it: a fresh profile, the plugin on
+QGIS_PLUGINPATH and enabled, the real Sentinel-2 sample, and once without onnxruntime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis_helpers import SAMPLE_SCENE, qgis_process_env, run_json, run_qgis_process
+
+ALG_ID = "hselcz:map"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    return qgis_process_env(tmp_path_factory.mktemp("qgis_process"))
+
+
+@pytest.fixture(scope="module")
+def env_without_onnxruntime(tmp_path_factory) -> dict[str, str]:
+    return qgis_process_env(tmp_path_factory.mktemp("qgis_process_no_ort"), with_onnxruntime=False)
+
+
+def test_provider_and_algorithm_are_listed(env):
+    listing = run_json(["list"], env)
+    provider = listing["providers"]["hselcz"]
+    assert provider["is_active"]
+    assert ALG_ID in provider["algorithms"]
+
+
+def test_help_lists_parameters(env):
+    details = run_json(["help", ALG_ID], env)
+    assert set(details["parameters"]) == {
+        "INPUT", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"
+    }
+    assert details["provider_details"]["supported_output_raster_extensions"] == ["tif"]
+
+
+def test_run_on_the_sample(env, tmp_path):
+    lcz, hse = tmp_path / "lcz.tif", tmp_path / "hse.tif"
+    result = run_json(["run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", f"OUTPUT_LCZ={lcz}", f"OUTPUT_HSE={hse}"], env)
+    assert Path(result["results"]["OUTPUT_LCZ"]) == lcz
+    dataset = gdal.Open(str(lcz))
+    band = dataset.GetRasterBand(1)
+    values = band.ReadAsArray()
+    valid = values[values != band.GetNoDataValue()]
+    assert valid.size and 1 <= valid.min() and valid.max() <= 17 and len(np.unique(valid)) >= 2
+    assert band.GetColorTable() is not None
+    dataset = None
+    info = "\n".join(result["log"]["info"])
+    assert "CPUExecutionProvider" in info and "So2Sat LCZ42 ResNet20" in info
+    # the bundled model predicts LCZ only: no HSE file, no HSE result, and a warning that says so
+    assert "OUTPUT_HSE" not in result["results"]
+    assert not hse.exists()
+    assert any("OUTPUT_HSE was not produced" in line for line in result["log"]["warning"])
+
+
+def test_run_with_band_list_and_probabilities(env, tmp_path):
+    lcz, probabilities = tmp_path / "lcz.tif", tmp_path / "probabilities.tif"
+    result = run_json(
+        ["run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", "BANDS=B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "DEVICE=1",
+         f"OUTPUT_LCZ={lcz}", f"OUTPUT_PROBABILITIES={probabilities}"],
+        env,
+    )
+    assert Path(result["results"]["OUTPUT_PROBABILITIES"]) == probabilities
+    dataset = gdal.Open(str(probabilities))
+    assert dataset.RasterCount == 17
+    dataset = None
+    assert any("B8A" in line and "BANDS parameter" in line for line in result["log"]["info"])
+
+
+def test_bad_bands_fail_with_a_message(env, tmp_path):
+    lcz = tmp_path / "lcz.tif"
+    completed = run_qgis_process(
+        ["--json", "run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", "BANDS=B2,B3,nonsense", f"OUTPUT_LCZ={lcz}"], env
+    )
+    assert completed.returncode == 1
+    assert completed.stdout == ""  # on failure stdout is empty (QGIS_HEADLESS.md trap 6)
+    assert "BANDS" in completed.stderr
+    assert not lcz.exists()
+
+
+def test_without_onnxruntime_the_plugin_loads_and_explains(env_without_onnxruntime, tmp_path):
+    env = env_without_onnxruntime
+    plugins = run_qgis_process(["plugins"], env)
+    assert plugins.returncode == 0
+    assert "* hselcz" in plugins.stdout  # loaded, and it implements a Processing provider
+    assert ALG_ID in run_json(["list"], env)["providers"]["hselcz"]["algorithms"]
+
+    lcz = tmp_path / "lcz.tif"
+    completed = run_qgis_process(["--json", "run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", f"OUTPUT_LCZ={lcz}"], env)
+    assert completed.returncode != 0
+    output = completed.stdout + completed.stderr
+    assert "onnxruntime cannot be imported" in output
+    assert "pip install" in output and "OSGeo4W" in output
+    assert not lcz.exists()
