@@ -225,7 +225,7 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         probabilities_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_PROBABILITIES, context) or None
 
         feedback.pushInfo(
-            self.tr("Model: {model}").format(model=model_path or self.tr("bundled default ({name})").format(
+            self.tr("Model file: {model}").format(model=model_path or self.tr("bundled default ({name})").format(
                 name=DEFAULT_MODEL_PATH.name))
         )
         result = self._run_engine(layer, model_path, bands, device, lcz_path, hse_path, probabilities_path, feedback)
