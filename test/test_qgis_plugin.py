@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
+from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 from qgis_helpers import SAMPLE_SCENE, plugin_package
 
 from core.lcz import LCZ_CLASSES
@@ -312,3 +315,22 @@ def test_broken_model_file_is_reported(plugin, tmp_path):
         )
     assert str(broken) in str(error.value)
     assert not (tmp_path / "l.tif").exists()
+
+
+@pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
+def test_german_translation_compiles_and_translates(algorithm, tmp_path, repo_root):
+    """i18n/hselcz_de.ts is a complete, valid Qt translation of the algorithm's strings."""
+    qm = tmp_path / "hselcz_de.qm"
+    completed = subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0 and "0 unfinished" in completed.stdout, completed.stdout + completed.stderr
+    translator = QTranslator()
+    assert translator.load(str(qm))
+    QCoreApplication.installTranslator(translator)
+    try:
+        assert algorithm.displayName() == "Siedlungsdichte und lokale Klimazonen kartieren"
+        assert algorithm.create().shortHelpString().startswith("<p>Wendet ein faltendes neuronales Netz")
+        assert "so2sat_resnet20_lcz.onnx" in algorithm.create().shortHelpString()
+    finally:
+        QCoreApplication.removeTranslator(translator)
+    assert algorithm.displayName() == "Map settlement density and local climate zones"
