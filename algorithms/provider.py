@@ -18,7 +18,7 @@ class HseLczProvider(QgsProcessingProvider):
         return "hselcz"
 
     def name(self) -> str:
-        return self.tr("HSE-LCZ")
+        return self.tr("HSE & LCZ")
 
     def longName(self) -> str:  # noqa: N802
         return self.tr("Settlement density and local climate zones from Sentinel-2")

@@ -4,14 +4,14 @@
 <context>
     <name>HseLczProvider</name>
     <message>
-        <location filename="../algorithms/provider.py" line="21"/>
-        <source>HSE-LCZ</source>
-        <translation>HSE-LCZ</translation>
-    </message>
-    <message>
         <location filename="../algorithms/provider.py" line="24"/>
         <source>Settlement density and local climate zones from Sentinel-2</source>
         <translation>Siedlungsdichte und lokale Klimazonen aus Sentinel-2</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/provider.py" line="21"/>
+        <source>HSE &amp; LCZ</source>
+        <translation>HSE &amp; LCZ</translation>
     </message>
 </context>
 <context>
