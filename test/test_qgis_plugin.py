@@ -334,3 +334,31 @@ def test_german_translation_compiles_and_translates(algorithm, tmp_path, repo_ro
     finally:
         QCoreApplication.removeTranslator(translator)
     assert algorithm.displayName() == "Map settlement density and local climate zones"
+
+
+def test_runs_inside_a_processing_model(plugin, tmp_path):
+    """The algorithm works as a step of a graphical model (HSE output skipped, LCZ as model output)."""
+    from qgis.core import (
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+        QgsProcessingModelParameter,
+        QgsProcessingParameterRasterLayer,
+    )
+
+    model = QgsProcessingModelAlgorithm("LCZ of a scene", "tests")
+    model.addModelParameter(QgsProcessingParameterRasterLayer("scene", "Scene"), QgsProcessingModelParameter("scene"))
+    child = QgsProcessingModelChildAlgorithm(ALG_ID)
+    child.setChildId("map")
+    child.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("scene")])
+    output = QgsProcessingModelOutput("lcz", "LCZ")
+    output.setChildId("map")
+    output.setChildOutputName("OUTPUT_LCZ")
+    child.setModelOutputs({"lcz": output})
+    model.addChildAlgorithm(child)
+    assert model.childAlgorithm("map").algorithm() is not None
+
+    lcz_path = tmp_path / "model_lcz.tif"
+    results = processing.run(model, {"scene": str(SAMPLE_SCENE), "map:lcz": str(lcz_path)})
+    assert Path(results["map:lcz"]) == lcz_path and lcz_path.is_file()
