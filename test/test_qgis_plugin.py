@@ -362,3 +362,39 @@ def test_runs_inside_a_processing_model(plugin, tmp_path):
     lcz_path = tmp_path / "model_lcz.tif"
     results = processing.run(model, {"scene": str(SAMPLE_SCENE), "map:lcz": str(lcz_path)})
     assert Path(results["map:lcz"]) == lcz_path and lcz_path.is_file()
+
+
+def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
+    """With a multi-task (dense) model the HSE output is written, returned, loaded, named and styled."""
+    from engine_fixtures import write_dense_model  # a tiny exact dense model with lcz + hse outputs
+
+    model = write_dense_model(tmp_path / "dense_test_model.onnx")
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    lcz_path, hse_path = tmp_path / "lcz.tif", tmp_path / "hse.tif"
+    feedback = RecordingFeedback()
+    results = processing.runAndLoadResults(
+        ALG_ID,
+        {"INPUT": str(SAMPLE_SCENE), "MODEL": str(model), "OUTPUT_LCZ": str(lcz_path), "OUTPUT_HSE": str(hse_path)},
+        feedback=feedback,
+    )
+    try:
+        assert Path(results["OUTPUT_HSE"]) == hse_path and hse_path.is_file()
+        assert "OUTPUT_HSE was not produced" not in feedback.log
+        assert "test-dense" in feedback.log
+        dataset = gdal.Open(str(hse_path))
+        band = dataset.GetRasterBand(1)
+        assert band.DataType == gdal.GDT_Float32
+        values = band.ReadAsArray()
+        valid = values[values != band.GetNoDataValue()]
+        assert valid.size and valid.min() >= 0 and valid.max() <= 1
+        dataset = None
+        layers = {layer.name(): layer for layer in project.mapLayers().values()}
+        assert set(layers) == {"Local climate zones", "Settlement density (HSE)"}
+        hse_layer = layers["Settlement density (HSE)"]
+        assert Path(hse_layer.source()) == hse_path
+        assert hse_layer.renderer().type() == "singlebandpseudocolor"
+        assert (hse_layer.renderer().classificationMin(), hse_layer.renderer().classificationMax()) == (0.0, 1.0)
+        assert layers["Local climate zones"].renderer().type() == "paletted"
+    finally:
+        project.removeAllMapLayers()
