@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 PY="$ROOT/.venv/bin/python"
 QGIS_PROCESS=/usr/bin/qgis_process.bin  # the Debian wrapper passes an option 3.22 rejects (trap 1)
-SCENE="$ROOT/resources/sample/hongkong_tko_S2L1C_20180323.tif"
+SAMPLE="$ROOT/resources/sample/hongkong_tko_S2L1C_20180323.tif"
 OUT="$ROOT/demo_output"
 
 [ -x "$PY" ] || { echo "demo: $PY is missing; run 'make setup' (scripts/bootstrap.sh) first" >&2; exit 1; }
@@ -22,6 +22,10 @@ mkdir -p "$work/plugins" "$work/profile/profiles/default/QGIS" "$work/xdg"
 chmod 700 "$work/xdg"
 ln -s "$ROOT" "$work/plugins/hselcz"                     # the plugin id is the folder name (trap 5)
 printf '[PythonPlugins]\nhselcz=true\n' > "$work/profile/profiles/default/QGIS/QGIS3.ini"   # enabled (trap 4)
+# QGIS writes a .aux.xml (a histogram) beside every raster it opens as a layer: work on a copy of the sample
+# so that nothing is added to the repository.
+SCENE="$work/$(basename "$SAMPLE")"
+cp "$SAMPLE" "$SCENE"
 
 export QGIS_PLUGINPATH="$work/plugins"
 export QGIS_CUSTOM_CONFIG_PATH="$work/profile"           # a writable, clean profile (trap 3)

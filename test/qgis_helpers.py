@@ -7,10 +7,12 @@ plugins directory (QGIS_PLUGINPATH for qgis_process, sys.path for in-process tes
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -40,6 +42,18 @@ def plugin_package() -> ModuleType:
     if str(plugins_dir) not in sys.path:
         sys.path.insert(0, str(plugins_dir))
     return importlib.import_module(PLUGIN_NAME)
+
+
+@functools.cache
+def scene_copy() -> Path:
+    """The bundled sample scene, copied once per session into a temporary folder.
+
+    QGIS writes a .aux.xml (the histogram of its default renderer) beside every raster it opens as a layer,
+    which Processing does with INPUT; tests must not leave that file in the repository.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="hselcz-scene-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(shutil.copy2(SAMPLE_SCENE, folder / SAMPLE_SCENE.name))
 
 
 def venv_site_packages() -> str:

@@ -24,11 +24,12 @@ from qgis.core import (
     QgsRasterLayer,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QTranslator
-from qgis_helpers import SAMPLE_SCENE, plugin_package
+from qgis_helpers import plugin_package, scene_copy
 
 from core.lcz import LCZ_CLASSES
 
 ALG_ID = "hselcz:map"
+SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
 PARAMETERS = ["INPUT", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"]
 
 
@@ -104,14 +105,14 @@ def test_algorithm_interface(algorithm):
         assert expected in text, expected
 
 
-def test_input_defaults_to_the_active_layer(algorithm, sample_scene):
+def test_input_defaults_to_the_active_layer(algorithm):
     """In the algorithm dialog a raster layer parameter without default shows the active layer."""
     from qgis.gui import QgsGui, QgsProcessingGui, QgsProcessingParameterWidgetContext
 
     project = QgsProject.instance()
     # the combo box sorts layers by name: the active layer must not be the one it would pick anyway
-    first = QgsRasterLayer(str(sample_scene), "a first layer")
-    active = QgsRasterLayer(str(sample_scene), "z active layer")
+    first = QgsRasterLayer(str(SCENE), "a first layer")
+    active = QgsRasterLayer(str(SCENE), "z active layer")
     project.addMapLayers([first, active])
 
     def value_shown(active_layer):
@@ -143,7 +144,7 @@ def default_run(plugin, tmp_path_factory):
     feedback = RecordingFeedback()
     results = processing.run(
         ALG_ID,
-        {"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": str(out / "lcz.tif"), "OUTPUT_HSE": str(out / "hse.tif")},
+        {"INPUT": str(SCENE), "OUTPUT_LCZ": str(out / "lcz.tif"), "OUTPUT_HSE": str(out / "hse.tif")},
         feedback=feedback,
     )
     return out, results, feedback
@@ -213,7 +214,7 @@ def test_loaded_layers_are_styled(plugin, tmp_path):
     project.removeAllMapLayers()
     lcz_path = tmp_path / "lcz.tif"
     params = {
-        "INPUT": str(SAMPLE_SCENE),
+        "INPUT": str(SCENE),
         "OUTPUT_LCZ": str(lcz_path),
         "OUTPUT_HSE": "TEMPORARY_OUTPUT",  # the default model has no HSE output: nothing to load
     }
@@ -247,7 +248,7 @@ def test_output_definition_with_destination_project_is_styled_too(plugin, tmp_pa
     feedback = RecordingFeedback()
     alg = QgsApplication.processingRegistry().createAlgorithmById(ALG_ID)
     destination = QgsProcessingOutputLayerDefinition(str(tmp_path / "lcz.tif"), project)
-    results, ok = alg.run({"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": destination}, context, feedback)
+    results, ok = alg.run({"INPUT": str(SCENE), "OUTPUT_LCZ": destination}, context, feedback)
     assert ok, feedback.log
     details = context.layerToLoadOnCompletionDetails(results["OUTPUT_LCZ"])
     assert details.name == "Local climate zones"
@@ -266,7 +267,7 @@ def test_cancel_stops_and_leaves_no_output(plugin, tmp_path):
     feedback = CancelAfterFirstProgress()
     lcz_path = tmp_path / "lcz.tif"
     with pytest.raises(QgsProcessingException):
-        processing.run(ALG_ID, {"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": str(lcz_path)}, feedback=feedback)
+        processing.run(ALG_ID, {"INPUT": str(SCENE), "OUTPUT_LCZ": str(lcz_path)}, feedback=feedback)
     assert feedback.isCanceled()
     assert not lcz_path.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind either
@@ -283,7 +284,7 @@ def test_unwritable_output_path_is_reported(plugin, tmp_path):
         target = locked / "lcz.tif"
     feedback = RecordingFeedback()
     with pytest.raises(QgsProcessingException) as error:
-        processing.run(ALG_ID, {"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": str(target)}, feedback=feedback)
+        processing.run(ALG_ID, {"INPUT": str(SCENE), "OUTPUT_LCZ": str(target)}, feedback=feedback)
     assert str(target.parent) in str(error.value), str(error.value)
     assert not feedback.progress_values or max(feedback.progress_values) == 0  # refused before computing
 
@@ -291,7 +292,7 @@ def test_unwritable_output_path_is_reported(plugin, tmp_path):
 def test_bad_bands_value_is_reported(plugin, tmp_path):
     with pytest.raises(QgsProcessingException) as error:
         processing.run(
-            ALG_ID, {"INPUT": str(SAMPLE_SCENE), "BANDS": "B2,B3,Q7", "OUTPUT_LCZ": str(tmp_path / "lcz.tif")}
+            ALG_ID, {"INPUT": str(SCENE), "BANDS": "B2,B3,Q7", "OUTPUT_LCZ": str(tmp_path / "lcz.tif")}
         )
     assert "BANDS" in str(error.value)
     assert not (tmp_path / "lcz.tif").exists()
@@ -302,7 +303,7 @@ def test_model_parameter_rejects_other_files(plugin, tmp_path):
     not_a_model.write_text("not a model")
     with pytest.raises(QgsProcessingException):
         processing.run(
-            ALG_ID, {"INPUT": str(SAMPLE_SCENE), "MODEL": str(not_a_model), "OUTPUT_LCZ": str(tmp_path / "l.tif")}
+            ALG_ID, {"INPUT": str(SCENE), "MODEL": str(not_a_model), "OUTPUT_LCZ": str(tmp_path / "l.tif")}
         )
 
 
@@ -311,7 +312,7 @@ def test_broken_model_file_is_reported(plugin, tmp_path):
     broken.write_bytes(b"this is not an ONNX model")
     with pytest.raises(QgsProcessingException) as error:
         processing.run(
-            ALG_ID, {"INPUT": str(SAMPLE_SCENE), "MODEL": str(broken), "OUTPUT_LCZ": str(tmp_path / "l.tif")}
+            ALG_ID, {"INPUT": str(SCENE), "MODEL": str(broken), "OUTPUT_LCZ": str(tmp_path / "l.tif")}
         )
     assert str(broken) in str(error.value)
     assert not (tmp_path / "l.tif").exists()
@@ -360,7 +361,7 @@ def test_runs_inside_a_processing_model(plugin, tmp_path):
     assert model.childAlgorithm("map").algorithm() is not None
 
     lcz_path = tmp_path / "model_lcz.tif"
-    results = processing.run(model, {"scene": str(SAMPLE_SCENE), "map:lcz": str(lcz_path)})
+    results = processing.run(model, {"scene": str(SCENE), "map:lcz": str(lcz_path)})
     assert Path(results["map:lcz"]) == lcz_path and lcz_path.is_file()
 
 
@@ -375,7 +376,7 @@ def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
     feedback = RecordingFeedback()
     results = processing.runAndLoadResults(
         ALG_ID,
-        {"INPUT": str(SAMPLE_SCENE), "MODEL": str(model), "OUTPUT_LCZ": str(lcz_path), "OUTPUT_HSE": str(hse_path)},
+        {"INPUT": str(SCENE), "MODEL": str(model), "OUTPUT_LCZ": str(lcz_path), "OUTPUT_HSE": str(hse_path)},
         feedback=feedback,
     )
     try:

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis_helpers import SAMPLE_SCENE, qgis_process_env, run_json, run_qgis_process
+from qgis_helpers import qgis_process_env, run_json, run_qgis_process, scene_copy
 
 ALG_ID = "hselcz:map"
+SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_help_lists_parameters(env):
 
 def test_run_on_the_sample(env, tmp_path):
     lcz, hse = tmp_path / "lcz.tif", tmp_path / "hse.tif"
-    result = run_json(["run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", f"OUTPUT_LCZ={lcz}", f"OUTPUT_HSE={hse}"], env)
+    result = run_json(["run", ALG_ID, "--", f"INPUT={SCENE}", f"OUTPUT_LCZ={lcz}", f"OUTPUT_HSE={hse}"], env)
     assert Path(result["results"]["OUTPUT_LCZ"]) == lcz
     dataset = gdal.Open(str(lcz))
     band = dataset.GetRasterBand(1)
@@ -60,7 +61,7 @@ def test_run_on_the_sample(env, tmp_path):
 def test_run_with_band_list_and_probabilities(env, tmp_path):
     lcz, probabilities = tmp_path / "lcz.tif", tmp_path / "probabilities.tif"
     result = run_json(
-        ["run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", "BANDS=B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "DEVICE=1",
+        ["run", ALG_ID, "--", f"INPUT={SCENE}", "BANDS=B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "DEVICE=1",
          f"OUTPUT_LCZ={lcz}", f"OUTPUT_PROBABILITIES={probabilities}"],
         env,
     )
@@ -74,7 +75,7 @@ def test_run_with_band_list_and_probabilities(env, tmp_path):
 def test_bad_bands_fail_with_a_message(env, tmp_path):
     lcz = tmp_path / "lcz.tif"
     completed = run_qgis_process(
-        ["--json", "run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", "BANDS=B2,B3,nonsense", f"OUTPUT_LCZ={lcz}"], env
+        ["--json", "run", ALG_ID, "--", f"INPUT={SCENE}", "BANDS=B2,B3,nonsense", f"OUTPUT_LCZ={lcz}"], env
     )
     assert completed.returncode == 1
     assert completed.stdout == ""  # on failure stdout is empty (QGIS_HEADLESS.md trap 6)
@@ -90,7 +91,7 @@ def test_without_onnxruntime_the_plugin_loads_and_explains(env_without_onnxrunti
     assert ALG_ID in run_json(["list"], env)["providers"]["hselcz"]["algorithms"]
 
     lcz = tmp_path / "lcz.tif"
-    completed = run_qgis_process(["--json", "run", ALG_ID, "--", f"INPUT={SAMPLE_SCENE}", f"OUTPUT_LCZ={lcz}"], env)
+    completed = run_qgis_process(["--json", "run", ALG_ID, "--", f"INPUT={SCENE}", f"OUTPUT_LCZ={lcz}"], env)
     assert completed.returncode != 0
     output = completed.stdout + completed.stderr
     assert "onnxruntime cannot be imported" in output

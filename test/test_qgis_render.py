@@ -21,7 +21,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QSize, Qt
 from qgis.PyQt.QtGui import QColor, QImage, QPainter
-from qgis_helpers import REPO_ROOT, SAMPLE_SCENE, plugin_package
+from qgis_helpers import REPO_ROOT, plugin_package, scene_copy
 
 from core import styles
 from core.lcz import LCZ_CLASSES
@@ -29,6 +29,7 @@ from core.lcz import LCZ_CLASSES
 BACKGROUND = QColor("#ff00ff")  # in no style: shows where a style draws nothing (nodata, transparent)
 CELL_PX = 20
 UTM_50N = 32650
+SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
 
 
 def write_raster(path: Path, values: np.ndarray, gdal_type: int, nodata: float, cell: float) -> Path:
@@ -142,7 +143,7 @@ def algorithm_output(qgis_processing, tmp_path_factory) -> Path:
     plugin.initProcessing()
     out = tmp_path_factory.mktemp("render") / "lcz.tif"
     try:
-        processing.run("hselcz:map", {"INPUT": str(SAMPLE_SCENE), "OUTPUT_LCZ": str(out)})
+        processing.run("hselcz:map", {"INPUT": str(SCENE), "OUTPUT_LCZ": str(out)})
     finally:
         plugin.unload()
     return out
@@ -175,7 +176,7 @@ def test_demo_map_renderer(qgis_app, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     completed = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "render_map.py"), "--lcz", str(lcz), "--hse", str(hse),
-         "--scene", str(SAMPLE_SCENE), "--out", str(png)],
+         "--scene", str(SCENE), "--out", str(png)],
         env=env, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
