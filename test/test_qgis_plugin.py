@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import stat
@@ -399,3 +400,32 @@ def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
         assert layers["Local climate zones"].renderer().type() == "paletted"
     finally:
         project.removeAllMapLayers()
+
+
+@pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
+def test_plugin_installs_the_translation_of_the_user_locale(tmp_path, repo_root, monkeypatch):
+    """plugin.py loads i18n/hselcz_<language>.qm for QGIS's locale and removes it again on unload."""
+    from qgis.core import QgsSettings
+
+    package = plugin_package()
+    plugin_module = importlib.import_module(f"{package.__name__}.plugin")
+    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(tmp_path / "hselcz_de.qm")],
+                   check=True, capture_output=True)
+    monkeypatch.setattr(plugin_module, "I18N_DIR", tmp_path)  # where the packaged plugin has its .qm files
+    settings = QgsSettings()
+    saved = {key: settings.value(key) for key in ("locale/overrideFlag", "locale/userLocale")}
+    settings.setValue("locale/overrideFlag", True)
+    settings.setValue("locale/userLocale", "de_DE")
+    english = "Map settlement density and local climate zones"
+    try:
+        instance = package.classFactory(None)
+        assert instance.translator is not None
+        assert QCoreApplication.translate("MapAlgorithm", english) == "Siedlungsdichte und lokale Klimazonen kartieren"
+        instance.unload()
+        assert QCoreApplication.translate("MapAlgorithm", english) == english
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                settings.remove(key)
+            else:
+                settings.setValue(key, value)
