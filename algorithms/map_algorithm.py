@@ -224,10 +224,8 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         hse_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_HSE, context) or None
         probabilities_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_PROBABILITIES, context) or None
 
-        feedback.pushInfo(
-            self.tr("Model file: {model}").format(model=model_path or self.tr("bundled default ({name})").format(
-                name=DEFAULT_MODEL_PATH.name))
-        )
+        default_model = self.tr("bundled default ({name})").format(name=DEFAULT_MODEL_PATH.name)
+        feedback.pushInfo(self.tr("Model file: {model}").format(model=model_path or default_model))
         result = self._run_engine(layer, model_path, bands, device, lcz_path, hse_path, probabilities_path, feedback)
         feedback.pushInfo(
             self.tr("Model used: {name} (version {version}); onnxruntime execution provider: {provider}").format(
@@ -235,11 +233,12 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             )
         )
 
+        # QGIS knows the outputs it will load by the paths it handed out: style them under those keys.
         outputs: dict[str, Any] = {self.OUTPUT_LCZ: result.lcz}
-        self._style_on_load(context, result.lcz, self.tr("Local climate zones"), LCZ_STYLE)
+        self._style_on_load(context, lcz_path, self.tr("Local climate zones"), LCZ_STYLE)
         if result.hse:
             outputs[self.OUTPUT_HSE] = result.hse
-            self._style_on_load(context, result.hse, self.tr("Settlement density (HSE)"), HSE_STYLE)
+            self._style_on_load(context, hse_path, self.tr("Settlement density (HSE)"), HSE_STYLE)
         elif hse_path:
             feedback.pushWarning(
                 self.tr(
@@ -250,7 +249,7 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             self._do_not_load(context, hse_path)
         if result.probabilities:
             outputs[self.OUTPUT_PROBABILITIES] = result.probabilities
-            self._style_on_load(context, result.probabilities, self.tr("LCZ class probabilities"), None)
+            self._style_on_load(context, probabilities_path, self.tr("LCZ class probabilities"), None)
         return outputs
 
     def _run_engine(self, layer: QgsRasterLayer, model_path, bands, device, lcz, hse, probabilities, feedback):

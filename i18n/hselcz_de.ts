@@ -77,17 +77,17 @@
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="239"/>
+        <location filename="../algorithms/map_algorithm.py" line="238"/>
         <source>Local climate zones</source>
         <translation>Lokale Klimazonen</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="242"/>
+        <location filename="../algorithms/map_algorithm.py" line="241"/>
         <source>Settlement density (HSE)</source>
         <translation>Siedlungsdichte (HSE)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="253"/>
+        <location filename="../algorithms/map_algorithm.py" line="252"/>
         <source>LCZ class probabilities</source>
         <translation>LCZ-Klassenwahrscheinlichkeiten</translation>
     </message>
@@ -122,7 +122,7 @@
         <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="227"/>
+        <location filename="../algorithms/map_algorithm.py" line="228"/>
         <source>Model file: {model}</source>
         <translation>Modelldatei: {model}</translation>
     </message>
@@ -132,12 +132,12 @@
         <translation>mitgeliefertes Standardmodell ({name})</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="232"/>
+        <location filename="../algorithms/map_algorithm.py" line="230"/>
         <source>Model used: {name} (version {version}); onnxruntime execution provider: {provider}</source>
         <translation>Verwendetes Modell: {name} (Version {version}); onnxruntime-Ausführungsanbieter: {provider}</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="244"/>
+        <location filename="../algorithms/map_algorithm.py" line="243"/>
         <source>OUTPUT_HSE was not produced: the model {name} has no settlement density (HSE) output. Choose a model with an HSE output to map settlement density.</source>
         <translation>OUTPUT_HSE wurde nicht erzeugt: Das Modell {name} hat keine Ausgabe für die Siedlungsdichte (HSE). Wählen Sie ein Modell mit HSE-Ausgabe, um die Siedlungsdichte zu kartieren.</translation>
     </message>
