@@ -24,3 +24,36 @@ def sample_scene() -> Path:
     """The bundled real Sentinel-2 L1C crop (Hong Kong, EPSG:4326, 10 bands with descriptions)."""
     assert SAMPLE_SCENE.exists(), SAMPLE_SCENE
     return SAMPLE_SCENE
+
+
+# ---------------------------------------------------------------- engine tests (test_engine_*.py)
+# Tiny contract ONNX models with exactly known outputs, built once per session (test/engine_fixtures.py).
+
+@pytest.fixture(scope="session")
+def dense_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Pointwise dense model: lcz = (bands * 1e-4, constants) at stride 1, hse = 2x2 mean of B4 at stride 2."""
+    from engine_fixtures import write_dense_model
+
+    return write_dense_model(tmp_path_factory.mktemp("models") / "dense.onnx")
+
+
+@pytest.fixture(scope="session")
+def patch_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Patch model (16 x 16 windows): lcz = (window mean of each band * 1e-4, constants)."""
+    from engine_fixtures import write_patch_model
+
+    return write_patch_model(tmp_path_factory.mktemp("models") / "patch.onnx")
+
+
+@pytest.fixture()
+def collect_gdal_garbage():
+    """Collect reference cycles after a test, so no GDAL dataset outlives QGIS's exitQgis() (pytest-qgis).
+
+    A caught EngineError from open_scene keeps the engine's GDAL datasets alive in a cycle (exception ->
+    traceback -> test frame); freed only at interpreter exit, after exitQgis(), they crash the process.
+    test_engine_outputs.py::test_a_failed_run_closes_the_input documents the engine side of this.
+    """
+    yield
+    import gc
+
+    gc.collect()
