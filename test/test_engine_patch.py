@@ -1,0 +1,81 @@
+"""Patch models: one window centred on each 100 m cell, results equal to a numpy computation per cell.
+
+The patch test model returns the window mean of each band (and constants), so each cell's probabilities are
+the mean over the 16 x 16 window at origin = cell origin + 10//2 - 16//2 (symmetric padding at the edges).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engine_fixtures import ORIGIN, info, patch_expected, read, synthetic_dn, top_margin, write_raster
+
+from core.engine import OutputPaths, map_scene
+from core.errors import EngineError
+from core.products import PROBABILITY_NODATA
+
+TOLERANCE = 2e-6
+
+
+def run_patch(source: Path, model: Path, out: Path, **kwargs: object):
+    out.mkdir(exist_ok=True)
+    outputs = OutputPaths(lcz=str(out / "lcz.tif"), probabilities=str(out / "prob.tif"))
+    return map_scene(str(source), outputs, model_path=str(model), **kwargs)
+
+
+def test_each_cell_sees_the_window_centred_on_it(tmp_path: Path, patch_model: Path) -> None:
+    """137 x 93 px: 14 x 10 cells, partial cells on the right and bottom, mirrored edges on all sides."""
+    dn = synthetic_dn(93, 137, seed=11)
+    result = run_patch(write_raster(tmp_path / "scene.tif", dn), patch_model, tmp_path / "out")
+    probabilities, classes, ok = patch_expected(dn)
+    lcz, gt, _ = read(result.lcz)
+    prob, _, _ = read(result.probabilities)
+    assert gt == (ORIGIN[0], 100.0, 0.0, ORIGIN[1], 0.0, -100.0) and lcz.shape == (10, 14) and ok.all()
+    assert top_margin(probabilities).min() > 50 * TOLERANCE
+    np.testing.assert_array_equal(lcz, classes)
+    np.testing.assert_allclose(prob, probabilities, rtol=0, atol=TOLERANCE)
+    assert len(np.unique(lcz)) >= 8  # classes vary from cell to cell: a shifted window would change many
+
+    # A window one pixel off (or the cell mean instead of the window) gives other values: the test can fail.
+    shifted, _, _ = patch_expected(dn[:, 1:, 1:])
+    assert np.abs(shifted[:10, 1:-2, 1:-2] - probabilities[:10, 1:-2, 1:-2]).max() > 1000 * TOLERANCE
+    cell_means = dn.astype(np.float64)[:, :90, :130].reshape(10, 9, 10, 13, 10).mean(axis=(2, 4)) * 1e-4
+    assert np.abs(cell_means - probabilities[:10, :9, :13]).max() > 1000 * TOLERANCE
+
+
+def test_nodata_in_patch_windows(tmp_path: Path, patch_model: Path) -> None:
+    """Cells mostly in a hole are no data; windows that reach into it use only their valid pixels."""
+    dn = synthetic_dn(60, 80, seed=12)
+    dn[:, 16:41, 26:57] = 0  # 100 m cells (1, 3) and (2, 2) are 40 % masked
+    result = run_patch(write_raster(tmp_path / "hole.tif", dn), patch_model, tmp_path / "out")
+    probabilities, classes, ok = patch_expected(dn)
+    lcz, _, _ = read(result.lcz)
+    prob, _, _ = read(result.probabilities)
+    assert not ok[2, 3] and ok[1, 3] and ok[2, 2] and (~ok).sum() == 6
+    np.testing.assert_array_equal(lcz, classes)
+    np.testing.assert_allclose(prob[:, ok], probabilities[:, ok], rtol=0, atol=TOLERANCE)
+    assert (prob[:, ~ok] == PROBABILITY_NODATA).all()
+
+
+def test_small_raster_and_hse_request(tmp_path: Path, patch_model: Path) -> None:
+    """A 25 x 17 px raster works; asking a patch model for HSE gives a warning and no HSE file."""
+    dn = synthetic_dn(17, 25, seed=13)
+    source = write_raster(tmp_path / "small.tif", dn)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif"), hse=str(out / "hse.tif")),
+                       model_path=str(patch_model))
+    assert result.hse is None and not (out / "hse.tif").exists()
+    assert len(result.warnings) == 1 and "no HSE output" in result.warnings[0]
+    _, classes, _ = patch_expected(dn)
+    np.testing.assert_array_equal(read(result.lcz)[0], classes)
+    assert info(result.lcz)["size"] == [3, 2]
+
+
+def test_patch_model_alone_cannot_make_only_hse(tmp_path: Path, patch_model: Path) -> None:
+    source = write_raster(tmp_path / "s.tif", synthetic_dn(20, 20, seed=14))
+    with pytest.raises(EngineError, match="no HSE output"):
+        map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")), model_path=str(patch_model))
+    assert list(tmp_path.iterdir()) == [source]
