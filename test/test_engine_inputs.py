@@ -1,0 +1,183 @@
+"""What the engine says about bad input: missing or unnamed bands, the BANDS parameter, empty rasters, bad models.
+
+Every refusal is an EngineError whose message tells the user what to do; the happy paths of the BANDS
+parameter are checked against the exact numpy expectation of the dense test model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engine_fixtures import (
+    contract_values,
+    dense_lcz_expected,
+    read,
+    synthetic_dn,
+    write_model_with_metadata,
+    write_model_without_metadata,
+    write_raster,
+)
+
+from core.bands import MODEL_BANDS
+from core.contract import COMMON_KEYS, build_metadata
+from core.engine import OutputPaths, map_scene
+from core.errors import EngineError
+from core.products import PROBABILITY_NODATA
+
+TOLERANCE = 2e-6
+pytestmark = pytest.mark.usefixtures("collect_gdal_garbage")
+
+
+@pytest.fixture(scope="module")
+def dn() -> np.ndarray:
+    return synthetic_dn(36, 48, seed=21)
+
+
+def run(source: Path, model: Path, out: Path, **kwargs: object):
+    return map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif"), probabilities=str(out / "prob.tif")),
+                     model_path=str(model), **kwargs)
+
+
+def assert_exact(result, dn: np.ndarray) -> None:
+    probabilities, classes, ok = dense_lcz_expected(dn)
+    prob = read(result.probabilities)[0]
+    np.testing.assert_array_equal(read(result.lcz)[0], classes)
+    np.testing.assert_allclose(prob[:, ok], probabilities[:, ok], rtol=0, atol=TOLERANCE)
+    assert (prob[:, ~ok] == PROBABILITY_NODATA).all()
+
+
+def test_too_few_bands_names_the_missing_ones_and_the_bands_parameter(tmp_path, dense_model, dn) -> None:
+    source = write_raster(tmp_path / "eight.tif", dn[:8], descriptions=MODEL_BANDS[:8])
+    with pytest.raises(EngineError) as error:
+        run(source, dense_model, tmp_path)
+    message = str(error.value)
+    assert "lacks or does not name B11, B12." in message
+    assert "BANDS parameter" in message and "eight.tif band 8 ('B8A'): B8A" in message
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_unnamed_bands_are_listed_with_the_bands_parameter(tmp_path, dense_model, dn) -> None:
+    source = write_raster(tmp_path / "plain.tif", dn, descriptions=None)
+    with pytest.raises(EngineError) as error:
+        run(source, dense_model, tmp_path)
+    message = str(error.value)
+    assert "lacks or does not name " + ", ".join(MODEL_BANDS) + "." in message
+    assert "plain.tif band 10: not identified" in message
+    assert "BANDS parameter" in message and "'B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12'" in message
+
+
+def test_bands_parameter_in_band_order_with_skips(tmp_path, dense_model, dn) -> None:
+    """An unnamed 12-band raster: an extra band first and one between B8 and B8A, skipped with '-'."""
+    junk = np.full((1, *dn.shape[1:]), 4321, dtype=np.uint16)
+    stack = np.concatenate([junk, dn[:7], junk, dn[7:]])
+    source = write_raster(tmp_path / "twelve.tif", stack, descriptions=None)
+    logs: list[str] = []
+    result = run(source, dense_model, tmp_path, bands="-,B2,B3,B4,B5,B6,B7,B8,-,B8A,B11,B12", log=logs.append)
+    assert_exact(result, dn)
+    assert "B8A: twelve.tif band 10 (from its BANDS parameter)" in logs
+
+
+def test_bands_parameter_as_pairs(tmp_path, dense_model, dn) -> None:
+    """Bands stored in reverse order, named by NAME=index pairs (in any order)."""
+    source = write_raster(tmp_path / "reversed.tif", dn[::-1].copy(), descriptions=None)
+    pairs = ",".join(f"{name}={10 - i}" for i, name in reversed(list(enumerate(MODEL_BANDS))))
+    assert_exact(run(source, dense_model, tmp_path, bands=pairs), dn)
+
+
+def test_bands_parameter_overrides_wrong_descriptions(tmp_path, dense_model, dn) -> None:
+    """Descriptions that lie (reversed) are ignored when BANDS is given."""
+    source = write_raster(tmp_path / "lying.tif", dn[::-1].copy(), descriptions=MODEL_BANDS)
+    assert_exact(run(source, dense_model, tmp_path, bands="B12 B11 B8A B8 B7 B6 B5 B4 B3 B2"), dn)
+
+
+@pytest.mark.parametrize(
+    ("bands", "expected"),
+    [
+        ("B2,B3,XYZ", "BANDS: 'XYZ' is not a Sentinel-2 band name"),
+        ("B2=99", "BANDS: band 99 for B2 does not exist; the raster has 10 bands."),
+        ("B2=one", "BANDS: 'B2=one' must be NAME=band number"),
+        ("B2=1,B3", "BANDS: use either a list of names in band order or NAME=number pairs, not both."),
+        ("B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12,B1", "BANDS lists 11 names but the raster has only 10 bands."),
+        ("B2,B2,B4,B5,B6,B7,B8,B8A,B11,B12", "BANDS names B2 twice."),
+        ("B2,B3,B4,B5,B6,B7,B8,B8A,B11", "lacks or does not name B12."),
+    ],
+)
+def test_wrong_bands_parameter(tmp_path, dense_model, dn, bands: str, expected: str) -> None:
+    source = write_raster(tmp_path / "plain.tif", dn, descriptions=None)
+    with pytest.raises(EngineError) as error:
+        run(source, dense_model, tmp_path, bands=bands)
+    assert expected in str(error.value)
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_all_nodata_raster_is_refused(tmp_path, dense_model, dn) -> None:
+    source = write_raster(tmp_path / "empty.tif", np.zeros_like(dn))
+    calls: list[float] = []
+    with pytest.raises(EngineError, match="holds no valid pixels"):
+        run(source, dense_model, tmp_path, progress=calls.append)
+    assert calls == [] and list(tmp_path.iterdir()) == [source]
+
+
+def test_declared_nodata_value_masks_pixels(tmp_path, dense_model, dn) -> None:
+    """A band equal to its declared nodata marks the pixel invalid, like 0 in every band."""
+    data = dn.copy()
+    data[:, :, :20] = 65535
+    source = write_raster(tmp_path / "nodata.tif", data, nodata=65535)
+    result = run(source, dense_model, tmp_path)
+    expected = dn.copy()
+    expected[:, :, :20] = 0
+    assert_exact(result, expected)
+    assert (read(result.lcz)[0][:, :2] == 0).all()
+
+
+@pytest.mark.parametrize("content", [os.urandom(2048), b"this is a text file, not a model\n"], ids=["random", "text"])
+def test_file_that_is_not_onnx(tmp_path, dn, content: bytes) -> None:
+    model = tmp_path / "model.onnx"
+    model.write_bytes(content)
+    source = write_raster(tmp_path / "s.tif", dn)
+    with pytest.raises(EngineError, match="is not an ONNX model"):
+        run(source, model, tmp_path)
+
+
+def test_missing_model_file(tmp_path, dn) -> None:
+    source = write_raster(tmp_path / "s.tif", dn)
+    with pytest.raises(EngineError, match="does not exist or is not a file"):
+        run(source, tmp_path / "absent.onnx", tmp_path)
+
+
+def test_onnx_without_contract_metadata(tmp_path, dn) -> None:
+    model = write_model_without_metadata(tmp_path / "plain.onnx")
+    with pytest.raises(EngineError) as error:
+        run(write_raster(tmp_path / "s.tif", dn), model, tmp_path)
+    message = str(error.value)
+    assert "not one made for this plugin" in message
+    assert all(key in message for key in COMMON_KEYS)
+
+
+def test_onnx_with_incomplete_contract_names_the_missing_keys(tmp_path, dn) -> None:
+    metadata = build_metadata(**contract_values("dense"))
+    for key in ("license", "tile_overlap"):
+        del metadata[key]
+    model = write_model_with_metadata(tmp_path / "partial.onnx", metadata)
+    with pytest.raises(EngineError, match=r"lacks the model contract metadata key\(s\): license, tile_overlap\."):
+        run(write_raster(tmp_path / "s.tif", dn), model, tmp_path)
+
+
+def test_declared_outputs_must_exist_in_the_graph(tmp_path, dn) -> None:
+    values = contract_values("dense")
+    values["outputs"] = [{"name": "probs", "product": "lcz", "stride": 1}]
+    model = write_model_with_metadata(tmp_path / "renamed.onnx", build_metadata(**values))
+    with pytest.raises(EngineError, match=r"outputs \['probs'\] declared in the metadata do not exist"):
+        run(write_raster(tmp_path / "s.tif", dn), model, tmp_path)
+
+
+def test_processing_level_mismatch_is_a_warning(tmp_path, dn) -> None:
+    values = contract_values("dense", processing_level="L2A")
+    model = write_model_with_metadata(tmp_path / "l2a.onnx", build_metadata(**values))
+    source = write_raster(tmp_path / "s.tif", dn, metadata={"PROCESSING_LEVEL": "Level-1C"})
+    result = run(source, model, tmp_path)
+    assert result.warnings == ["The input looks like L1C but the model expects L2A; expect degraded results."]
+    assert_exact(result, dn)
