@@ -1,0 +1,280 @@
+"""The multi-task network (training/mtl): all seven Table I configurations train, masks hold, loss falls.
+
+Labels here are SYNTHETIC TEST LABELS derived from the sample crop by a fixed rule (water: B8 < 800 ->
+LCZ G; NDVI > 0.4 -> LCZ A; else LCZ 2 and HSE 1). They only give the optimiser something learnable;
+they are not ground truth of anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from core.bands import MODEL_BANDS  # noqa: E402
+from core.lcz import LCZ_CLASS_COUNT  # noqa: E402
+from training.mtl.losses import MultiTaskLoss, hse_loss, lcz_loss  # noqa: E402
+from training.mtl.network import PRESETS, SIZE_MULTIPLE, MultiTaskNet, NetworkConfig, preset  # noqa: E402
+from training.mtl.train import EarlyStopping, TrainConfig, fit, load_checkpoint  # noqa: E402
+
+torch.set_num_threads(1)
+B8, B4 = MODEL_BANDS.index("B8"), MODEL_BANDS.index("B4")
+SYNTHETIC_CLASSES = {"water": 17, "trees": 11, "built": 2}  # LCZ codes of the synthetic rule
+
+
+def read_sample(path: Path) -> np.ndarray:
+    from osgeo import gdal
+
+    dataset = gdal.Open(str(path))
+    data = dataset.ReadAsArray().astype(np.float32)
+    dataset = None
+    return data
+
+
+def synthetic_labels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SYNTHETIC TEST LABELS for a (10, H, W) DN crop: one-hot LCZ (17, H, W) and HSE (1, H/2, W/2)."""
+    b8, b4 = image[B8], image[B4]
+    ndvi = (b8 - b4) / (b8 + b4 + 1.0)
+    water = b8 < 800
+    trees = ~water & (ndvi > 0.4)
+    built = ~water & ~trees
+    code = np.where(water, SYNTHETIC_CLASSES["water"], np.where(trees, SYNTHETIC_CLASSES["trees"], SYNTHETIC_CLASSES["built"]))
+    lcz = np.zeros((LCZ_CLASS_COUNT, *code.shape), dtype=np.float32)
+    np.put_along_axis(lcz, (code - 1)[None], 1.0, axis=0)
+    h, w = built.shape
+    hse = built.astype(np.float32).reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))[None]
+    return lcz, hse
+
+
+class RasterPatches(torch.utils.data.Dataset):
+    """Random crops (with flips and 90 degree rotations) of one raster, with synthetic test labels."""
+
+    def __init__(self, image: np.ndarray, size: int = 64, count: int = 16, seed: int = 0):
+        self.image, self.size, self.count, self.seed = image, size, count, seed
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng(self.seed * 100_003 + index)
+        _, h, w = self.image.shape
+        y, x = rng.integers(0, h - self.size + 1), rng.integers(0, w - self.size + 1)
+        crop = self.image[:, y : y + self.size, x : x + self.size]
+        crop = np.rot90(crop, k=int(rng.integers(4)), axes=(1, 2))
+        if rng.random() < 0.5:
+            crop = crop[:, :, ::-1]
+        crop = np.ascontiguousarray(crop)
+        lcz, hse = synthetic_labels(crop)
+        return {"image": torch.from_numpy(crop), "hse": torch.from_numpy(hse), "lcz": torch.from_numpy(lcz),
+                "lcz_mask": torch.ones(lcz.shape[1:], dtype=torch.bool)}
+
+
+@pytest.fixture(scope="module")
+def sample_array(sample_scene: Path) -> np.ndarray:
+    return read_sample(sample_scene)
+
+
+def batch_of(sample_array: np.ndarray, n: int = 2, size: int = 64, seed: int = 0) -> dict[str, torch.Tensor]:
+    data = RasterPatches(sample_array, size=size, count=n, seed=seed)
+    return torch.utils.data.default_collate([data[i] for i in range(n)])
+
+
+def test_presets_are_the_seven_configurations_of_table_one():
+    assert len(PRESETS) == 7
+    switches = {(c.tasks, c.use_cbam, c.use_p2f, c.weighting if c.multi_task else "-") for c in PRESETS.values()}
+    assert switches == {
+        (("hse",), True, False, "-"), (("lcz",), True, False, "-"),
+        (("hse", "lcz"), True, False, "equal"), (("hse", "lcz"), True, True, "equal"),
+        (("hse", "lcz"), True, False, "learned"), (("hse", "lcz"), False, True, "learned"),
+        (("hse", "lcz"), True, True, "learned"),
+    }
+    assert preset("mtl_equal_cbam", width=8).width == 8
+    with pytest.raises(ValueError):
+        NetworkConfig(tasks=("lcz",), use_p2f=True)
+    with pytest.raises(ValueError):
+        NetworkConfig(tasks=("hse",), weighting="learned")
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_configuration_runs_forward_and_backward(name, sample_array):
+    torch.manual_seed(0)
+    config = PRESETS[name]
+    model, criterion = MultiTaskNet(config), MultiTaskLoss(config)
+    batch = batch_of(sample_array)
+    outputs = model(batch["image"], hse_reference=batch["hse"] if config.use_p2f else None)
+    assert set(outputs) == set(config.tasks)
+    if config.has_hse:
+        assert outputs["hse"].shape == (2, 1, 32, 32)
+        assert float(outputs["hse"].detach().min()) >= 0 and float(outputs["hse"].detach().max()) <= 1
+    if config.has_lcz:
+        assert outputs["lcz"].shape == (2, LCZ_CLASS_COUNT, 32, 32)
+        torch.testing.assert_close(outputs["lcz"].sum(1), torch.ones(2, 32, 32))
+    parts = criterion(outputs, batch)
+    assert math.isfinite(float(parts.total))
+    parts.total.backward()
+    first = model.block1[0][0].weight.grad
+    assert first is not None and torch.isfinite(first).all() and first.abs().sum() > 0
+    for p in model.parameters():
+        assert p.grad is None or torch.isfinite(p.grad).all()
+    if config.has_hse:
+        assert model.hse_branch.head.weight.grad.abs().sum() > 0
+    if config.has_lcz:
+        assert model.lcz_branch.head_final.weight.grad.abs().sum() > 0
+    if config.use_p2f:
+        assert model.lcz_branch.head_p2f.weight.grad.abs().sum() > 0
+    if config.use_cbam:
+        branch = model.hse_branch if config.has_hse else model.lcz_branch
+        assert branch.attention[1].conv.weight.grad.abs().sum() > 0
+    if config.weighting == "learned":
+        assert criterion.s_hse.grad is not None and criterion.s_hse.grad != 0
+        assert criterion.s_lcz.grad is not None and criterion.s_lcz.grad != 0
+
+
+def test_input_size_must_be_a_multiple():
+    model = MultiTaskNet(PRESETS["stl_lcz"])
+    with pytest.raises(ValueError, match=str(SIZE_MULTIPLE)):
+        model(torch.zeros(1, len(MODEL_BANDS), 60, 64))
+
+
+@pytest.mark.parametrize("name", ["mtl_learned_cbam_p2f", "mtl_equal_cbam"])
+def test_a_batch_with_only_lcz_labels_trains_only_the_lcz_branch(name, sample_array):
+    torch.manual_seed(0)
+    config = PRESETS[name]
+    model, criterion = MultiTaskNet(config), MultiTaskLoss(config)
+    batch = batch_of(sample_array)
+    batch["hse"] = torch.full_like(batch["hse"], float("nan"))
+    outputs = model(batch["image"], hse_reference=batch["hse"] if config.use_p2f else None)
+    parts = criterion(outputs, batch)
+    assert parts.hse is None and parts.lcz is not None and math.isfinite(float(parts.total))
+    parts.total.backward()
+    for p in model.hse_branch.parameters():
+        assert p.grad is None or float(p.grad.abs().sum()) == 0
+    assert model.lcz_branch.head_final.weight.grad.abs().sum() > 0
+    for p in model.parameters():
+        assert p.grad is None or torch.isfinite(p.grad).all()
+    if criterion.s_hse is not None:
+        assert criterion.s_hse.grad is None or float(criterion.s_hse.grad) == 0
+        assert float(criterion.s_lcz.grad) != 0
+
+
+def test_masks_select_pixels_and_tasks(sample_array):
+    prediction = torch.full((1, 1, 4, 4), 0.5)
+    target = torch.full((1, 1, 4, 4), float("nan"))
+    target[0, 0, 0, 0] = 1.0
+    assert float(hse_loss(prediction, target)) == pytest.approx(math.e * 0.5)
+    assert float(hse_loss(prediction, torch.full_like(target, float("nan")))) == 0.0
+    explicit = torch.zeros(1, 4, 4, dtype=torch.bool)
+    assert float(hse_loss(prediction, target.nan_to_num(0.0), explicit)) == 0.0
+
+    probabilities = torch.softmax(torch.randn(2, LCZ_CLASS_COUNT, 8, 8), dim=1)
+    patch_label = torch.zeros(2, LCZ_CLASS_COUNT, 1, 1)
+    patch_label[:, 3] = 1.0
+    expected = -torch.log(probabilities.mean(dim=(2, 3))[:, 3]).mean()
+    torch.testing.assert_close(lcz_loss(probabilities, patch_label, torch.ones(2, 1, 1, dtype=torch.bool)), expected)
+    only_first = torch.tensor([True, False]).view(2, 1, 1)
+    torch.testing.assert_close(lcz_loss(probabilities, patch_label, only_first), -torch.log(probabilities[0].mean(dim=(1, 2))[3]))
+    full_label = torch.softmax(torch.randn(2, LCZ_CLASS_COUNT, 16, 16), dim=1)  # distributional, finer grid
+    assert math.isfinite(float(lcz_loss(probabilities, full_label, torch.ones(2, 16, 16, dtype=torch.bool))))
+    assert float(lcz_loss(probabilities, patch_label, torch.zeros(2, 1, 1, dtype=torch.bool))) == 0.0
+
+    config = PRESETS["mtl_learned_cbam"]
+    criterion = MultiTaskLoss(config)
+    outputs = {"hse": torch.full((2, 1, 8, 8), 0.5, requires_grad=True), "lcz": probabilities.requires_grad_()}
+    nothing = {"hse": torch.full((2, 1, 8, 8), float("nan")), "lcz": patch_label,
+               "lcz_mask": torch.zeros(2, 1, 1, dtype=torch.bool)}
+    parts = criterion(outputs, nothing)
+    assert parts.hse is None and parts.lcz is None and float(parts.total) == 0.0
+    parts.total.backward()
+
+
+def test_learned_weighting_formula():
+    config = PRESETS["mtl_learned_cbam"]
+    criterion = MultiTaskLoss(config)
+    with torch.no_grad():
+        criterion.s_hse.fill_(math.log(2.0**2))  # sigma_hse = 2
+        criterion.s_lcz.fill_(math.log(0.5**2))  # sigma_lcz = 0.5
+    prediction = torch.full((1, 1, 2, 2), 0.25)
+    target = torch.zeros(1, 1, 2, 2)
+    probabilities = torch.softmax(torch.randn(1, LCZ_CLASS_COUNT, 2, 2), dim=1)
+    label = torch.zeros(1, LCZ_CLASS_COUNT, 1, 1)
+    label[0, 5] = 1.0
+    batch = {"hse": target, "lcz": label, "lcz_mask": torch.ones(1, 1, 1, dtype=torch.bool)}
+    parts = criterion({"hse": prediction, "lcz": probabilities}, batch)
+    l_hse, l_lcz = 0.25, float(-torch.log(probabilities.mean(dim=(2, 3))[0, 5]))
+    expected = l_hse / (2 * 4.0) + l_lcz / 0.25 + math.log(2.0) + math.log(0.5)
+    assert float(parts.total) == pytest.approx(expected, rel=1e-5)
+    assert criterion.sigmas() == pytest.approx({"sigma_hse": 2.0, "sigma_lcz": 0.5})
+
+
+def test_training_steps_on_the_real_sample_lower_the_loss(sample_array):
+    """20 NAdam steps on 64x64 crops of the real scene with synthetic test labels."""
+    torch.manual_seed(0)
+    config = preset("mtl_learned_cbam_p2f")
+    model, criterion = MultiTaskNet(config), MultiTaskLoss(config)
+    optimizer = torch.optim.NAdam(list(model.parameters()) + list(criterion.parameters()), lr=0.002)
+    fixed = batch_of(sample_array, n=4, seed=99)
+
+    def evaluate() -> float:
+        model.eval()
+        with torch.no_grad():
+            value = float(criterion(model(fixed["image"]), fixed).total)
+        model.train()
+        return value
+
+    before = evaluate()
+    data = RasterPatches(sample_array, count=160, seed=1)
+    loader = torch.utils.data.DataLoader(data, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
+    for step, batch in enumerate(loader):
+        if step == 20:
+            break
+        parts = criterion(model(batch["image"], hse_reference=batch["hse"]), batch)
+        optimizer.zero_grad()
+        parts.total.backward()
+        optimizer.step()
+    after = evaluate()
+    print(f"loss before {before:.3f} after {after:.3f}")
+    assert after < before - 0.2, (before, after)
+
+
+def test_early_stopping_waits_patience_epochs():
+    stopper = EarlyStopping(patience=2)
+    improved = [stopper.update(e, v) for e, v in enumerate([3.0, 2.0, 2.5, float("nan"), 1.0], start=1)]
+    assert improved == [True, True, False, False, True]
+    stopper.update(6, 1.5)
+    assert not stopper.should_stop
+    stopper.update(7, 1.0)
+    assert stopper.should_stop and stopper.best_epoch == 5
+
+
+def test_fit_writes_log_and_checkpoints(sample_array, tmp_path):
+    train = RasterPatches(sample_array, count=8, seed=2)
+    val = RasterPatches(sample_array, count=4, seed=3)
+    config = TrainConfig(epochs=2, batch_size=4, max_steps_per_epoch=2, progress=False)
+    result = fit(preset("mtl_learned_cbam_p2f", width=8), train, val, tmp_path / "run", config)
+    assert result.epochs_run == 2 and result.best_epoch in (1, 2)
+    rows = list(csv.DictReader(result.log.open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    for key in ("train_loss", "train_hse", "train_lcz", "val_loss", "val_hse", "val_lcz", "sigma_hse", "sigma_lcz"):
+        assert math.isfinite(float(rows[-1][key])), key
+    assert float(rows[-1]["sigma_hse"]) != 1.0  # the learned sigmas moved
+    model, checkpoint = load_checkpoint(result.best_checkpoint)
+    assert model.config == preset("mtl_learned_cbam_p2f", width=8) and checkpoint["epoch"] == result.best_epoch
+    assert result.last_checkpoint.exists()
+
+
+def test_fit_steps_the_learning_rate_every_two_epochs(sample_array, tmp_path):
+    train = RasterPatches(sample_array, count=4, seed=4)
+    config = TrainConfig(epochs=5, batch_size=4, patience=10, max_steps_per_epoch=1, progress=False)
+    result = fit("stl_lcz", train, None, tmp_path / "run", config)
+    lrs = [float(r["lr"]) for r in result.history]
+    assert lrs == pytest.approx([0.002, 0.002, 0.0005, 0.0005, 0.000125])
