@@ -344,7 +344,7 @@ def _warp(stack: gdal.Dataset, dst_srs: str | None, gsd: float, nodata: tuple, p
     src_nodata = " ".join(str(n if n is not None else 0) for n in nodata)
     options = dict(
         format="VRT", xRes=gsd, yRes=gsd, targetAlignedPixels=True, resampleAlg="bilinear",
-        srcNodata=src_nodata, dstNodata=0, multithread=True,
+        srcNodata=src_nodata, dstNodata=0,
     )
     if dst_srs:
         options["dstSRS"] = dst_srs

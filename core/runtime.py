@@ -26,13 +26,23 @@ PIP_PACKAGE_FOR_DEVICE = {"CUDA": "onnxruntime-gpu", "DirectML": "onnxruntime-di
 
 
 def _python_for_pip() -> str:
-    """The interpreter a user should run pip with: inside QGIS sys.executable is often QGIS itself."""
+    """The interpreter a user should run pip with.
+
+    Inside QGIS and qgis_process, sys.executable is QGIS itself or whatever python3 is first on PATH (for
+    example a pyenv shim), not the interpreter QGIS embeds; sys.exec_prefix is the embedded one's prefix.
+    """
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if sys.platform == "win32":
+        candidates = [os.path.join(sys.exec_prefix, "python.exe"), os.path.join(sys.exec_prefix, "python3.exe")]
+    else:
+        candidates = [os.path.join(sys.exec_prefix, "bin", f"python{version}"), os.path.join(sys.exec_prefix, "bin", "python3")]
+    for candidate in candidates:
+        if os.path.exists(candidate):
+            return candidate
     executable = sys.executable or ""
     if os.path.basename(executable).lower().startswith("python"):
         return executable
-    if sys.platform == "win32":
-        return os.path.join(sys.exec_prefix, "python.exe")
-    return os.path.join(sys.exec_prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")
+    return candidates[0]
 
 
 def install_instructions(package: str = "onnxruntime") -> str:
