@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup demo test lint bench styles clean
+.PHONY: setup demo test lint bench styles package clean
 
 setup:
 	bash scripts/bootstrap.sh
@@ -17,6 +17,9 @@ test: setup
 
 lint: setup
 	$(PY) -m ruff check .
+
+package:
+	bash scripts/package.sh
 
 bench: setup
 	$(PY) bench/bench_engine.py
