@@ -35,7 +35,7 @@ TRAINING_NOTE = "TEST ONLY: 5 steps on synthetic rule-based labels of one Sentin
 
 
 def briefly_trained(name: str, sample: np.ndarray) -> MultiTaskNet:
-    """Fixed seed, five NAdam steps, so batch-norm statistics and weights are not the initial ones."""
+    """Fixed seed, five NAdam steps, then batch-norm statistics of the crops: not the initial weights."""
     torch.manual_seed(0)
     config = preset(name)
     model, criterion = MultiTaskNet(config), MultiTaskLoss(config)
@@ -47,6 +47,14 @@ def briefly_trained(name: str, sample: np.ndarray) -> MultiTaskNet:
         optimizer.zero_grad()
         parts.total.backward()
         optimizer.step()
+    # Re-estimate batch-norm statistics over the crops (cumulative averages), so the eval-mode maps vary.
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None
+    with torch.no_grad():
+        for batch in loader:
+            model(batch["image"])
     return model.eval()
 
 
@@ -80,7 +88,7 @@ def test_onnxruntime_matches_torch_on_the_real_sample(exported, sample_array, wi
     assert np.abs(lcz - expected["lcz"].numpy()).max() < 1e-4
     assert np.abs(hse - expected["hse"].numpy()).max() < 1e-4
     assert np.allclose(lcz.sum(axis=1), 1.0, atol=1e-5)
-    assert lcz.std() > 1e-3 and hse.std() > 1e-4  # not a constant map
+    assert lcz.std() > 1e-2 and hse.std() > 1e-2  # not a constant map
 
 
 def test_metadata_is_the_full_contract(exported):

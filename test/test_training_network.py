@@ -120,7 +120,7 @@ def test_each_configuration_runs_forward_and_backward(name, sample_array):
         assert outputs["lcz"].shape == (2, LCZ_CLASS_COUNT, 32, 32)
         torch.testing.assert_close(outputs["lcz"].sum(1), torch.ones(2, 32, 32))
     parts = criterion(outputs, batch)
-    assert math.isfinite(float(parts.total))
+    assert math.isfinite(float(parts.total.detach()))
     parts.total.backward()
     first = model.block1[0][0].weight.grad
     assert first is not None and torch.isfinite(first).all() and first.abs().sum() > 0
@@ -155,7 +155,7 @@ def test_a_batch_with_only_lcz_labels_trains_only_the_lcz_branch(name, sample_ar
     batch["hse"] = torch.full_like(batch["hse"], float("nan"))
     outputs = model(batch["image"], hse_reference=batch["hse"] if config.use_p2f else None)
     parts = criterion(outputs, batch)
-    assert parts.hse is None and parts.lcz is not None and math.isfinite(float(parts.total))
+    assert parts.hse is None and parts.lcz is not None and math.isfinite(float(parts.total.detach()))
     parts.total.backward()
     for p in model.hse_branch.parameters():
         assert p.grad is None or float(p.grad.abs().sum()) == 0
@@ -193,7 +193,7 @@ def test_masks_select_pixels_and_tasks(sample_array):
     nothing = {"hse": torch.full((2, 1, 8, 8), float("nan")), "lcz": patch_label,
                "lcz_mask": torch.zeros(2, 1, 1, dtype=torch.bool)}
     parts = criterion(outputs, nothing)
-    assert parts.hse is None and parts.lcz is None and float(parts.total) == 0.0
+    assert parts.hse is None and parts.lcz is None and float(parts.total.detach()) == 0.0
     parts.total.backward()
 
 
