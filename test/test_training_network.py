@@ -212,7 +212,7 @@ def test_learned_weighting_formula():
     parts = criterion({"hse": prediction, "lcz": probabilities}, batch)
     l_hse, l_lcz = 0.25, float(-torch.log(probabilities.mean(dim=(2, 3))[0, 5]))
     expected = l_hse / (2 * 4.0) + l_lcz / 0.25 + math.log(2.0) + math.log(0.5)
-    assert float(parts.total) == pytest.approx(expected, rel=1e-5)
+    assert float(parts.total.detach()) == pytest.approx(expected, rel=1e-5)
     assert criterion.sigmas() == pytest.approx({"sigma_hse": 2.0, "sigma_lcz": 0.5})
 
 
