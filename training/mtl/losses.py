@@ -91,8 +91,8 @@ class MultiTaskLoss(nn.Module):
     def sigmas(self) -> dict[str, float]:
         """sigma = exp(s / 2) per task (1.0 under equal weighting)."""
         return {
-            "sigma_hse": float(torch.exp(self.s_hse / 2)) if self.s_hse is not None else 1.0,
-            "sigma_lcz": float(torch.exp(self.s_lcz / 2)) if self.s_lcz is not None else 1.0,
+            "sigma_hse": float(torch.exp(self.s_hse.detach() / 2)) if self.s_hse is not None else 1.0,
+            "sigma_lcz": float(torch.exp(self.s_lcz.detach() / 2)) if self.s_lcz is not None else 1.0,
         }
 
     def forward(self, outputs: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> LossParts:
