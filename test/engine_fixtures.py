@@ -75,24 +75,35 @@ def _save(graph: onnx.GraphProto, path: Path, metadata: dict[str, str] | None) -
     return path
 
 
-def dense_graph(input_unit: str = "reflectance_x10000") -> onnx.GraphProto:
-    """lcz = concat(image * k, constants) at stride 1; hse = AveragePool2x2(clip(B4 * k, 0, 1)) at stride 2."""
+def dense_graph(input_unit: str = "reflectance_x10000", lcz_stride: int = 1, blur: bool = False) -> onnx.GraphProto:
+    """lcz = concat(image * k, constants) at stride 1 (or its lcz_stride x lcz_stride mean);
+    hse = AveragePool2x2(clip(B4 * k, 0, 1)) at stride 2.
+
+    blur: the band channels of lcz are a 3 x 3 mean instead (padding excluded at the window's border), so the
+    model needs context: a pixel at a window's edge is wrong unless blending gives it almost no weight.
+    """
     scale = 1e-4 if input_unit == "reflectance_x10000" else 1.0
+    lcz_name = "lcz" if lcz_stride == 1 else "lcz_full"
     nodes = [
         _constant("k", scale), _constant("zero", 0.0), _constant("one", 1.0),
         _constant("consts", CONSTANTS, (1, len(CONSTANTS), 1, 1)),
         _ints("b0", [0]), _ints("b1", [1]), _ints("b2", [HSE_BAND]), _ints("b3", [HSE_BAND + 1]), _ints("axis1", [1]),
         helper.make_node("Mul", ["image", "k"], ["refl"]),
+        helper.make_node("AveragePool", ["refl"], ["blurred"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                         count_include_pad=0),
         helper.make_node("Slice", ["image", "b0", "b1", "axis1"], ["first"]),
         helper.make_node("Mul", ["first", "zero"], ["zeros"]),
         helper.make_node("Add", ["zeros", "consts"], ["const_planes"]),
-        helper.make_node("Concat", ["refl", "const_planes"], ["lcz"], axis=1),
+        helper.make_node("Concat", ["blurred" if blur else "refl", "const_planes"], [lcz_name], axis=1),
         helper.make_node("Slice", ["refl", "b2", "b3", "axis1"], ["red"]),
         helper.make_node("Clip", ["red", "zero", "one"], ["red01"]),
         helper.make_node("AveragePool", ["red01"], ["hse"], kernel_shape=[2, 2], strides=[2, 2]),
     ]
+    if lcz_stride != 1:
+        nodes.append(helper.make_node("AveragePool", [lcz_name], ["lcz"], kernel_shape=[lcz_stride] * 2,
+                                      strides=[lcz_stride] * 2))
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", len(MODEL_BANDS), "height", "width"])
-    lcz = helper.make_tensor_value_info("lcz", TensorProto.FLOAT, ["batch", 17, "height", "width"])
+    lcz = helper.make_tensor_value_info("lcz", TensorProto.FLOAT, ["batch", 17, "hl", "wl"])
     hse = helper.make_tensor_value_info("hse", TensorProto.FLOAT, ["batch", 1, "h2", "w2"])
     return helper.make_graph(nodes, "dense_arithmetic", [image], [lcz, hse])
 
@@ -115,9 +126,13 @@ def patch_graph(patch: int = PATCH) -> onnx.GraphProto:
     return helper.make_graph(nodes, "patch_window_mean", [image], [lcz])
 
 
-def write_dense_model(path: Path, **overrides: object) -> Path:
+def write_dense_model(path: Path, lcz_stride: int = 1, blur: bool = False, **overrides: object) -> Path:
     unit = str(overrides.get("input_unit", "reflectance_x10000"))
-    return _save(dense_graph(unit), path, build_metadata(**contract_values("dense", **overrides)))
+    values = contract_values("dense", **overrides)
+    if lcz_stride != 1:
+        values["outputs"] = [{"name": "lcz", "product": "lcz", "stride": lcz_stride},
+                             {"name": "hse", "product": "hse", "stride": 2}]
+    return _save(dense_graph(unit, lcz_stride, blur), path, build_metadata(**values))
 
 
 def write_patch_model(path: Path, **overrides: object) -> Path:
@@ -168,6 +183,7 @@ def write_raster(
     pixel: tuple[float, float] = (10.0, 10.0),
     metadata: dict[str, str] | None = None,
     nodata: float | None = None,
+    scale_offset: tuple[float, float] | None = None,
 ) -> Path:
     """A GeoTIFF of (C, H, W) `data` (descriptions None: bands left unnamed)."""
     bands, height, width = data.shape
@@ -185,6 +201,9 @@ def write_raster(
             band.SetDescription(descriptions[index])
         if nodata is not None:
             band.SetNoDataValue(nodata)
+        if scale_offset is not None:
+            band.SetScale(scale_offset[0])
+            band.SetOffset(scale_offset[1])
     dataset.FlushCache()
     dataset = None
     return path
@@ -248,6 +267,18 @@ def dense_lcz_expected(dn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     ok = cell_validity(valid, CELL_LCZ)
     classes = np.where(ok, probabilities.argmax(axis=0) + 1, 0)
     return probabilities, classes, ok
+
+
+def blur_lcz_expected(dn: np.ndarray) -> np.ndarray:
+    """Probabilities (17, h, w) of the blur model on a raster without no data: 3 x 3 means of the mirrored
+    (reflect) image, averaged over each cell."""
+    image = np.pad(dn.astype(np.float64) * 1e-4, ((0, 0), (1, 1), (1, 1)), mode="reflect")
+    h, w = dn.shape[1:]
+    blurred = sum(image[:, i : i + h, j : j + w] for i in range(3) for j in range(3)) / 9
+    probabilities, _, _ = dense_lcz_expected(dn)
+    count = _cells(np.ones((h, w)), CELL_LCZ)
+    probabilities[:10] = _cells(blurred, CELL_LCZ) / count
+    return probabilities
 
 
 def dense_hse_expected(dn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
