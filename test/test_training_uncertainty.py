@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -122,3 +124,16 @@ def test_select_dispatches_by_the_paper_names() -> None:
         u.select("XX", 0.5, unc)
     with pytest.raises(ValueError, match="fraction"):
         u.select("UT", 1.5, unc)
+
+
+def test_command_line_selects_from_saved_embeddings(tmp_path: Path) -> None:
+    emb = np.array([[0, 0], [1, 0], [9, 0], [0, 10], [0, 11], [0, 30]], dtype=float)
+    dist = np.eye(17)[[0, 0, 0, 5, 5, 5]] * 0.8 + 0.2 / 17  # soft labels: the argmax is the class
+    np.save(tmp_path / "emb.npy", emb)
+    np.save(tmp_path / "lab.npy", dist)
+    assert u.main(["--embeddings", str(tmp_path / "emb.npy"), "--labels", str(tmp_path / "lab.npy"),
+                   "--method", "UTS", "--fraction", "0.34", "--out", str(tmp_path / "keep.npy"),
+                   "--uncertainty-out", str(tmp_path / "unc.npy")]) == 0
+    # class medians: the middle points (1, 0) and (0, 11); the most certain of each class is that point
+    np.testing.assert_array_equal(np.load(tmp_path / "keep.npy"), [1, 4])
+    np.testing.assert_allclose(np.load(tmp_path / "unc.npy"), [1, 0, 8, 1, 0, 19], atol=1e-6)

@@ -153,3 +153,33 @@ def select(
             raise ValueError("R needs the number of samples")
         return select_random(size, fraction, seed)
     raise ValueError(f"unknown selection {method!r}; one of {', '.join(SELECTIONS)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: embeddings + labels (.npy) -> the selected sample indices (.npy), for a subset training run."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m training.mtl.uncertainty", description=main.__doc__)
+    p.add_argument("--embeddings", required=True, help=".npy (N, D) penultimate-layer embeddings")
+    p.add_argument("--labels", required=True, help=".npy (N,) 0-based classes or (N, 17) label distributions")
+    p.add_argument("--method", required=True, choices=SELECTIONS)
+    p.add_argument("--fraction", type=float, required=True, help="share of the samples to keep, 0..1")
+    p.add_argument("--seed", type=int, default=0, help="for R")
+    p.add_argument("--out", required=True, help=".npy of the kept sample indices (sorted)")
+    p.add_argument("--uncertainty-out", help="optional .npy of every sample's uncertainty")
+    a = p.parse_args(argv)
+    emb = np.load(a.embeddings)
+    labels = np.load(a.labels)
+    if labels.ndim == 2:
+        labels = labels.argmax(axis=1)
+    unc = uncertainty(emb, labels, class_medians(emb, labels)) if a.method != "R" or a.uncertainty_out else None
+    if a.uncertainty_out and unc is not None:
+        np.save(a.uncertainty_out, unc)
+    kept = select(a.method, a.fraction, unc, labels, n=len(emb), seed=a.seed)
+    np.save(a.out, kept)
+    print(f"{a.method}: kept {len(kept)} of {len(emb)} samples -> {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
