@@ -278,3 +278,26 @@ def test_fit_steps_the_learning_rate_every_two_epochs(sample_array, tmp_path):
     result = fit("stl_lcz", train, None, tmp_path / "run", config)
     lrs = [float(r["lr"]) for r in result.history]
     assert lrs == pytest.approx([0.002, 0.002, 0.0005, 0.0005, 0.000125])
+
+
+class So2SatLike(torch.utils.data.Dataset):
+    """32x32 crops with one (synthetic) LCZ label per patch and no HSE, shaped like So2Sat LCZ42 samples."""
+
+    def __init__(self, image: np.ndarray, count: int):
+        self.patches = RasterPatches(image, size=32, count=count, seed=6)
+
+    def __len__(self) -> int:
+        return len(self.patches)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sample = self.patches[index]
+        return {"image": sample["image"], "hse": torch.full((1, 16, 16), float("nan")),
+                "lcz": sample["lcz"].mean(dim=(1, 2), keepdim=True), "lcz_mask": torch.ones(1, 1, dtype=torch.bool)}
+
+
+def test_patch_labels_without_hse_train_a_multi_task_model(sample_array, tmp_path):
+    config = TrainConfig(epochs=1, batch_size=4, max_steps_per_epoch=2, progress=False)
+    result = fit(preset("mtl_learned_cbam_p2f", width=8), So2SatLike(sample_array, 8), None, tmp_path / "run", config)
+    row = result.history[0]
+    assert math.isfinite(row["train_lcz"]) and math.isnan(row["train_hse"])
+    assert row["sigma_hse"] == 1.0 and row["sigma_lcz"] != 1.0  # only the LCZ uncertainty moved
