@@ -301,3 +301,25 @@ def test_patch_labels_without_hse_train_a_multi_task_model(sample_array, tmp_pat
     row = result.history[0]
     assert math.isfinite(row["train_lcz"]) and math.isnan(row["train_hse"])
     assert row["sigma_hse"] == 1.0 and row["sigma_lcz"] != 1.0  # only the LCZ uncertainty moved
+
+
+def test_so2sat_reader_feeds_fit_and_embeddings_come_out(sample_array, tmp_path):
+    """A tiny file in the So2Sat LCZ42 layout (reflectance, NHWC, one-hot; SYNTHETIC labels) -> data_h5 -> fit."""
+    h5py = pytest.importorskip("h5py")
+    from training.mtl.data_h5 import So2SatTorchDataset
+
+    patches = So2SatLike(sample_array, 6)
+    images = np.stack([patches[i]["image"].numpy().transpose(1, 2, 0) / 10000.0 for i in range(6)])
+    labels = np.stack([np.eye(LCZ_CLASS_COUNT)[int(patches[i]["lcz"][:, 0, 0].argmax())] for i in range(6)])
+    path = tmp_path / "tiny_so2sat.h5"
+    with h5py.File(path, "w") as f:
+        f["sen2"], f["label"] = images.astype(np.float64), labels.astype(np.float64)
+    dataset = So2SatTorchDataset(path)
+    config = TrainConfig(epochs=1, batch_size=3, progress=False)
+    result = fit(preset("mtl_equal_cbam", width=8), dataset, dataset, tmp_path / "run", config)
+    assert math.isfinite(result.history[0]["val_lcz"]) and math.isnan(result.history[0]["val_hse"])
+    model, _ = load_checkpoint(result.best_checkpoint)
+    with torch.no_grad():
+        embedding = model.embed(dataset[0]["image"][None])
+    assert embedding.shape == (1, 4 * 8) and torch.isfinite(embedding).all()
+    dataset.close()

@@ -207,11 +207,15 @@ class LczBranch(nn.Module):
         self.head_final = nn.Conv2d(2 * cin, classes, 1)
         self.head_p2f = nn.Conv2d(cin, classes, 1) if config.use_p2f else None
 
-    def forward(self, x: torch.Tensor, hse: torch.Tensor | None) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The features of blocks L1..L4 (20, 40, 80, 80 m)."""
         f1 = self.block1(self.attention(x))
         f2 = self.dropout1(self.block2(self.pool(f1)))
         f3 = self.dropout2(self.block3(self.pool(f2)))
-        f4 = self.block4(f3)
+        return f1, f2, f3, self.block4(f3)
+
+    def forward(self, x: torch.Tensor, hse: torch.Tensor | None) -> torch.Tensor:
+        f1, f2, f3, f4 = self.features(x)
         probabilities = [
             F.softmax(self.head1(f1), dim=1),
             _upsample(F.softmax(self.head2(f2), dim=1), 2),
@@ -255,9 +259,7 @@ class MultiTaskNet(nn.Module):
         h, w = image.shape[-2:]
         if not torch.jit.is_tracing() and (h % SIZE_MULTIPLE or w % SIZE_MULTIPLE):
             raise ValueError(f"height and width must be multiples of {SIZE_MULTIPLE}, not {h} x {w}")
-        x = self.scaling(image)
-        x = self.block2(self.block1(x))
-        x = self.block4(self.block3(self.pool(x)))
+        x = self.backbone(image)
         out: dict[str, torch.Tensor] = {}
         if self.hse_branch is not None:
             out["hse"] = self.hse_branch(x)
@@ -271,6 +273,22 @@ class MultiTaskNet(nn.Module):
                     hse_map = torch.where(torch.isfinite(hse_reference), hse_reference, predicted.detach())
             out["lcz"] = self.lcz_branch(x, hse_map)
         return out
+
+
+    def backbone(self, image: torch.Tensor) -> torch.Tensor:
+        """Shared features (N, 2f, H/2, W/2) of DN input."""
+        x = self.block2(self.block1(self.scaling(image)))
+        return self.block4(self.block3(self.pool(x)))
+
+    def embed(self, image: torch.Tensor) -> torch.Tensor:
+        """(N, 4f) penultimate LCZ features (block L4, before the final 1x1 head) averaged over the window.
+
+        The per-sample embedding of Koller et al.'s uncertainty (training/mtl/uncertainty.py); call it in
+        eval mode and under torch.no_grad().
+        """
+        if self.lcz_branch is None:
+            raise ValueError("an HSE-only network has no LCZ embedding")
+        return self.lcz_branch.features(self.backbone(image))[-1].mean(dim=(2, 3))
 
 
 def build_network(config: NetworkConfig | str | None = None) -> MultiTaskNet:
