@@ -145,3 +145,26 @@ def test_single_task_models(sample_array, tmp_path):
     with torch.no_grad():
         expected = model(torch.from_numpy(crop))["lcz"].numpy()
     assert np.abs(session.run(["lcz"], {"image": crop})[0] - expected).max() < 1e-4
+
+
+def tiny_datasets() -> tuple[torch.utils.data.Dataset, None]:
+    """Factory for the train command line test: 8 crops of the sample with SYNTHETIC test labels."""
+    return RasterPatches(read_sample(REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"),
+                         count=8, seed=7), None
+
+
+def test_command_lines_train_then_export(tmp_path, capsys):
+    from training.mtl import export as export_module
+    from training.mtl import train as train_module
+
+    run = tmp_path / "run"
+    train_module.main(["--preset", "mtl_equal_cbam_p2f", "--width", "8", "--data", "test_training_export:tiny_datasets",
+                       "--out", str(run), "--epochs", "1", "--batch-size", "4", "--device", "cpu"])
+    assert (run / "best.pt").exists() and (run / "log.csv").exists() and (run / "config.json").exists()
+    output = tmp_path / "cli.onnx"
+    export_module.main([str(run / "best.pt"), str(output), "--training", TRAINING_NOTE, "--tile-size", "64",
+                        "--tile-overlap", "16"])
+    assert "bytes" in capsys.readouterr().out
+    session = ort.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    parsed = contract.parse_metadata(session.get_modelmeta().custom_metadata_map, source=str(output))
+    assert parsed.tile_size == 64 and parsed.extra["checkpoint_epoch"] == "1" and parsed.has_hse
