@@ -63,6 +63,8 @@ def test_seamless_exact_products_over_many_windows(tmp_path: Path, dense_model: 
     result = run_dense(source, dense_model, tmp_path / "out")
     assert_matches(result, dn)
     assert result.warnings == []
+    assert read(result.lcz)[1] == read(result.probabilities)[1] == (ORIGIN[0], 100.0, 0.0, ORIGIN[1], 0.0, -100.0)
+    assert read(result.hse)[1] == (ORIGIN[0], 20.0, 0.0, ORIGIN[1], 0.0, -20.0)
 
     # The comparison is sensitive to a one-pixel shift of the grid (so alignment is really tested).
     shifted, _, _ = dense_lcz_expected(dn[:, 1:, 1:])
