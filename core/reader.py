@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,10 @@ class Scene:
     radiometry: tuple[Radiometry, ...]
     nodata: tuple[float | None, ...]
     processing_level: str | None  # "L1C", "L2A" or None when unknown
+    #: True: a 0 in any band is no data (Sentinel-2 reserves 0 per band; also what the warp and a stack of
+    #: files with different extents write where a band has nothing). False (float rasters read as they are):
+    #: only 0 in every band, since a float reflectance of exactly 0 can be real.
+    zero_in_any_band_is_nodata: bool = True
     notes: list[str] = field(default_factory=list)
     _keep: list = field(default_factory=list, repr=False)
     _vsimem: list[str] = field(default_factory=list, repr=False)
@@ -72,7 +77,8 @@ class Scene:
         """Rows/columns inside the scene as (float32 C x h x w in DN, valid mask h x w)."""
         raw = self.dataset.ReadAsArray(x, y, width, height)
         raw = raw.reshape(len(self.band_names), height, width)
-        valid = ~np.all(raw == 0, axis=0)  # Sentinel-2 marks no data with 0 in every band
+        zeros = raw == 0
+        valid = ~(np.any(zeros, axis=0) if self.zero_in_any_band_is_nodata else np.all(zeros, axis=0))
         data = raw.astype(np.float32, copy=False)
         for index, (radiometry, nodata) in enumerate(zip(self.radiometry, self.nodata, strict=True)):
             band = data[index]
@@ -267,7 +273,26 @@ def open_scene(
     gsd: float = 10.0,
     log: Callable[[str], None] | None = None,
 ) -> Scene:
-    """Identify the required bands in the input and build the working grid (see the module docstring)."""
+    """Identify the required bands in the input and build the working grid (see the module docstring).
+
+    On failure, the frames of the traceback are cleared so that no GDAL dataset of the input stays open
+    through the exception (it would lock the file on Windows and can crash QGIS when collected late).
+    """
+    try:
+        return _open_scene(sources, required_bands, band_mapping=band_mapping, gsd=gsd, log=log)
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)
+        raise
+
+
+def _open_scene(
+    sources: str | Sequence[str],
+    required_bands: Sequence[str],
+    *,
+    band_mapping: str | None = None,
+    gsd: float = 10.0,
+    log: Callable[[str], None] | None = None,
+) -> Scene:
     say = log or (lambda message: None)
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     if not source_list:
@@ -304,7 +329,11 @@ def open_scene(
         vsimem.append(path)
     projections = {_srs_key(s.GetProjection()) for s in singles}
     if len(projections) > 1:
+        _unlink(vsimem)
         raise EngineError("The band files use different coordinate reference systems; reproject them to one first.")
+    float_input = all(gdal.GetDataTypeName(s.GetRasterBand(1).DataType).startswith(("Float", "CFloat")) for s in singles)
+    same_extent = len({(tuple(s.GetGeoTransform())[0], tuple(s.GetGeoTransform())[3],
+                        s.RasterXSize * s.GetGeoTransform()[1], s.RasterYSize * s.GetGeoTransform()[5]) for s in singles}) == 1
     stack_path = f"/vsimem/hselcz_{token}_stack.vrt"
     stack = gdal.BuildVRT(stack_path, singles, separate=True, resolution="highest", resampleAlg="bilinear")
     vsimem.append(stack_path)
@@ -328,9 +357,15 @@ def open_scene(
     scene = Scene(
         dataset=working, band_names=tuple(required_bands), slots=tuple(chosen), radiometry=radiometry,
         nodata=nodata if working is stack else tuple(None for _ in chosen), processing_level=level, notes=notes,
+        zero_in_any_band_is_nodata=not (float_input and same_extent and working is stack),
         _keep=[d for _, d in datasets] + singles + [stack], _vsimem=vsimem,
     )
     return scene
+
+
+def _unlink(paths: list[str]) -> None:
+    for path in paths:
+        gdal.Unlink(path)
 
 
 def _srs_key(wkt: str) -> str:
@@ -344,7 +379,7 @@ def _warp(stack: gdal.Dataset, dst_srs: str | None, gsd: float, nodata: tuple, p
     src_nodata = " ".join(str(n if n is not None else 0) for n in nodata)
     options = dict(
         format="VRT", xRes=gsd, yRes=gsd, targetAlignedPixels=True, resampleAlg="bilinear",
-        srcNodata=src_nodata, dstNodata=0,
+        srcNodata=src_nodata, dstNodata=0, warpOptions=["UNIFIED_SRC_NODATA=NO"],
     )
     if dst_srs:
         options["dstSRS"] = dst_srs

@@ -151,10 +151,6 @@ def test_separate_band_files_named_by_file_name(tmp_path, dense_model, dn) -> No
     np.testing.assert_allclose(prob[ten_m], probabilities[ten_m], rtol=0, atol=TOLERANCE)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: where band files do not overlap (20 m files reaching further west than the 10 m ones), "
-    "core/reader.py Scene.read counts pixels as valid unless EVERY band is 0, so the missing 10 m bands "
-    "enter the model as 0 and HSE there is 0.0 instead of no data"))
 def test_pixels_outside_some_band_files_are_nodata(tmp_path, dense_model, dn) -> None:
     files = _band_files(tmp_path, dn, west_extra_20m=1)
     result = map_scene(files, OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")), model_path=str(dense_model))
@@ -233,10 +229,6 @@ def test_declared_nodata_in_one_band_masks_the_pixel(tmp_path, dense_model) -> N
     np.testing.assert_allclose(hse[ok], density[ok], rtol=0, atol=TOLERANCE)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: for a warped input (geographic CRS, or not 10 m) core/reader.py _warp() keeps a band's declared "
-    "nodata value as data (GDAL's default unified source nodata) and open_scene() then drops the per-band nodata, "
-    "so B4 = 65535 reaches the model: HSE 1.0 (fully built-up) where the input has no data"))
 def test_declared_nodata_in_one_band_survives_the_utm_warp(tmp_path, dense_model) -> None:
     dn = synthetic_dn(120, 120, seed=22)
     source = write_raster(tmp_path / "b4_hole_geo.tif", _b4_nodata_block(dn), nodata=65535, epsg=4326,

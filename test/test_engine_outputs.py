@@ -223,10 +223,6 @@ def test_a_successful_run_closes_every_file(tmp_path: Path, dense_model: Path, s
     assert [_open_handles(Path(p)) for p in (source, result.lcz, result.hse, result.probabilities)] == [0, 0, 0, 0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: open_scene() (core/reader.py) raises EngineError while its frame still holds the opened GDAL "
-    "datasets; the traceback keeps the input open until a garbage collection (Windows: input locked; under "
-    "QGIS, a collection after exitQgis() segfaults)"))
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
 def test_a_failed_run_closes_the_input(tmp_path: Path, dense_model: Path, scene) -> None:
     source, dn = scene
