@@ -217,6 +217,33 @@ def test_soft_lcz_at_100m_and_class_raster_finer_than_10m(grid: Grid, sample_sce
     assert np.allclose(window["lcz"].sum(axis=0)[window["lcz_mask"]], 1.0, atol=1e-5)
 
 
+def test_pseudo_labels_from_the_default_model(grid: Grid, sample_scene: Path, tmp_path: Path) -> None:
+    """The bundled model's LCZ map of the sample (a model output: pseudo-labels, not ground truth) read back."""
+    pytest.importorskip("onnxruntime")
+    from core.engine import OutputPaths, map_scene
+
+    paths = OutputPaths(lcz=str(tmp_path / "lcz.tif"), probabilities=str(tmp_path / "prob.tif"))
+    map_scene(str(sample_scene), paths, device="CPU")
+    scene = ds.load_scene(ds.SceneSource(str(sample_scene), lcz=paths.lcz, lcz_soft=paths.probabilities))
+    codes = gdal.Open(paths.lcz).ReadAsArray()  # 100 m cells on the working grid's origin
+    probs = gdal.Open(paths.probabilities).ReadAsArray()
+    up = np.repeat(np.repeat(codes, 10, 0), 10, 1)[: grid.height, : grid.width]
+    np.testing.assert_array_equal(scene.lcz_codes, np.where(grid.valid, up, 0))
+    soft_up = np.repeat(np.repeat(probs, 10, 1), 10, 2)[:, : grid.height, : grid.width]
+    ok = np.isfinite(scene.lcz_soft[0])
+    assert ok.mean() > 0.8 and not ok[~grid.valid].any()
+    np.testing.assert_allclose(scene.lcz_soft[:, ok], soft_up[:, ok] / soft_up[:, ok].sum(axis=0), atol=1e-5)
+    assert (scene.lcz_soft[:, ok].argmax(axis=0) + 1 == scene.lcz_codes[ok]).mean() > 0.99
+    smooth = ds.load_scene(ds.SceneSource(str(sample_scene), lcz_soft=paths.probabilities), soft_resampling="bilinear")
+    both = ok & np.isfinite(smooth.lcz_soft[0])
+    assert both.mean() > 0.8 and np.allclose(smooth.lcz_soft[:, both].sum(axis=0), 1.0, atol=1e-5)
+    assert not np.allclose(smooth.lcz_soft[:, both], scene.lcz_soft[:, both], atol=1e-3)  # smoother cell edges
+    with pytest.raises(ValueError, match="17 band"):
+        ds.load_scene(ds.SceneSource(str(sample_scene), lcz_soft=paths.lcz))
+    with pytest.raises(ValueError, match="1 band"):
+        ds.load_scene(ds.SceneSource(str(sample_scene), lcz=paths.probabilities))
+
+
 def test_masks_follow_the_image_footprint(labelled: ds.SceneArrays) -> None:
     mask = labelled.lcz_mask()
     assert (~labelled.valid).sum() > 1000 and not mask[~labelled.valid].any()
@@ -365,6 +392,10 @@ def test_dataloader_batches_in_the_convention(labelled: ds.SceneArrays, encoded:
     assert batch["lcz_mask"].shape == (3, 64, 64) and batch["lcz_mask"].dtype == torch.bool
     torch.manual_seed(0)
     assert all(torch.equal(a, b["image"]) for a, b in zip(first, loader, strict=True))  # reproducible by seed
+
+    workers = torch.utils.data.DataLoader(train, batch_size=3, num_workers=2)
+    drawn = torch.cat([b["image"] for b in workers])
+    assert len({drawn[i].sum().item() for i in range(6)}) == 6  # each worker draws its own patches
 
     val = ds.ScenePatchDataset(ds.PatchSampler([labelled], patch_size=64, augment=False), "grid")
     assert len(val) == 16

@@ -15,10 +15,11 @@ plus any of these label rasters, each in any CRS and on any grid:
   are 2 x 2 working-grid pixels (the grid of the network's HSE output).
 
 Labels are dropped where the image has no data. Each scene is read into memory once, on its working grid
-(cropped to an even size so that the 20 m cells line up): about 42 bytes per 10 m pixel, plus 68 with a
-soft LCZ raster, i.e. ~42 MB (~110 MB) for a 10 km x 10 km scene. ``load_scene`` refuses scenes above
-``max_bytes`` (default 2 GiB, ~20 000 km2 without soft labels): crop larger ones first. DataLoader worker
-processes share these arrays copy-on-write (fork) rather than reading them again.
+(cropped to an even size so that the 20 m cells line up): about 43 bytes per 10 m pixel, plus 68 with a
+soft LCZ raster, i.e. ~43 MB (~111 MB) for a 10 km x 10 km scene, plus a few times the soft part while
+warping it. ``load_scene`` refuses scenes above ``max_bytes`` (default 2 GiB, ~5 000 km2 without soft
+labels, ~1 900 km2 with): crop larger ones first. All scenes of a sampler stay in memory together.
+DataLoader worker processes share these arrays copy-on-write (fork) rather than reading them again.
 
 Scenes carry a ``city`` (default: the image's parent folder name); ``split_by_city`` splits them into
 training and validation by city, never by pixels, so no city's pixels are on both sides.
@@ -83,8 +84,8 @@ class SceneSource:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        image = self.image if isinstance(self.image, (str, Path)) else tuple(str(p) for p in self.image)
-        image = str(image) if isinstance(image, Path) else image
+        single = isinstance(self.image, (str, Path))
+        image = str(self.image) if single else tuple(str(p) for p in self.image)
         first = Path(image if isinstance(image, str) else image[0])
         object.__setattr__(self, "image", image)
         if self.city is None:
@@ -173,10 +174,12 @@ def _crs(wkt: str) -> osr.SpatialReference:
     return srs
 
 
-def _open_label(path: str) -> gdal.Dataset:
+def _open_label(path: str, bands: int = 1) -> gdal.Dataset:
     dataset = gdal.Open(str(path))
     if not dataset.GetProjection():
         raise ValueError(f"{path} has no coordinate reference system")
+    if dataset.RasterCount != bands:
+        raise ValueError(f"{path}: this label raster needs {bands} band(s), not {dataset.RasterCount}")
     return dataset
 
 
@@ -234,9 +237,7 @@ def _read_lcz(path: str, wkt: str, gt: Sequence[float], width: int, height: int,
 
 
 def _read_soft(path: str, wkt: str, gt: Sequence[float], width: int, height: int, resample: str) -> np.ndarray:
-    dataset = _open_label(path)
-    if dataset.RasterCount != N_CLASSES:
-        raise ValueError(f"{path}: a soft LCZ raster needs {N_CLASSES} bands (one per code), not {dataset.RasterCount}")
+    dataset = _open_label(path, N_CLASSES)  # one band per LCZ code
     soft = _warp(dataset, wkt, gt, width, height, resample, gdal.GDT_Float32, _source_nodata(dataset, None), "nan")
     if np.nanmin(soft, initial=0.0) < 0:
         raise ValueError(f"{path}: soft LCZ labels must not be negative")
