@@ -397,6 +397,8 @@ def test_dataloader_batches_in_the_convention(labelled: ds.SceneArrays, encoded:
     drawn = torch.cat([b["image"] for b in workers])
     assert len({drawn[i].sum().item() for i in range(6)}) == 6  # each worker draws its own patches
 
+    with pytest.raises(ValueError, match="multiples of 8"):
+        ds.ScenePatchDataset(ds.PatchSampler([labelled], patch_size=36))
     val = ds.ScenePatchDataset(ds.PatchSampler([labelled], patch_size=64, augment=False), "grid")
     assert len(val) == 16
     assert torch.equal(val[3]["image"], val[3]["image"])

@@ -453,6 +453,7 @@ def _starts(length: int, size: int, stride: int) -> list[int]:
 
 
 if torch is not None:
+    from .network import SIZE_MULTIPLE
 
     class ScenePatchDataset(_TorchDataset):
         """PatchSampler as a torch Dataset: mode "random" (training) or "grid" (validation, deterministic).
@@ -466,6 +467,8 @@ if torch is not None:
                      length: int | None = None, stride: int | None = None):
             if mode not in ("random", "grid"):
                 raise ValueError(f"mode must be random or grid, not {mode!r}")
+            if sampler.patch_size % SIZE_MULTIPLE:
+                raise ValueError(f"the network takes sizes that are multiples of {SIZE_MULTIPLE}, not {sampler.patch_size}")
             self.sampler, self.mode = sampler, mode
             self.places = sampler.grid(stride) if mode == "grid" else []
             cells = (sampler.patch_size // 2) ** 2
