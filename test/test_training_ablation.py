@@ -26,6 +26,7 @@ from test_training_network import read_sample, synthetic_labels  # noqa: E402
 
 from training.mtl import ablation, metrics  # noqa: E402
 from training.mtl.network import PRESETS, MultiTaskNet, preset  # noqa: E402
+from training.mtl.train import TrainConfig  # noqa: E402
 
 torch.set_num_threads(1)
 SAMPLE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"
@@ -179,6 +180,60 @@ def test_patch_labels_are_scored_against_the_pooled_prediction():
     assert acc.lcz_cm[1, 1] == 1 and acc.lcz_cm.sum() == 1
     acc.add_lcz(probs, torch.zeros(1, 17, 1, 1), torch.ones(1, 1, 1, dtype=torch.bool))  # empty label: skipped
     assert acc.lcz_cm.sum() == 1
+
+
+def scene_datasets(folder: Path, patch: int = 32):
+    """data_scenes datasets on the real sample: SYNTHETIC test labels on the working grid, west half for
+    "city" west (training, random patches) and east half for "city" east (validation, a fixed grid).
+
+    Both "cities" are the same image with disjoint label halves: a stand-in for a city split, test only.
+    """
+    from osgeo import gdal
+
+    from core.bands import MODEL_BANDS
+    from core.reader import open_scene
+    from training.mtl import data_scenes
+
+    scene = open_scene(str(SAMPLE), MODEL_BANDS)
+    gt, wkt = scene.geotransform, scene.projection
+    h, w = scene.height // 2 * 2, scene.width // 2 * 2
+    image, valid = scene.read(0, 0, w, h)
+    scene.close()
+    lcz, hse = synthetic_labels(np.asarray(image, dtype=np.float32))
+    codes = (lcz.argmax(axis=0) + 1) * valid
+    sources = []
+    for city, columns in (("west", slice(0, w // 2)), ("east", slice(w // 2, w))):
+        keep = np.zeros((h, w), dtype=bool)
+        keep[:, columns] = True
+        paths = []
+        for name, array, transform, dtype, nodata in (
+                ("lcz", np.where(keep, codes, 0), gt, gdal.GDT_Byte, 0),
+                ("hse", np.where(keep[::2, ::2], hse[0], -1), (gt[0], 20.0, 0, gt[3], 0, -20.0), gdal.GDT_Float32, -1)):
+            path = folder / f"{city}_{name}.tif"
+            out = gdal.GetDriverByName("GTiff").Create(str(path), array.shape[1], array.shape[0], 1, dtype)
+            out.SetGeoTransform(transform)
+            out.SetProjection(wkt)
+            out.GetRasterBand(1).SetNoDataValue(nodata)
+            out.GetRasterBand(1).WriteArray(array)
+            out = None
+            paths.append(str(path))
+        sources.append(data_scenes.SceneSource(str(SAMPLE), lcz=paths[0], hse=paths[1], city=city,
+                                               hse_unit="fraction"))
+    return data_scenes.make_datasets(sources, ["east"], patch_size=patch, length=8)
+
+
+def test_dense_scene_labels_from_the_scene_reader(tmp_path):
+    """Two presets on data_scenes patches: dense 10 m LCZ labels and 20 m HSE are scored on every labelled pixel."""
+    train, val = scene_datasets(tmp_path)
+    config = TrainConfig(epochs=1, max_steps_per_epoch=1, batch_size=4, progress=False, seed=0)
+    rows = ablation.run_ablation(train, val, tmp_path / "out", presets=["stl_lcz", "mtl_learned_cbam_p2f"],
+                                 config=config, width=4, log=lambda message: None)
+    labelled_pixels = sum(int(val[i]["lcz_mask"].sum()) for i in range(len(val)))
+    labelled_cells = sum(int(torch.isfinite(val[i]["hse"]).sum()) for i in range(len(val)))
+    assert labelled_pixels > 0 and labelled_cells > 0
+    assert rows[0]["lcz_n"] == rows[1]["lcz_n"] == labelled_pixels
+    assert rows[0]["hse_n"] is None and rows[1]["hse_n"] == labelled_cells
+    assert math.isfinite(rows[1]["lcz_oa"]) and math.isfinite(rows[1]["hse_mae_percent"])
 
 
 def test_evaluate_model_reports_only_the_tasks_of_the_model():

@@ -233,3 +233,26 @@ def test_random_patch_datasets_become_their_fixed_grid():
     assert [float(pool[i]["image"][0, 0, 0]) for i in range(3)] == [0.0, 1.0, 2.0]
     plain = torch.utils.data.TensorDataset(torch.zeros(2))
     assert subsets.fixed_pool(plain) is plain
+
+
+def test_scene_patches_use_the_fixed_grid_and_the_majority_class(tmp_path):
+    """data_scenes' random training patches: the pool becomes the sampler's grid; classes are patch majorities."""
+    from test_training_ablation import scene_datasets
+
+    train, val = scene_datasets(tmp_path)
+    assert train.mode == "random"
+    messages: list[str] = []
+    config = TrainConfig(epochs=1, max_steps_per_epoch=1, batch_size=4, progress=False)
+    rows = subsets.run_subsets(train, val, tmp_path / "out", fractions=[0.5], strategies=["UTS"],
+                               network="mtl_equal_cbam", config=config, log=messages.append)
+    places = train.sampler.grid()
+    assert any(f"{len(places)} fixed grid windows" in m for m in messages)
+    classes = np.load(tmp_path / "out" / "classes.npy")
+    expected = []
+    for where in places:
+        patch = train.sampler.sample(where)
+        counts = (patch["lcz"] * patch["lcz_mask"]).sum(axis=(1, 2))
+        expected.append(int(counts.argmax()) if counts.sum() else -1)
+    assert classes.tolist() == expected and len(set(expected)) > 1
+    assert [r["strategy"] for r in rows] == ["full", "UTS"]
+    assert rows[1]["hse_n"] > 0 and rows[1]["lcz_n"] > 0
