@@ -129,6 +129,8 @@ def test_subset_sizes_stratification_and_unlabelled_samples():
     assert not np.array_equal(other[("R", 0.5)], chosen[("R", 0.5)])
     with pytest.raises(ValueError):
         subsets.select_subsets(uncert, classes, [0.0], ["UT"])
+    with pytest.raises(ValueError, match="selects none"):
+        subsets.select_subsets(uncert[:3], np.array([0, 1, 1]), [0.1], ["UT"])
 
 
 def test_ut_keeps_the_lowest_distances():

@@ -169,7 +169,10 @@ def select_subsets(uncert: np.ndarray, classes: np.ndarray, fractions: Sequence[
                 raise ValueError(f"fractions must be in (0, 1], not {fraction}")
             chosen = uncertainty.select(strategy, fraction, np.asarray(uncert)[labelled], classes[labelled],
                                         n=len(labelled), seed=seed)
-            out[(strategy.upper(), float(fraction))] = np.sort(np.concatenate([labelled[chosen], unlabelled]))
+            indices = np.sort(np.concatenate([labelled[chosen], unlabelled]))
+            if not len(indices):
+                raise ValueError(f"{strategy} {fraction:g} of {len(labelled)} samples selects none: use a larger fraction")
+            out[(strategy.upper(), float(fraction))] = indices
     return out
 
 
