@@ -8,6 +8,7 @@ float reflectance 0..1 scaled up). It is a GDAL VRT, so nothing is held in memor
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -265,6 +266,22 @@ def _utm_epsg(dataset: gdal.Dataset) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
+def _release_input_on_error(function):
+    """Clear the frames of a failing call's traceback, so no GDAL dataset of the input stays open through the
+    exception (it would lock the file on Windows, and can crash QGIS when it is collected late)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except BaseException as exc:
+            traceback.clear_frames(exc.__traceback__)
+            raise
+
+    return wrapper
+
+
+@_release_input_on_error
 def open_scene(
     sources: str | Sequence[str],
     required_bands: Sequence[str],
@@ -273,26 +290,7 @@ def open_scene(
     gsd: float = 10.0,
     log: Callable[[str], None] | None = None,
 ) -> Scene:
-    """Identify the required bands in the input and build the working grid (see the module docstring).
-
-    On failure, the frames of the traceback are cleared so that no GDAL dataset of the input stays open
-    through the exception (it would lock the file on Windows and can crash QGIS when collected late).
-    """
-    try:
-        return _open_scene(sources, required_bands, band_mapping=band_mapping, gsd=gsd, log=log)
-    except BaseException as exc:
-        traceback.clear_frames(exc.__traceback__)
-        raise
-
-
-def _open_scene(
-    sources: str | Sequence[str],
-    required_bands: Sequence[str],
-    *,
-    band_mapping: str | None = None,
-    gsd: float = 10.0,
-    log: Callable[[str], None] | None = None,
-) -> Scene:
+    """Identify the required bands in the input and build the working grid (see the module docstring)."""
     say = log or (lambda message: None)
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     if not source_list:
