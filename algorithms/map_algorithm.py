@@ -27,6 +27,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.errors import WARNING_PREFIX as ENGINE_WARNING_PREFIX
 from ..core.errors import EngineError
 from ..core.model import DEFAULT_MODEL_PATH
 from ..core.runtime import DEVICES, onnxruntime_import_error
@@ -35,7 +36,6 @@ PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ICON_PATH = PLUGIN_DIR / "resources" / "icon.svg"
 STYLES_DIR = PLUGIN_DIR / "resources" / "styles"
 LCZ_STYLE = STYLES_DIR / "lcz.qml"
-ENGINE_WARNING_PREFIX = "Warning: "
 HSE_STYLE = STYLES_DIR / "hse.qml"
 
 #: QGIS keeps only a C++ pointer to a layer post-processor; if Python dropped the object, QGIS would

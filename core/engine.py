@@ -19,7 +19,7 @@ import numpy as np
 from osgeo import gdal
 
 from .contract import KIND_DENSE, PRODUCT_HSE, PRODUCT_LCZ, UNIT_REFLECTANCE, ModelContract
-from .errors import CancelledError, EngineError
+from .errors import WARNING_PREFIX, CancelledError, EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES, LCZ_NODATA
 from .model import LoadedModel, load_model
 from .products import (
@@ -419,7 +419,7 @@ def map_scene(
     finally:
         scene.close()
     for message in warnings:
-        say("Warning: " + message)
+        say(WARNING_PREFIX + message)
     return MappingResult(
         lcz=written.get("lcz"), hse=written.get("hse"), probabilities=written.get("probabilities"),
         provider=model.provider, contract=contract, warnings=warnings, seconds=time.perf_counter() - started,

@@ -4,6 +4,9 @@ The QGIS algorithms turn it into QgsProcessingException in one place, so its mes
 a planner can act on: what is wrong, with which file, and what to do about it.
 """
 
+#: Log lines that are warnings start with this; the QGIS algorithm shows them as warnings.
+WARNING_PREFIX = "Warning: "
+
 
 class EngineError(Exception):
     """A problem with the user's input, model, outputs or environment, explained in plain words."""
