@@ -42,7 +42,11 @@ from .writer import AtomicGeoTiff, check_writable, style_lcz_band
 gdal.UseExceptions()
 
 _MIN_VALID_SHARE = 0.5  # a 20 m or 100 m cell gets a value when at least half of its 10 m pixels are valid
-_BATCH_BYTES = 64 * 1024 * 1024
+#: Input bytes per dense batch. On the CPU, batches of 1 to 25 windows ran equally fast (docs/BENCHMARKS.md),
+#: while onnxruntime's working memory grows with the batch: small batches keep the peak low.
+_BATCH_BYTES = 16 * 1024 * 1024
+#: GDAL's block cache (5 % of RAM by default) fills with warped blocks that are never read again.
+_GDAL_CACHE_BYTES = 256 * 1024 * 1024
 _PATCH_BATCH = 256
 
 
@@ -97,24 +101,29 @@ class _CellAggregator:
         self._values.append(values)
         self._mask.append(mask)
         self._rows += mask.shape[0]
-        while self._rows >= self.cell:
-            self._emit(self.cell)
+        if self._rows < self.cell:
+            return
+        # Join the pending rows once and emit every complete row of cells from views of it.
+        all_mask = np.concatenate(self._mask, axis=0) if len(self._mask) > 1 else self._mask[0]
+        all_values = np.concatenate(self._values, axis=1) if len(self._values) > 1 else self._values[0]
+        complete = (self._rows // self.cell) * self.cell
+        per_row = self.cell // self.stride
+        for top in range(0, complete, self.cell):
+            out_top = top // self.stride
+            self._emit(self.cell, all_values[:, out_top : out_top + per_row], all_mask[top : top + self.cell])
+        self._mask = [all_mask[complete:]] if all_mask.shape[0] > complete else []
+        out_complete = complete // self.stride
+        self._values = [all_values[:, out_complete:]] if all_values.shape[1] > out_complete else []
+        self._rows -= complete
 
     def finish(self) -> None:
         if self._rows:
-            self._emit(self._rows)
+            mask = np.concatenate(self._mask, axis=0)
+            values = np.concatenate(self._values, axis=1)
+            self._emit(self._rows, values[:, : math.ceil(self._rows / self.stride)], mask[: self._rows])
+            self._values, self._mask, self._rows = [], [], 0
 
-    def _take(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        mask = np.concatenate(self._mask, axis=0)
-        values = np.concatenate(self._values, axis=1)
-        out_rows = math.ceil(rows / self.stride)
-        self._mask = [mask[rows:]] if mask.shape[0] > rows else []
-        self._values = [values[:, out_rows:]] if values.shape[1] > out_rows else []
-        self._rows -= rows
-        return values[:, :out_rows], mask[:rows]
-
-    def _emit(self, rows: int) -> None:
-        values, mask = self._take(rows)
+    def _emit(self, rows: int, values: np.ndarray, mask: np.ndarray) -> None:
         k, s = self.cell, self.stride
         full_w = self.cells_x * k
         pad_mask = np.zeros((k, full_w), dtype=bool)
@@ -279,8 +288,11 @@ class _RollingAccumulator:
         count = math.ceil((until - self.top) / self.stride)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = self.sum[:, :count] / np.maximum(self.weight[:count], 1e-12)
-        self.sum = np.concatenate([self.sum[:, count:], np.zeros_like(self.sum[:, :count])], axis=1)
-        self.weight = np.concatenate([self.weight[count:], np.zeros_like(self.weight[:count])], axis=0)
+        # Shift the rows still in progress to the top, in place, and clear the freed rows.
+        self.sum[:, : self.rows - count] = self.sum[:, count:]
+        self.sum[:, self.rows - count :] = 0.0
+        self.weight[: self.rows - count] = self.weight[count:]
+        self.weight[self.rows - count :] = 0.0
         self.top = until
         return out
 
@@ -388,6 +400,25 @@ def map_scene(
         if not targets:
             raise EngineError(warnings[-1] + " Nothing else was requested.")
 
+    previous_cache = gdal.GetCacheMax()
+    if previous_cache > _GDAL_CACHE_BYTES:
+        gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
+    try:
+        written = _map_opened(sources, contract, model, bands, targets, warnings, say, progress, is_cancelled)
+    finally:
+        gdal.SetCacheMax(previous_cache)
+    for message in warnings:
+        say(WARNING_PREFIX + message)
+    return MappingResult(
+        lcz=written.get("lcz"), hse=written.get("hse"), probabilities=written.get("probabilities"),
+        provider=model.provider, contract=contract, warnings=warnings, seconds=time.perf_counter() - started,
+    )
+
+
+def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel, bands: str | None,
+                targets: dict[str, Path], warnings: list[str], say: Callable[[str], None],
+                progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None) -> dict[str, str]:
+    """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
     scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=say)
     try:
         if contract.processing_level != "any":
@@ -418,9 +449,4 @@ def map_scene(
             raise
     finally:
         scene.close()
-    for message in warnings:
-        say(WARNING_PREFIX + message)
-    return MappingResult(
-        lcz=written.get("lcz"), hse=written.get("hse"), probabilities=written.get("probabilities"),
-        provider=model.provider, contract=contract, warnings=warnings, seconds=time.perf_counter() - started,
-    )
+    return written
