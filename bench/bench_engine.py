@@ -434,6 +434,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke run of a minute)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of one map_scene per case")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--dense-model", action="append", default=[], type=Path, metavar="ONNX",
+                        help="also measure the overhead with this dense contract model (e.g. models/mtl_distilled.onnx); repeatable")
     parser.add_argument("--child", nargs=3, metavar=("SCENE", "MODEL", "OUTDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -462,6 +464,8 @@ def main(argv: list[str] | None = None) -> None:
             (f"dense, UTM {args.dense_size} px", mosaic_vrt(workdir / "dense_utm.vrt", block, args.dense_size, args.dense_size),
              dense, True),
         ]
+        for extra in args.dense_model:
+            cases.append((f"{extra.stem}, UTM {args.dense_size} px", workdir / "dense_utm.vrt", extra.resolve(), True))
         overheads: list[Overhead] = []
         for label, scene, model, is_dense in cases:
             overheads.append(measure_overhead(label, scene, model, is_dense, workdir, args.repeats))
