@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -323,38 +324,48 @@ def _run_dense(scene: Scene, model: LoadedModel, products: _Products, progress: 
     batch_size = max(1, _BATCH_BYTES // (len(contract.bands) * tile * tile * 4))
     xs, ys = grid.xs(), grid.ys()
     strip_w = xs[-1] + tile - xs[0]
-    for row, y0 in enumerate(ys):
+
+    def read_strip(y0: int) -> tuple[np.ndarray, np.ndarray]:
         data, valid = read_padded(scene, xs[0], y0, strip_w, tile, mode="reflect")
-        data = _to_model_units(data, contract)
-        first_row = max(y0, 0)
-        last_row = min(y0 + tile, scene.height)
-        mask_rows[first_row - mask_top : last_row - mask_top] = valid[first_row - y0 : last_row - y0, -xs[0] : -xs[0] + scene.width]
-        windows = []
-        for x0 in xs:
-            window_valid = valid[:, x0 - xs[0] : x0 - xs[0] + tile]
-            if window_valid.any():
-                windows.append((x0, fill_invalid(data[:, :, x0 - xs[0] : x0 - xs[0] + tile], window_valid)))
-        progress.advance(len(xs) - len(windows))
-        for start in range(0, len(windows), batch_size):
-            progress.check()
-            chunk = windows[start : start + batch_size]
-            results = model.run(np.stack([w for _, w in chunk]))
-            for product, spec in outputs.items():
-                out = results[product]
-                expected = (len(chunk), channels[product], tile // spec.stride, tile // spec.stride)
-                if out.shape != expected:
-                    raise EngineError(f"{model.path}: output '{spec.name}' has shape {out.shape}, expected {expected} for stride {spec.stride}.")
-                for (x0, _), values in zip(chunk, out, strict=True):
-                    accumulators[product].add(x0, y0, values, weights[product])
-            progress.advance(len(chunk))
-        last = row == len(ys) - 1
-        until = scene.height if last else min(ys[row + 1], scene.height)
-        if until > mask_top:
-            mask = mask_rows[: until - mask_top].copy()
-            for product in outputs:
-                aggregators[product].push(accumulators[product].release(until), mask)
-            mask_rows = np.concatenate([mask_rows[until - mask_top :], np.zeros((until - mask_top, scene.width), dtype=bool)])
-            mask_top = until
+        return _to_model_units(data, contract), valid
+
+    # The next row of windows is read (and warped) in a thread while the model runs on this one: GDAL and
+    # onnxruntime both release the GIL. Only that thread touches the scene's dataset while it runs.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hselcz-read") as reader:
+        upcoming = reader.submit(read_strip, ys[0])
+        for row, y0 in enumerate(ys):
+            data, valid = upcoming.result()
+            if row + 1 < len(ys):
+                upcoming = reader.submit(read_strip, ys[row + 1])
+            first_row = max(y0, 0)
+            last_row = min(y0 + tile, scene.height)
+            mask_rows[first_row - mask_top : last_row - mask_top] = valid[first_row - y0 : last_row - y0, -xs[0] : -xs[0] + scene.width]
+            windows = []
+            for x0 in xs:
+                window_valid = valid[:, x0 - xs[0] : x0 - xs[0] + tile]
+                if window_valid.any():
+                    windows.append((x0, fill_invalid(data[:, :, x0 - xs[0] : x0 - xs[0] + tile], window_valid)))
+            progress.advance(len(xs) - len(windows))
+            for start in range(0, len(windows), batch_size):
+                progress.check()
+                chunk = windows[start : start + batch_size]
+                results = model.run(np.stack([w for _, w in chunk]))
+                for product, spec in outputs.items():
+                    out = results[product]
+                    expected = (len(chunk), channels[product], tile // spec.stride, tile // spec.stride)
+                    if out.shape != expected:
+                        raise EngineError(f"{model.path}: output '{spec.name}' has shape {out.shape}, expected {expected} for stride {spec.stride}.")
+                    for (x0, _), values in zip(chunk, out, strict=True):
+                        accumulators[product].add(x0, y0, values, weights[product])
+                progress.advance(len(chunk))
+            last = row == len(ys) - 1
+            until = scene.height if last else min(ys[row + 1], scene.height)
+            if until > mask_top:
+                mask = mask_rows[: until - mask_top].copy()
+                for product in outputs:
+                    aggregators[product].push(accumulators[product].release(until), mask)
+                mask_rows = np.concatenate([mask_rows[until - mask_top :], np.zeros((until - mask_top, scene.width), dtype=bool)])
+                mask_top = until
     for aggregator in aggregators.values():
         aggregator.finish()
 
