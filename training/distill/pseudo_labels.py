@@ -210,7 +210,7 @@ def derive_labels(images20: Sequence[np.ndarray], valid20: Sequence[np.ndarray],
     for t in range(2):
         own = np.where(np.isfinite(probabilities[t]), probabilities[t], fused)
         gated = fused + changed_share[None] * (own - fused)
-        weights = np.where(changed | ~both_valid, w[t], w_mean)
+        weights = np.where(water[t], 0.0, np.where(changed | ~both_valid, w[t], w_mean))
         soft.append(gated.astype(np.float32))
         hse.append(distribute(cell_fraction(gated), weights, valid20[t]))
     return HseLabels(hse=(hse[0], hse[1]), soft=(soft[0], soft[1]), fused=fused.astype(np.float32), changed=changed,
