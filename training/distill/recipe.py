@@ -1,0 +1,88 @@
+"""One command for the whole distillation, fixed seed: pseudo-labels -> training -> export -> evaluation.
+
+    python -m training.distill.recipe --scenes ../shared/data/oscd --out runs/distill
+
+Trains the MTL learned-weights CBAM+P2F network (the exported student) and, with the same data and
+budget, the single-task LCZ and MTL 1:1 CBAM baselines; validation split by whole cities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+from training.mtl.ablation import run_ablation
+from training.mtl.data_scenes import SceneSource, make_datasets
+from training.mtl.export import export_onnx
+from training.mtl.train import TrainConfig, load_checkpoint
+
+from . import evaluate_heldout
+from .pseudo_labels import OSCD_BANDS, make_labels
+
+HELD_OUT = ("hongkong", "milano", "montpellier")
+PRESETS = ("mtl_learned_cbam_p2f", "stl_lcz", "mtl_equal_cbam")
+STUDENT = "mtl_learned_cbam_p2f"
+
+
+def training_text(n_cities: int, cities: list[str]) -> str:
+    return (f"Trained on pseudo-labels, not ground truth: LCZ = two-date averaged probabilities of the So2Sat "
+            f"ResNet20 (MIT) on OSCD Sentinel-2 L1C scenes (Daudt et al. 2018; modified Copernicus Sentinel "
+            f"data) of {n_cities} cities ({', '.join(cities)}); HSE derived from the LCZ probabilities with "
+            f"Stewart & Oke building + impervious surface fractions, downscaled to 20 m by spectral indices "
+            f"(docs/DISTILLATION.md), not an imperviousness reference.")
+
+
+def sources(manifest: Path) -> list[SceneSource]:
+    scenes = json.loads(manifest.read_text())["scenes"]
+    return [SceneSource(image=s["image"], lcz_soft=s["lcz_soft"], hse=s["hse"], city=s["city"], hse_unit="fraction",
+                        bands=OSCD_BANDS, name=f"{s['city']}_{s['date']}") for s in scenes]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenes", default="../shared/data/oscd", type=Path)
+    parser.add_argument("--out", default="runs/distill", type=Path)
+    parser.add_argument("--model-out", default="models/mtl_distilled.onnx", type=Path)
+    parser.add_argument("--held-out", nargs="+", default=list(HELD_OUT))
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=100, help="optimizer steps per epoch")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-labels", action="store_true", help="reuse out/labels/labels.json")
+    args = parser.parse_args(argv)
+    started = time.time()
+    manifest = args.out / "labels" / "labels.json"
+    if not (args.skip_labels and manifest.exists()):
+        manifest = make_labels(args.scenes, args.out / "labels", log=print)
+    scenes = sources(manifest)
+    train_cities = sorted({s.city for s in scenes} - set(args.held_out))
+    config = TrainConfig(epochs=args.epochs, batch_size=8, seed=args.seed, max_steps_per_epoch=args.steps,
+                         progress=False, patience=10)
+    train, val = make_datasets(scenes, args.held_out, seed=args.seed, patch_size=128, length=args.steps * 8)
+    rows = run_ablation(train, val, args.out / "train", presets=PRESETS, config=config, width=args.width)
+    text = training_text(len(train_cities), train_cities)
+    exported = {}
+    for row in rows:
+        model, checkpoint = load_checkpoint(Path(row["run_dir"]) / "best.pt")
+        path = args.model_out if row["preset"] == STUDENT else args.out / "models" / f"{row['preset']}.onnx"
+        export_onnx(model, path, name=f"MTL HSE+LCZ distilled from So2Sat ResNet20 ({row['preset']})", version="0.1",
+                    description="Multi-task HSE density + LCZ network after Qiu et al. (GRSL 2022), distilled",
+                    license="MIT", training=text, processing_level="L1C",
+                    checkpoint_epoch=json.dumps(checkpoint.get("epoch")))
+        exported[row["preset"]] = str(path)
+        if row["preset"] == STUDENT:
+            shutil.copy(Path(row["run_dir"]) / "best.pt", args.out / "student_best.pt")
+    results = evaluate_heldout.run(manifest, exported, args.held_out, args.out / "eval", log=print)
+    summary = {"train_cities": train_cities, "held_out": args.held_out, "config": vars(args) | {
+        "scenes": str(args.scenes), "out": str(args.out), "model_out": str(args.model_out)},
+        "exported": exported, "minutes": round((time.time() - started) / 60, 1)}
+    (args.out / "recipe.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(results["summary"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
