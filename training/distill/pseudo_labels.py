@@ -54,6 +54,7 @@ NDVI_BUILT, NDVI_GREEN = 0.1, 0.5  # likelihood 1 at or below NDVI_BUILT, 0 at o
 NDBI_LOW, NDBI_HIGH = -0.35, 0.05  # likelihood 0 at or below NDBI_LOW, 1 at or above NDBI_HIGH
 NDWI_WATER = 0.0  # McFeeters NDWI above this (and NIR dark) = open water, likelihood 0
 WATER_MAX_NIR = 1500.0  # DN; bright NIR is not open water
+WATER_MAX_SWIR = 500.0  # DN of B11; hazy winter cities pass the NDWI test, but water is dark in SWIR
 LIKELIHOOD_FLOOR = 0.02  # land pixels keep a small share, so every land pixel can take mass
 CHANGE_NDVI, CHANGE_NDBI = 0.2, 0.15  # |dNDVI| or |dNDBI| above these = spectral change between dates
 
@@ -104,13 +105,13 @@ def to_20m(image: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def indices(image20: np.ndarray) -> dict[str, np.ndarray]:
-    """NDVI, NDBI (B11 vs B8), NDWI (B3 vs B8) of 20 m DN."""
+    """NDVI, NDBI (B11 vs B8), NDWI (B3 vs B8), NIR (B8) and SWIR (B11) of 20 m DN."""
     b3, b4, b8, b11 = (image20[_B[n]].astype(np.float64) for n in ("B3", "B4", "B8", "B11"))
-    return {"ndvi": _ratio(b8, b4), "ndbi": _ratio(b11, b8), "ndwi": _ratio(b3, b8), "nir": b8}
+    return {"ndvi": _ratio(b8, b4), "ndbi": _ratio(b11, b8), "ndwi": _ratio(b3, b8), "nir": b8, "swir": b11}
 
 
 def water_mask(ix: dict[str, np.ndarray]) -> np.ndarray:
-    return (ix["ndwi"] > NDWI_WATER) & (ix["nir"] < WATER_MAX_NIR)
+    return (ix["ndwi"] > NDWI_WATER) & (ix["nir"] < WATER_MAX_NIR) & (ix["swir"] < WATER_MAX_SWIR)
 
 
 def builtup_likelihood(ix: dict[str, np.ndarray]) -> np.ndarray:
@@ -358,6 +359,7 @@ class LabelSettings:
     ndbi_high: float = NDBI_HIGH
     ndwi_water: float = NDWI_WATER
     water_max_nir: float = WATER_MAX_NIR
+    water_max_swir: float = WATER_MAX_SWIR
     likelihood_floor: float = LIKELIHOOD_FLOOR
     change_ndvi: float = CHANGE_NDVI
     change_ndbi: float = CHANGE_NDBI
