@@ -1,4 +1,4 @@
-"""One command for the whole distillation, fixed seed: pseudo-labels -> training -> export -> evaluation.
+"""One command for the whole distillation, fixed seed: pseudo-labels -> training -> export -> evaluation -> figures.
 
     python -m training.distill.recipe --scenes ../shared/data/oscd --out runs/distill
 
@@ -20,6 +20,7 @@ from training.mtl.export import export_onnx
 from training.mtl.train import TrainConfig, load_checkpoint
 
 from . import evaluate_heldout
+from .figures import write_figures
 from .pseudo_labels import OSCD_BANDS, make_labels
 
 HELD_OUT = ("hongkong", "milano", "montpellier")
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if row["preset"] == STUDENT:
             shutil.copy(Path(row["run_dir"]) / "best.pt", args.out / "student_best.pt")
     results = evaluate_heldout.run(manifest, exported, args.held_out, args.out / "eval", log=print)
+    write_figures(manifest, args.out / "eval", args.held_out)
     summary = {"train_cities": train_cities, "held_out": args.held_out, "config": vars(args) | {
         "scenes": str(args.scenes), "out": str(args.out), "model_out": str(args.model_out)},
         "exported": exported, "minutes": round((time.time() - started) / 60, 1)}
