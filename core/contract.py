@@ -30,6 +30,8 @@ PRODUCTS = (PRODUCT_LCZ, PRODUCT_HSE, PRODUCT_EMBEDDING)
 #: Values of ``input_unit``: what the graph's ``image`` input expects. Models should normalise inside
 #: the graph and take reflectance x 10000 (the digital numbers of Sentinel-2 products, baseline offset removed).
 UNIT_REFLECTANCE_X10000 = "reflectance_x10000"
+#: Sentinel-2 digital numbers per unit of reflectance: the one definition of the input scaling.
+DN_PER_REFLECTANCE = 10000.0
 UNIT_REFLECTANCE = "reflectance"
 INPUT_UNITS = (UNIT_REFLECTANCE_X10000, UNIT_REFLECTANCE)
 

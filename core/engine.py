@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
-from .contract import KIND_DENSE, PRODUCT_HSE, PRODUCT_LCZ, UNIT_REFLECTANCE, ModelContract
+from .contract import DN_PER_REFLECTANCE, KIND_DENSE, PRODUCT_HSE, PRODUCT_LCZ, UNIT_REFLECTANCE, ModelContract
 from .errors import WARNING_PREFIX, CancelledError, EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES, LCZ_NODATA
 from .model import LoadedModel, load_model
@@ -216,7 +216,7 @@ def _cells(cell_m: float, gsd: float) -> int:
 
 
 def _to_model_units(batch: np.ndarray, contract: ModelContract) -> np.ndarray:
-    return batch * np.float32(1e-4) if contract.input_unit == UNIT_REFLECTANCE else batch
+    return batch * np.float32(1.0 / DN_PER_REFLECTANCE) if contract.input_unit == UNIT_REFLECTANCE else batch
 
 
 def _run_patch(scene: Scene, model: LoadedModel, products: _Products, progress: _Progress) -> None:

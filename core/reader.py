@@ -21,6 +21,7 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .bands import BandSlot, band_from_metadata, canonical_band_name, parse_band_mapping
+from .contract import DN_PER_REFLECTANCE
 from .errors import EngineError
 
 gdal.UseExceptions()
@@ -234,12 +235,12 @@ def _radiometry(dataset: gdal.Dataset, slot: BandSlot) -> Radiometry:
     scale, offset = band.GetScale(), band.GetOffset()
     if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):
         scale, offset = scale or 1.0, offset or 0.0
-        return Radiometry(scale * 10000.0, offset * 10000.0, f"band scale {scale} / offset {offset} to reflectance")
+        return Radiometry(scale * DN_PER_REFLECTANCE, offset * DN_PER_REFLECTANCE, f"band scale {scale} / offset {offset} to reflectance")
     baseline = _baseline_offset(dataset, band, slot.name)
     if baseline:
         return Radiometry(1.0, baseline[0], f"baseline offset {baseline[0]:+g} ({baseline[1]})")
     if gdal.GetDataTypeName(band.DataType).startswith("Float") and 0 < _sample_max(dataset, slot.index) < _FLOAT_REFLECTANCE_LIMIT:
-        return Radiometry(10000.0, 0.0, "float reflectance 0..1 scaled to x10000")
+        return Radiometry(DN_PER_REFLECTANCE, 0.0, "float reflectance 0..1 scaled to x10000")
     return Radiometry()
 
 

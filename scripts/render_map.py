@@ -38,6 +38,7 @@ from qgis.PyQt.QtCore import QPointF, QRectF, QSize, Qt  # noqa: E402
 from qgis.PyQt.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen  # noqa: E402
 
 from core.lcz import LCZ_CLASSES, LCZ_NODATA  # noqa: E402
+from core.products import META_MODEL, META_SOURCE  # noqa: E402
 from core.styles import HSE_LEGEND_TITLE, HSE_QML, HSE_RAMP, LCZ_QML  # noqa: E402
 
 PANEL_WIDTH = 460
@@ -203,8 +204,8 @@ def render_map(lcz_path: Path, out_path: Path, hse_path: Path | None = None, sce
     height = TITLE_HEIGHT + max(panel_height + CAPTION_HEIGHT, legend_height) + 2 * MARGIN
 
     metadata = gdal.Open(str(lcz_path)).GetMetadata()
-    model = metadata.get("HSELCZ_MODEL", "")
-    source = Path(metadata.get("HSELCZ_SOURCE", str(scene_path or lcz_path))).name
+    model = metadata.get(META_MODEL, "")
+    source = Path(metadata.get(META_SOURCE, str(scene_path or lcz_path))).name
     image = QImage(width, height, QImage.Format_ARGB32)
     image.fill(BACKGROUND)
     painter = QPainter(image)

@@ -19,11 +19,8 @@ import h5py
 import numpy as np
 import onnxruntime as ort
 import pytest
+from conftest import REPO_ROOT, SAMPLE_SCENE  # noqa: E402 (conftest puts the repository root on sys.path)
 from osgeo import gdal
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 from core import contract  # noqa: E402
 from core.bands import MODEL_BANDS  # noqa: E402
@@ -33,7 +30,7 @@ CONVERTER = REPO_ROOT / "training" / "so2sat_resnet20" / "convert.py"
 WEIGHTS = REPO_ROOT / "training" / "so2sat_resnet20" / "S2_RESNET20_BS16_LR2e-4_IN32-32-10_PRO-52-0R12_2019-06-27.h5"
 WEIGHTS_SHA256 = "a4348f55e21039b81aec6f57b1c943c851dc70c5b79e025fb9e93438cc1e730f"
 MODEL = REPO_ROOT / "models" / "so2sat_resnet20_lcz.onnx"
-SAMPLE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"
+SAMPLE = SAMPLE_SCENE
 PATCH = 32
 B4, B8 = MODEL_BANDS.index("B4"), MODEL_BANDS.index("B8")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
+from conftest import SAMPLE_SCENE  # noqa: E402 (conftest puts the repository root on sys.path)
 from test_training_network import read_sample, synthetic_labels  # noqa: E402
 
 from training.mtl import ablation, metrics  # noqa: E402
@@ -29,7 +25,7 @@ from training.mtl.network import PRESETS, MultiTaskNet, preset  # noqa: E402
 from training.mtl.train import TrainConfig  # noqa: E402
 
 torch.set_num_threads(1)
-SAMPLE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"
+SAMPLE = SAMPLE_SCENE
 CROP = 32
 
 

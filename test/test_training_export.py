@@ -8,7 +8,6 @@ test_training_network.py); the maps are meaningless, only their plumbing is test
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
+from conftest import REPO_ROOT  # noqa: E402 (conftest puts the repository root on sys.path)
 from test_training_network import RasterPatches, read_sample  # noqa: E402
 
 from core import contract  # noqa: E402

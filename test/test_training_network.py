@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 from core.bands import MODEL_BANDS  # noqa: E402
 from core.lcz import LCZ_CLASS_COUNT  # noqa: E402

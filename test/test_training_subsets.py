@@ -12,7 +12,6 @@ import contextlib
 import csv
 import dataclasses
 import io
-import sys
 from pathlib import Path
 
 import h5py
@@ -21,10 +20,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
+from conftest import SAMPLE_SCENE  # noqa: E402 (conftest puts the repository root on sys.path)
 from test_training_network import read_sample, synthetic_labels  # noqa: E402
 
 from training.mtl import subsets  # noqa: E402
@@ -32,7 +28,7 @@ from training.mtl.data_h5 import So2SatTorchDataset  # noqa: E402
 from training.mtl.train import TrainConfig  # noqa: E402
 
 torch.set_num_threads(1)
-SAMPLE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"
+SAMPLE = SAMPLE_SCENE
 UNLABELLED = (5, 17, 30)  # training samples written without any label
 FILES: dict[str, Path] = {}  # the HDF5 files of this module's run, for the --data factory
 

@@ -24,6 +24,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from core.contract import DN_PER_REFLECTANCE
+
 try:  # optional: the numpy reader works without torch
     import torch
     from torch.utils.data import Dataset as _TorchDataset
@@ -37,7 +39,7 @@ LABEL_KEY = "label"
 DISTRIBUTION_NAMES = ("label_distribution", "label_distributions", "distribution", "votes", "label_votes")
 N_BANDS = 10
 N_CLASSES = 17
-REFLECTANCE_TO_DN = 10000.0  # So2Sat stores reflectance; our models take Sentinel-2 DN (reflectance x 10000)
+REFLECTANCE_TO_DN = DN_PER_REFLECTANCE  # So2Sat stores reflectance; our models take Sentinel-2 DN
 
 
 class So2SatH5:

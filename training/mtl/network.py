@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.bands import MODEL_BANDS
+from core.contract import DN_PER_REFLECTANCE
 from core.lcz import LCZ_CLASS_COUNT
 
 TASKS = ("hse", "lcz")
@@ -25,7 +26,7 @@ SIZE_MULTIPLE = 8
 #: Both outputs sit on the backbone's pooled grid: stride 2 on the 10 m input (20 m cells).
 HSE_STRIDE = 2
 LCZ_STRIDE = 2
-DN_SCALE = 1e-4  # digital numbers -> reflectance
+DN_SCALE = 1.0 / DN_PER_REFLECTANCE  # digital numbers -> reflectance
 
 
 @dataclass(frozen=True)

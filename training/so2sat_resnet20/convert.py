@@ -38,7 +38,7 @@ OPSET = 17
 PATCH = 32
 CLASSES = 17
 BN_EPSILON = 1e-3  # Keras BatchNormalization default, used by the authors
-DN_SCALE = 1e-4  # the authors fed Sentinel-2 digital numbers / 10000
+DN_SCALE = 1.0 / contract.DN_PER_REFLECTANCE  # the authors fed Sentinel-2 digital numbers / 10000
 
 # (stage stride, [(main convs 1x1/3x3/1x1), shortcut conv or None, BNs before each main conv or None]) per block.
 # Numbers follow Keras creation order: in a block with a projection shortcut the shortcut conv is created
