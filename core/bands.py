@@ -31,10 +31,6 @@ SENTINEL2_BANDS: dict[str, tuple[float, int]] = {
 #: The ten 10 m and 20 m bands, in the order the So2Sat LCZ42 models and our own networks use.
 MODEL_BANDS: tuple[str, ...] = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12")
 
-#: Bands that must be named explicitly; the order of a plain 13- or 12-band stack is a common guess,
-#: but a wrong guess gives a plausible-looking but wrong map, so we only suggest it.
-STANDARD_13_BAND_ORDER: tuple[str, ...] = tuple(SENTINEL2_BANDS)
-
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])B(?:AND)?[ _-]?0*(\d{1,2})(A?)(?![A-Za-z0-9])", re.IGNORECASE)
 _WAVELENGTH_TOLERANCE_NM = 10.0
 _NAME_METADATA_KEYS = ("BANDNAME", "BAND_NAME", "NAME", "BAND")
@@ -139,7 +135,3 @@ def parse_band_mapping(text: str, band_count: int) -> dict[str, int]:
             raise EngineError(f"BANDS names {name} twice.")
         mapping[name] = position
     return mapping
-
-
-def format_band_list(names: tuple[str, ...] | list[str]) -> str:
-    return ",".join(names)

@@ -89,8 +89,8 @@ class _Progress:
 class _CellAggregator:
     """Averages finished rows of a model output (stride s on the 10 m grid) into cells of `cell` pixels."""
 
-    def __init__(self, cell: int, stride: int, width: int, height: int, sink: Callable[[int, np.ndarray, np.ndarray], None]):
-        self.cell, self.stride, self.width, self.height, self.sink = cell, stride, width, height, sink
+    def __init__(self, cell: int, stride: int, width: int, sink: Callable[[int, np.ndarray, np.ndarray], None]):
+        self.cell, self.stride, self.width, self.sink = cell, stride, width, sink
         self.cells_x = math.ceil(width / cell)
         self._values: list[np.ndarray] = []
         self._mask: list[np.ndarray] = []
@@ -318,7 +318,7 @@ def _run_dense(scene: Scene, model: LoadedModel, products: _Products, progress: 
     channels = {PRODUCT_LCZ: LCZ_CLASS_COUNT, PRODUCT_HSE: 1}
     accumulators = {p: _RollingAccumulator(channels[p], s.stride, tile, scene.width) for p, s in outputs.items()}
     sinks = {PRODUCT_LCZ: products.write_lcz, PRODUCT_HSE: products.write_hse}
-    aggregators = {p: _CellAggregator(cells[p], s.stride, scene.width, scene.height, sinks[p]) for p, s in outputs.items()}
+    aggregators = {p: _CellAggregator(cells[p], s.stride, scene.width, sinks[p]) for p, s in outputs.items()}
     mask_rows = np.zeros((tile, scene.width), dtype=bool)
     mask_top = 0
     batch_size = max(1, _BATCH_BYTES // (len(contract.bands) * tile * tile * 4))

@@ -79,8 +79,3 @@ def load_model(path: str | Path | None, device: str = "auto", log: Callable[[str
     contract = parse_metadata(metadata, source=str(resolved))
     _check_tensors(session, contract, resolved)
     return LoadedModel(path=resolved, contract=contract, session=session, provider=provider)
-
-
-def read_contract(path: str | Path | None) -> ModelContract:
-    """The contract of a model file (CPU session, nothing run): used by the GUI to describe a model."""
-    return load_model(path, device="CPU").contract

@@ -81,21 +81,16 @@ class Scene:
         raw = raw.reshape(len(self.band_names), height, width)
         zeros = raw == 0
         valid = ~(np.any(zeros, axis=0) if self.zero_in_any_band_is_nodata else np.all(zeros, axis=0))
-        data = raw.astype(np.float32, copy=False)
-        for index, (radiometry, nodata) in enumerate(zip(self.radiometry, self.nodata, strict=True)):
-            band = data[index]
-            if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        if raw.dtype.kind == "f":
+            valid &= np.all(np.isfinite(raw), axis=0)  # NaN (declared or not) is no data
+        for index, nodata in enumerate(self.nodata):
+            if nodata is not None and not math.isnan(nodata):
                 valid &= raw[index] != nodata
-            if band.dtype.kind == "f":
-                valid &= np.isfinite(band)
+        data = raw.astype(np.float32)  # always a new array: the radiometry below works in place
+        for band, radiometry in zip(data, self.radiometry, strict=True):
             if radiometry.scale != 1.0 or radiometry.offset != 0.0:
-                if data is raw:
-                    data = data.copy()
-                    band = data[index]
                 band *= np.float32(radiometry.scale)
                 band += np.float32(radiometry.offset)
-        if data is raw:
-            data = data.copy()
         data[:, ~valid] = 0.0
         return data, valid
 
