@@ -29,7 +29,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import WARNING_PREFIX as ENGINE_WARNING_PREFIX
 from ..core.errors import EngineError
-from ..core.model import DEFAULT_MODEL_PATH
+from ..core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_PATH, bundled_model_path
 from ..core.runtime import DEVICES, onnxruntime_import_error
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +69,7 @@ class MapAlgorithm(QgsProcessingAlgorithm):
 
     INPUT = "INPUT"
     MODEL = "MODEL"
+    BUNDLED_MODEL = "BUNDLED_MODEL"
     BANDS = "BANDS"
     DEVICE = "DEVICE"
     OUTPUT_HSE = "OUTPUT_HSE"
@@ -118,9 +119,13 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             "<p><b>Sentinel-2 raster</b>: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product "
             "opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m "
             "bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.</p>"
-            "<p><b>Model</b>: an ONNX file that follows the plugin's model contract. Leave it empty for the "
-            "bundled default model ({default}), the So2Sat LCZ42 ResNet20 classifier, which maps local "
-            "climate zones only and has no settlement density output.</p>"
+            "<p><b>Bundled model</b>: used when no model file is given. The default, {default}, is the So2Sat "
+            "LCZ42 ResNet20 classifier: local climate zones only, no settlement density. The multi-task "
+            "model distilled from it ({distilled}) also maps settlement density (HSE), but it is experimental: "
+            "it was trained on pseudo-labels and its LCZ map is not yet as good as the default's on the "
+            "reference maps we could check. Both have a model card in the plugin's models folder.</p>"
+            "<p><b>Model file</b>: an ONNX file that follows the plugin's model contract; it replaces the "
+            "bundled model.</p>"
             "<p><b>Band names</b>: how to find the bands. Leave it empty when the raster's bands are named "
             "(band descriptions or metadata such as B2, B02 or a wavelength), which is how GDAL reads "
             "Sentinel-2 products. Otherwise either list the band names in raster band order, using - for a "
@@ -139,13 +144,21 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             "per class.</p>"
             "<p>The model runs through onnxruntime, which must be installed in the Python that QGIS uses; "
             "without it the algorithm stops and explains how to install it.</p>"
-        ).format(default=DEFAULT_MODEL_PATH.name)
+        ).format(default=DEFAULT_MODEL_PATH.name, distilled=BUNDLED_MODEL_FILES[1])
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Sentinel-2 raster")))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.BUNDLED_MODEL,
+                self.tr("Bundled model"),
+                options=[self._bundled_model_label(name) for name in BUNDLED_MODEL_FILES],
+                defaultValue=0,
+            )
+        )
         model = QgsProcessingParameterFile(
             self.MODEL,
-            self.tr("Model (ONNX file; empty = bundled default model)"),
+            self.tr("Model file (ONNX; replaces the bundled model)"),
             behavior=QgsProcessingParameterFile.File,
             extension="onnx",
             optional=True,
@@ -191,6 +204,13 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             )
         )
 
+    def _bundled_model_label(self, file_name: str) -> str:
+        labels = {
+            "so2sat_resnet20_lcz.onnx": self.tr("So2Sat LCZ42 ResNet20: LCZ only (default)"),
+            "mtl_distilled.onnx": self.tr("Multi-task HSE + LCZ, distilled (experimental)"),
+        }
+        return labels.get(file_name, file_name)
+
     def _device_label(self, device: str) -> str:
         labels = {
             "auto": self.tr("auto (first available accelerator, else CPU)"),
@@ -218,14 +238,18 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                 )
             )
         model_path = self.parameterAsFile(parameters, self.MODEL, context) or None
+        bundled = bundled_model_path(self.parameterAsEnum(parameters, self.BUNDLED_MODEL, context))
         bands = self.parameterAsString(parameters, self.BANDS, context).strip() or None
         device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
         lcz_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_LCZ, context)
         hse_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_HSE, context) or None
         probabilities_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_PROBABILITIES, context) or None
 
-        default_model = self.tr("bundled default ({name})").format(name=DEFAULT_MODEL_PATH.name)
-        feedback.pushInfo(self.tr("Model file: {model}").format(model=model_path or default_model))
+        if model_path is None:
+            model_path = str(bundled)
+            feedback.pushInfo(self.tr("Model file: {model} (bundled)").format(model=model_path))
+        else:
+            feedback.pushInfo(self.tr("Model file: {model}").format(model=model_path))
         result = self._run_engine(layer, model_path, bands, device, lcz_path, hse_path, probabilities_path, feedback)
         feedback.pushInfo(
             self.tr("Model used: {name} (version {version}); onnxruntime execution provider: {provider}").format(

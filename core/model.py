@@ -11,8 +11,18 @@ from .errors import EngineError
 from .runtime import create_session, import_onnxruntime
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-#: The bundled default until the multi-task model ships (docs/MODEL_CONTRACT.md, models/*.md).
-DEFAULT_MODEL_PATH = MODELS_DIR / "so2sat_resnet20_lcz.onnx"
+#: The models shipped in models/ (each with a card models/<stem>.md), the default first. Front ends offer
+#: them by index, so append new ones at the end: saved Processing models and scripts keep their choice.
+BUNDLED_MODEL_FILES = ("so2sat_resnet20_lcz.onnx", "mtl_distilled.onnx")
+#: The bundled default until the multi-task model reaches the teacher on the references (models/*.md).
+DEFAULT_MODEL_PATH = MODELS_DIR / BUNDLED_MODEL_FILES[0]
+
+
+def bundled_model_path(index: int) -> Path:
+    """The file of the index-th bundled model (an IndexError names the valid range)."""
+    if not 0 <= index < len(BUNDLED_MODEL_FILES):
+        raise IndexError(f"bundled model {index} does not exist (0..{len(BUNDLED_MODEL_FILES) - 1})")
+    return MODELS_DIR / BUNDLED_MODEL_FILES[index]
 
 
 @dataclass

@@ -22,124 +22,139 @@
         <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="88"/>
+        <location filename="../algorithms/map_algorithm.py" line="89"/>
         <source>Map settlement density and local climate zones</source>
         <translation>Siedlungsdichte und lokale Klimazonen kartieren</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="91"/>
+        <location filename="../algorithms/map_algorithm.py" line="92"/>
         <source>Sentinel-2</source>
         <translation>Sentinel-2</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="97"/>
+        <location filename="../algorithms/map_algorithm.py" line="98"/>
         <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
         <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="109"/>
+        <location filename="../algorithms/map_algorithm.py" line="110"/>
         <source>Maps local climate zones (100 m) and settlement density (20 m) from a Sentinel-2 raster.</source>
         <translation>Kartiert lokale Klimazonen (100 m) und Siedlungsdichte (20 m) aus einem Sentinel-2-Raster.</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="112"/>
-        <source>&lt;p&gt;Runs a convolutional neural network (an ONNX model, through onnxruntime) over a Sentinel-2 scene and writes the 17 local climate zones (LCZ) of Stewart and Oke on a 100 m grid and, when the model predicts it, the density of human settlement (HSE: built-up fraction 0 to 1) on a 20 m grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.&lt;/p&gt;&lt;h3&gt;Parameters&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2 raster&lt;/b&gt;: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Model&lt;/b&gt;: an ONNX file that follows the plugin&apos;s model contract. Leave it empty for the bundled default model ({default}), the So2Sat LCZ42 ResNet20 classifier, which maps local climate zones only and has no settlement density output.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Band names&lt;/b&gt;: how to find the bands. Leave it empty when the raster&apos;s bands are named (band descriptions or metadata such as B2, B02 or a wavelength), which is how GDAL reads Sentinel-2 products. Otherwise either list the band names in raster band order, using - for a band to skip, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; or &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; for a 13-band stack, or give pairs of name and band number, e.g. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Device&lt;/b&gt;: where onnxruntime runs the model. auto uses the first available accelerator (CUDA, DirectML, CoreML) and otherwise the CPU; naming a device that is not available is an error, never a silent fallback. The log reports the execution provider really used.&lt;/p&gt;&lt;h3&gt;Outputs&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Local climate zones&lt;/b&gt;: Byte GeoTIFF on a 100 m grid, values 1 to 17 (1-10 built types, A-G as 11-17) with a colour table and class names; 0 is nodata.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement density (HSE)&lt;/b&gt;: Float32 GeoTIFF, 0 to 1, on a 20 m grid; only written when the model has an HSE output (the log says so otherwise).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ class probabilities&lt;/b&gt; (optional): 17-band Float32 GeoTIFF on the 100 m grid, one band per class.&lt;/p&gt;&lt;p&gt;The model runs through onnxruntime, which must be installed in the Python that QGIS uses; without it the algorithm stops and explains how to install it.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Wendet ein faltendes neuronales Netz (ein ONNX-Modell, ausgeführt mit onnxruntime) auf eine Sentinel-2-Szene an und schreibt die 17 lokalen Klimazonen (LCZ) nach Stewart und Oke auf einem 100-m-Raster sowie, wenn das Modell sie vorhersagt, die Dichte menschlicher Siedlungen (HSE: bebauter Flächenanteil 0 bis 1) auf einem 20-m-Raster. Die Ergebnisse sind GeoTIFF-Dateien; geladene Layer erhalten die LCZ- und HSE-Stile des Plugins.&lt;/p&gt;&lt;h3&gt;Parameter&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2-Raster&lt;/b&gt;: ein GeoTIFF oder VRT mit gestapelten Kanälen oder ein mit GDAL geöffnetes Sentinel-2-L1C/L2A-Produkt. Es muss die Kanäle enthalten, die das Modell braucht (meist die zehn 10-m- und 20-m-Kanäle B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12), als Reflexion x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Modell&lt;/b&gt;: eine ONNX-Datei, die dem Modellvertrag des Plugins folgt. Leer lassen für das mitgelieferte Standardmodell ({default}), den So2Sat-LCZ42-ResNet20-Klassifikator, der nur lokale Klimazonen kartiert und keine Ausgabe für die Siedlungsdichte hat.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kanalnamen&lt;/b&gt;: wie die Kanäle gefunden werden. Leer lassen, wenn die Kanäle des Rasters benannt sind (Kanalbeschreibungen oder Metadaten wie B2, B02 oder eine Wellenlänge), so wie GDAL Sentinel-2-Produkte liest. Andernfalls entweder die Kanalnamen in der Kanalreihenfolge des Rasters aufzählen, mit - für einen zu überspringenden Kanal, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; oder &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; für einen Stapel aus 13 Kanälen, oder Paare aus Name und Kanalnummer angeben, z. B. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gerät&lt;/b&gt;: wo onnxruntime das Modell ausführt. auto nimmt den ersten verfügbaren Beschleuniger (CUDA, DirectML, CoreML), sonst die CPU; ein nicht verfügbares Gerät zu wählen ist ein Fehler, nie ein stiller Rückfall. Das Protokoll nennt den tatsächlich verwendeten Ausführungsanbieter.&lt;/p&gt;&lt;h3&gt;Ergebnisse&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Lokale Klimazonen&lt;/b&gt;: Byte-GeoTIFF auf einem 100-m-Raster, Werte 1 bis 17 (1-10 bebaute Typen, A-G als 11-17) mit Farbtabelle und Klassennamen; 0 bedeutet keine Daten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsdichte (HSE)&lt;/b&gt;: Float32-GeoTIFF, 0 bis 1, auf einem 20-m-Raster; wird nur geschrieben, wenn das Modell eine HSE-Ausgabe hat (sonst sagt es das Protokoll).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ-Klassenwahrscheinlichkeiten&lt;/b&gt; (optional): Float32-GeoTIFF mit 17 Kanälen auf dem 100-m-Raster, ein Kanal je Klasse.&lt;/p&gt;&lt;p&gt;Das Modell läuft mit onnxruntime, das in dem Python installiert sein muss, das QGIS verwendet; ohne es bricht der Algorithmus ab und erklärt, wie man es installiert.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="145"/>
+        <location filename="../algorithms/map_algorithm.py" line="150"/>
         <source>Sentinel-2 raster</source>
         <translation>Sentinel-2-Raster</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="146"/>
-        <source>Model (ONNX file; empty = bundled default model)</source>
-        <translation>Modell (ONNX-Datei; leer = mitgeliefertes Standardmodell)</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="153"/>
+        <location filename="../algorithms/map_algorithm.py" line="166"/>
         <source>An ONNX model that follows the plugin&apos;s model contract.</source>
         <translation>Ein ONNX-Modell, das dem Modellvertrag des Plugins folgt.</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="155"/>
+        <location filename="../algorithms/map_algorithm.py" line="168"/>
         <source>Band names (empty = read from the raster)</source>
         <translation>Kanalnamen (leer = aus dem Raster lesen)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="160"/>
+        <location filename="../algorithms/map_algorithm.py" line="173"/>
         <source>Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, or name=band number pairs, e.g. B2=1,B3=2,B4=3</source>
         <translation>Namen in der Kanalreihenfolge des Rasters, - überspringt einen Kanal, z. B. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, oder Paare Name=Kanalnummer, z. B. B2=1,B3=2,B4=3</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="167"/>
+        <location filename="../algorithms/map_algorithm.py" line="180"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="238"/>
+        <location filename="../algorithms/map_algorithm.py" line="262"/>
         <source>Local climate zones</source>
         <translation>Lokale Klimazonen</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="241"/>
+        <location filename="../algorithms/map_algorithm.py" line="265"/>
         <source>Settlement density (HSE)</source>
         <translation>Siedlungsdichte (HSE)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="252"/>
+        <location filename="../algorithms/map_algorithm.py" line="276"/>
         <source>LCZ class probabilities</source>
         <translation>LCZ-Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="196"/>
+        <location filename="../algorithms/map_algorithm.py" line="216"/>
         <source>auto (first available accelerator, else CPU)</source>
         <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="197"/>
+        <location filename="../algorithms/map_algorithm.py" line="217"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="198"/>
+        <location filename="../algorithms/map_algorithm.py" line="218"/>
         <source>CUDA (NVIDIA GPU)</source>
         <translation>CUDA (NVIDIA-GPU)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="199"/>
+        <location filename="../algorithms/map_algorithm.py" line="219"/>
         <source>DirectML (Windows GPU)</source>
         <translation>DirectML (Windows-GPU)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="200"/>
+        <location filename="../algorithms/map_algorithm.py" line="220"/>
         <source>CoreML (Apple)</source>
         <translation>CoreML (Apple)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="215"/>
+        <location filename="../algorithms/map_algorithm.py" line="235"/>
         <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
         <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="228"/>
+        <location filename="../algorithms/map_algorithm.py" line="252"/>
         <source>Model file: {model}</source>
         <translation>Modelldatei: {model}</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="227"/>
-        <source>bundled default ({name})</source>
-        <translation>mitgeliefertes Standardmodell ({name})</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="230"/>
+        <location filename="../algorithms/map_algorithm.py" line="254"/>
         <source>Model used: {name} (version {version}); onnxruntime execution provider: {provider}</source>
         <translation>Verwendetes Modell: {name} (Version {version}); onnxruntime-Ausführungsanbieter: {provider}</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="243"/>
+        <location filename="../algorithms/map_algorithm.py" line="267"/>
         <source>OUTPUT_HSE was not produced: the model {name} has no settlement density (HSE) output. Choose a model with an HSE output to map settlement density.</source>
         <translation>OUTPUT_HSE wurde nicht erzeugt: Das Modell {name} hat keine Ausgabe für die Siedlungsdichte (HSE). Wählen Sie ein Modell mit HSE-Ausgabe, um die Siedlungsdichte zu kartieren.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="113"/>
+        <source>&lt;p&gt;Runs a convolutional neural network (an ONNX model, through onnxruntime) over a Sentinel-2 scene and writes the 17 local climate zones (LCZ) of Stewart and Oke on a 100 m grid and, when the model predicts it, the density of human settlement (HSE: built-up fraction 0 to 1) on a 20 m grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.&lt;/p&gt;&lt;h3&gt;Parameters&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2 raster&lt;/b&gt;: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Bundled model&lt;/b&gt;: used when no model file is given. The default, {default}, is the So2Sat LCZ42 ResNet20 classifier: local climate zones only, no settlement density. The multi-task model distilled from it ({distilled}) also maps settlement density (HSE), but it is experimental: it was trained on pseudo-labels and its LCZ map is not yet as good as the default&apos;s on the reference maps we could check. Both have a model card in the plugin&apos;s models folder.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Model file&lt;/b&gt;: an ONNX file that follows the plugin&apos;s model contract; it replaces the bundled model.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Band names&lt;/b&gt;: how to find the bands. Leave it empty when the raster&apos;s bands are named (band descriptions or metadata such as B2, B02 or a wavelength), which is how GDAL reads Sentinel-2 products. Otherwise either list the band names in raster band order, using - for a band to skip, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; or &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; for a 13-band stack, or give pairs of name and band number, e.g. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Device&lt;/b&gt;: where onnxruntime runs the model. auto uses the first available accelerator (CUDA, DirectML, CoreML) and otherwise the CPU; naming a device that is not available is an error, never a silent fallback. The log reports the execution provider really used.&lt;/p&gt;&lt;h3&gt;Outputs&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Local climate zones&lt;/b&gt;: Byte GeoTIFF on a 100 m grid, values 1 to 17 (1-10 built types, A-G as 11-17) with a colour table and class names; 0 is nodata.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement density (HSE)&lt;/b&gt;: Float32 GeoTIFF, 0 to 1, on a 20 m grid; only written when the model has an HSE output (the log says so otherwise).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ class probabilities&lt;/b&gt; (optional): 17-band Float32 GeoTIFF on the 100 m grid, one band per class.&lt;/p&gt;&lt;p&gt;The model runs through onnxruntime, which must be installed in the Python that QGIS uses; without it the algorithm stops and explains how to install it.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Wendet ein faltendes neuronales Netz (ein ONNX-Modell, ausgeführt mit onnxruntime) auf eine Sentinel-2-Szene an und schreibt die 17 lokalen Klimazonen (LCZ) nach Stewart und Oke auf einem 100-m-Raster sowie, wenn das Modell sie vorhersagt, die Dichte menschlicher Siedlungen (HSE: bebauter Flächenanteil 0 bis 1) auf einem 20-m-Raster. Die Ergebnisse sind GeoTIFF-Dateien; geladene Layer erhalten die LCZ- und HSE-Stile des Plugins.&lt;/p&gt;&lt;h3&gt;Parameter&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2-Raster&lt;/b&gt;: ein GeoTIFF oder VRT mit gestapelten Kanälen oder ein mit GDAL geöffnetes Sentinel-2-L1C/L2A-Produkt. Es muss die Kanäle enthalten, die das Modell braucht (meist die zehn 10-m- und 20-m-Kanäle B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12), als Reflexion x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Mitgeliefertes Modell&lt;/b&gt;: wird verwendet, wenn keine Modelldatei angegeben ist. Das Standardmodell {default} ist der So2Sat-LCZ42-ResNet20-Klassifikator: nur lokale Klimazonen, keine Siedlungsdichte. Das daraus destillierte Multi-Task-Modell ({distilled}) kartiert auch die Siedlungsdichte (HSE), ist aber experimentell: Es wurde mit Pseudo-Labels trainiert, und seine LCZ-Karte ist auf den Referenzkarten, die wir prüfen konnten, noch nicht so gut wie die des Standardmodells. Zu beiden gibt es eine Modellkarte im Ordner models des Plugins.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Modelldatei&lt;/b&gt;: eine ONNX-Datei, die dem Modellvertrag des Plugins folgt; sie ersetzt das mitgelieferte Modell.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kanalnamen&lt;/b&gt;: wie die Kanäle gefunden werden. Leer lassen, wenn die Kanäle des Rasters benannt sind (Kanalbeschreibungen oder Metadaten wie B2, B02 oder eine Wellenlänge), so wie GDAL Sentinel-2-Produkte liest. Andernfalls entweder die Kanalnamen in der Kanalreihenfolge des Rasters aufzählen, mit - für einen zu überspringenden Kanal, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; oder &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; für einen Stapel aus 13 Kanälen, oder Paare aus Name und Kanalnummer angeben, z. B. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gerät&lt;/b&gt;: wo onnxruntime das Modell ausführt. auto nimmt den ersten verfügbaren Beschleuniger (CUDA, DirectML, CoreML), sonst die CPU; ein nicht verfügbares Gerät zu wählen ist ein Fehler, nie ein stiller Rückfall. Das Protokoll nennt den tatsächlich verwendeten Ausführungsanbieter.&lt;/p&gt;&lt;h3&gt;Ergebnisse&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Lokale Klimazonen&lt;/b&gt;: Byte-GeoTIFF auf einem 100-m-Raster, Werte 1 bis 17 (1-10 bebaute Typen, A-G als 11-17) mit Farbtabelle und Klassennamen; 0 bedeutet keine Daten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsdichte (HSE)&lt;/b&gt;: Float32-GeoTIFF, 0 bis 1, auf einem 20-m-Raster; wird nur geschrieben, wenn das Modell eine HSE-Ausgabe hat (sonst sagt es das Protokoll).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ-Klassenwahrscheinlichkeiten&lt;/b&gt; (optional): Float32-GeoTIFF mit 17 Kanälen auf dem 100-m-Raster, ein Kanal je Klasse.&lt;/p&gt;&lt;p&gt;Das Modell läuft mit onnxruntime, das in dem Python installiert sein muss, das QGIS verwendet; ohne es bricht der Algorithmus ab und erklärt, wie man es installiert.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="151"/>
+        <source>Bundled model</source>
+        <translation>Mitgeliefertes Modell</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="159"/>
+        <source>Model file (ONNX; replaces the bundled model)</source>
+        <translation>Modelldatei (ONNX; ersetzt das mitgelieferte Modell)</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="209"/>
+        <source>So2Sat LCZ42 ResNet20: LCZ only (default)</source>
+        <translation>So2Sat LCZ42 ResNet20: nur LCZ (Standard)</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="210"/>
+        <source>Multi-task HSE + LCZ, distilled (experimental)</source>
+        <translation>Multi-Task HSE + LCZ, destilliert (experimentell)</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="250"/>
+        <source>Model file: {model} (bundled)</source>
+        <translation>Modelldatei: {model} (mitgeliefert)</translation>
     </message>
 </context>
 </TS>

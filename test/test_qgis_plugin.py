@@ -31,7 +31,7 @@ from core.lcz import LCZ_CLASSES
 
 ALG_ID = "hselcz:map"
 SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
-PARAMETERS = ["INPUT", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"]
+PARAMETERS = ["INPUT", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"]
 
 
 def test_plugin_lifecycle_registers_and_removes_provider(qgis_iface, qgis_processing):
@@ -92,6 +92,9 @@ def test_algorithm_interface(algorithm):
     assert model.type() == "file" and model.extension() == "onnx"
     assert not model.checkValueIsAcceptable("/tmp/model.txt")
     assert model.checkValueIsAcceptable("/tmp/model.onnx")
+    bundled = algorithm.parameterDefinition("BUNDLED_MODEL")
+    assert bundled.type() == "enum" and bundled.defaultValue() == 0 and len(bundled.options()) == 2
+    assert "LCZ only" in bundled.options()[0] and "HSE" in bundled.options()[1]
     device = algorithm.parameterDefinition("DEVICE")
     assert device.type() == "enum" and len(device.options()) == 5 and device.defaultValue() == 0
     assert device.options()[0].startswith("auto") and device.options()[1] == "CPU"
@@ -101,7 +104,8 @@ def test_algorithm_interface(algorithm):
     assert "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12" in algorithm.parameterDefinition("BANDS").help()
 
     text = algorithm.shortHelpString()
-    for expected in ("B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "B2=1", "so2sat_resnet20_lcz.onnx", "onnxruntime",
+    for expected in ("B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "B2=1", "so2sat_resnet20_lcz.onnx", "mtl_distilled.onnx",
+                     "onnxruntime",
                      "100 m", "20 m", "Device", "Model", "Band names"):
         assert expected in text, expected
 
@@ -367,7 +371,9 @@ def test_runs_inside_a_processing_model(plugin, tmp_path):
 
 
 def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
-    """With a multi-task (dense) model the HSE output is written, returned, loaded, named and styled."""
+    """With a multi-task (dense) model the HSE output is written, returned, loaded, named and styled.
+
+    A model file replaces the bundled choice: BUNDLED_MODEL=1 is set and the test model must still run."""
     from engine_fixtures import write_dense_model  # a tiny exact dense model with lcz + hse outputs
 
     model = write_dense_model(tmp_path / "dense_test_model.onnx")
@@ -377,7 +383,8 @@ def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
     feedback = RecordingFeedback()
     results = processing.runAndLoadResults(
         ALG_ID,
-        {"INPUT": str(SCENE), "MODEL": str(model), "OUTPUT_LCZ": str(lcz_path), "OUTPUT_HSE": str(hse_path)},
+        {"INPUT": str(SCENE), "BUNDLED_MODEL": 1, "MODEL": str(model), "OUTPUT_LCZ": str(lcz_path),
+         "OUTPUT_HSE": str(hse_path)},
         feedback=feedback,
     )
     try:

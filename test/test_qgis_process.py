@@ -34,8 +34,10 @@ def test_provider_and_algorithm_are_listed(env):
 def test_help_lists_parameters(env):
     details = run_json(["help", ALG_ID], env)
     assert set(details["parameters"]) == {
-        "INPUT", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"
+        "INPUT", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"
     }
+    options = details["parameters"]["BUNDLED_MODEL"]["raw_definition"]["options"]
+    assert len(options) == 2 and "default" in options[0] and "HSE" in options[1]
     assert details["provider_details"]["supported_output_raster_extensions"] == ["tif"]
 
 
@@ -70,6 +72,24 @@ def test_run_with_band_list_and_probabilities(env, tmp_path):
     assert dataset.RasterCount == 17
     dataset = None
     assert any("B8A" in line and "BANDS parameter" in line for line in result["log"]["info"])
+
+
+def test_bundled_multitask_model_writes_hse(env, tmp_path):
+    """BUNDLED_MODEL=1 picks the distilled multi-task model shipped in models/: both layers from one run."""
+    lcz, hse = tmp_path / "lcz.tif", tmp_path / "hse.tif"
+    result = run_json(["run", ALG_ID, "--", f"INPUT={SCENE}", "BUNDLED_MODEL=1", f"OUTPUT_LCZ={lcz}",
+                       f"OUTPUT_HSE={hse}"], env)
+    assert Path(result["results"]["OUTPUT_HSE"]) == hse and Path(result["results"]["OUTPUT_LCZ"]) == lcz
+    info = "\n".join(result["log"]["info"])
+    assert "mtl_distilled.onnx (bundled)" in info
+    dataset = gdal.Open(str(hse))
+    band = dataset.GetRasterBand(1)
+    assert band.DataType == gdal.GDT_Float32 and abs(dataset.GetGeoTransform()[1]) == pytest.approx(20)
+    values = band.ReadAsArray()
+    valid = values[values != band.GetNoDataValue()]
+    # the sample is Tseung Kwan O: towers, roads, sea and hills; density must span low and high values
+    assert valid.size and 0 <= valid.min() <= 0.1 and 0.5 <= valid.max() <= 1
+    dataset = None
 
 
 def test_bad_bands_fail_with_a_message(env, tmp_path):
