@@ -22,7 +22,7 @@ from test_training_network import read_sample, synthetic_labels  # noqa: E402
 
 from training.mtl import ablation, metrics  # noqa: E402
 from training.mtl.network import PRESETS, MultiTaskNet, preset  # noqa: E402
-from training.mtl.train import TrainConfig  # noqa: E402
+from training.mtl.train import TrainConfig, load_checkpoint  # noqa: E402
 
 torch.set_num_threads(1)
 SAMPLE = SAMPLE_SCENE
@@ -239,3 +239,15 @@ def test_evaluate_model_reports_only_the_tasks_of_the_model():
     assert scores["hse"] is None and scores["lcz"]["n"] > 0
     with pytest.raises(ValueError, match="validation"):
         ablation.run_ablation(train, None, "unused")
+
+
+def test_last_checkpoint_is_scored_when_asked(tmp_path):
+    """checkpoint="last" (the distillation recipe's fixed budget) scores the final weights, not the best epoch."""
+    train, val = tiny_datasets()
+    config = TrainConfig(epochs=2, max_steps_per_epoch=2, batch_size=3, progress=False, seed=0, patience=2)
+    (row,) = ablation.run_ablation(train, val, tmp_path / "out", presets=["stl_lcz"], config=config, width=4,
+                                   checkpoint="last", log=lambda message: None)
+    assert row["checkpoint"] == "last"
+    model, saved = load_checkpoint(tmp_path / "out" / "stl_lcz" / "last.pt")
+    assert saved["epoch"] == 2
+    assert ablation.evaluate_model(model, val, batch_size=3)["lcz"]["oa"] == row["scores"]["lcz"]["oa"]

@@ -250,8 +250,12 @@ def train_and_score(network_config: NetworkConfig, train_data: Dataset | DataLoa
 def run_ablation(train_data: Dataset | DataLoader, val_data: Dataset | DataLoader, out_dir: str | Path, *,
                  presets: Iterable[str] = tuple(PRESETS), config: TrainConfig | None = None, width: int | None = None,
                  test_data: Dataset | DataLoader | None = None, hse_threshold: float = metrics.HSE_BINARY_THRESHOLD,
-                 log: Log | None = None) -> list[dict[str, Any]]:
-    """Train and score each preset with one TrainConfig; write ablation.csv/.md and results.json; the rows."""
+                 checkpoint: str = "best", log: Log | None = None) -> list[dict[str, Any]]:
+    """Train and score each preset with one TrainConfig; write ablation.csv/.md and results.json; the rows.
+
+    checkpoint="last" scores (and reports in run_dir) the final weights: a fixed budget, no model selection
+    on the validation data, so the validation areas stay an independent test.
+    """
     if val_data is None:
         raise ValueError("the ablation needs validation data: every configuration is scored on the same patches")
     config = config or TrainConfig()
@@ -268,7 +272,8 @@ def run_ablation(train_data: Dataset | DataLoader, val_data: Dataset | DataLoade
         say(f"[{i}/{len(names)}] {name}")
         row = {"preset": name, **describe(network_config)}
         row.update(train_and_score(network_config, train_data, val_data, out / name, config, score_data=test_data,
-                                   hse_threshold=hse_threshold))
+                                   hse_threshold=hse_threshold, checkpoint=checkpoint))
+        row["checkpoint"] = checkpoint
         rows.append(row)
     fields = [k for k, _ in ABLATION_LEADING] + [c.key for c in SCORE_COLUMNS] + list(RUN_FIELDS)
     write_csv(rows, fields, out / "ablation.csv")
