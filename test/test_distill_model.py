@@ -15,7 +15,7 @@ from core.reader import open_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "mtl_distilled.onnx"
-CHECKPOINT = ROOT / "training" / "distill" / "mtl_distilled_best.pt"
+CHECKPOINT = ROOT / "training" / "distill" / "mtl_distilled.pt"
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="models/mtl_distilled.onnx is not in this checkout")
 
