@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
+
+import torch
 
 from training.mtl.ablation import run_ablation
 from training.mtl.data_scenes import SceneSource, make_datasets
@@ -88,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                     checkpoint_epoch=json.dumps(checkpoint.get("epoch")))
         exported[row["preset"]] = str(path)
         if row["preset"] == STUDENT:
-            shutil.copy(weights, args.out / "student.pt")  # commit as training/distill/mtl_distilled.pt
+            # weights and config only (no optimizer state): committed as training/distill/mtl_distilled.pt
+            torch.save({k: v for k, v in checkpoint.items() if k not in ("optimizer", "scheduler")},
+                       args.out / "student.pt")
     results = evaluate_heldout.run(manifest, exported, args.held_out, args.out / "eval", log=print)
     write_figures(manifest, args.out / "eval", args.held_out)
     (args.out / "report.md").write_text(report(args.out))
