@@ -38,7 +38,7 @@ from .products import (
 )
 from .reader import Scene, open_scene
 from .tiling import blend_weight, block_mean, block_sum, fill_invalid, read_padded, window_grid
-from .writer import AtomicGeoTiff, check_writable, style_lcz_band
+from .writer import AtomicGeoTiff, check_writable, remove_empty_folders, style_lcz_band
 
 gdal.UseExceptions()
 
@@ -397,7 +397,19 @@ def map_scene(
     requested = {"lcz": outputs.lcz, "hse": outputs.hse, "probabilities": outputs.probabilities}
     if not any(requested.values()):
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
-    targets = {product: check_writable(path, sources) for product, path in requested.items() if path}
+    created: list[Path] = []
+    try:
+        targets = {product: check_writable(path, sources, created) for product, path in requested.items() if path}
+        return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, say, started)
+    except BaseException:
+        remove_empty_folders(sorted(created, key=lambda folder: len(folder.parts), reverse=True))
+        raise
+
+
+def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,
+                 device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
+                 say: Callable[[str], None], started: float) -> MappingResult:
+    """map_scene once the outputs are known to be writable."""
     if len(set(targets.values())) < len(targets):
         raise EngineError("Two outputs point at the same file; give each output its own file name.")
 

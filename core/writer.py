@@ -20,8 +20,12 @@ from .products import GTIFF_OPTIONS
 gdal.UseExceptions()
 
 
-def check_writable(path: str, inputs: list[str]) -> Path:
-    """Fail before any computing when an output cannot be written (or would overwrite the input)."""
+def check_writable(path: str, inputs: list[str], created: list[Path] | None = None) -> Path:
+    """Fail before any computing when an output cannot be written (or would overwrite the input).
+
+    Missing folders are created (deepest first into `created`, so that a failed run can remove them again
+    with remove_empty_folders and leave the disk as it found it).
+    """
     target = Path(path).expanduser().absolute()
     for source in inputs:
         try:
@@ -31,9 +35,13 @@ def check_writable(path: str, inputs: list[str]) -> Path:
             pass
     if target.is_dir():
         raise EngineError(f"The output {target} is a folder; give a file name such as {target / 'lcz.tif'}.")
+    missing = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        if created is not None:
+            created.extend(missing)
     except OSError as exc:
+        remove_empty_folders(missing)
         raise EngineError(f"Cannot create the folder for the output {target}: {exc.strerror or exc}.") from exc
     probe = target.parent / f".{target.name}.{uuid.uuid4().hex}.probe"
     try:
@@ -44,6 +52,15 @@ def check_writable(path: str, inputs: list[str]) -> Path:
     if target.exists() and not os.access(target, os.W_OK):
         raise EngineError(f"Cannot write the output {target}: the existing file is read-only.")
     return target
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove those of the given folders (children before parents) that are empty; leave the others."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
 
 
 class AtomicGeoTiff:

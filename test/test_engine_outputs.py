@@ -129,6 +129,19 @@ def test_cancelling_leaves_nothing_behind(tmp_path: Path, dense_model: Path, sce
     assert vsimem_leftovers() == []
 
 
+def test_a_failed_run_removes_the_folders_it_created(tmp_path: Path, dense_model: Path, scene) -> None:
+    """Output folders are created up front; a cancelled run removes the new, still empty ones (and no others)."""
+    source, _ = scene
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    outputs = OutputPaths(lcz=str(tmp_path / "new" / "deeper" / "lcz.tif"), hse=str(kept / "sub" / "hse.tif"))
+    with pytest.raises(CancelledError):
+        map_scene(str(source), outputs, model_path=str(dense_model), is_cancelled=lambda: True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input", "kept"] and list(kept.iterdir()) == []
+    written = map_scene(str(source), outputs, model_path=str(dense_model))  # and a good run creates them again
+    assert Path(written.lcz).exists() and Path(written.hse).exists()
+
+
 def test_cancelling_after_the_last_window_still_writes_nothing(tmp_path: Path, dense_model: Path, scene) -> None:
     """A cancel that arrives once all windows ran (progress 1.0) must still stop before the products appear."""
     source, _ = scene
@@ -137,7 +150,7 @@ def test_cancelling_after_the_last_window_still_writes_nothing(tmp_path: Path, d
     with pytest.raises(CancelledError):
         map_scene(str(source), outputs_in(out), model_path=str(dense_model), progress=reports.append,
                   is_cancelled=lambda: bool(reports) and reports[-1] == 1.0)
-    assert reports[-1] == 1.0 and list(out.iterdir()) == []
+    assert reports[-1] == 1.0 and not out.exists()  # not even the folder the run created
 
 
 def test_cancelling_a_patch_run(tmp_path: Path, patch_model: Path, scene) -> None:
@@ -146,7 +159,7 @@ def test_cancelling_a_patch_run(tmp_path: Path, patch_model: Path, scene) -> Non
     with pytest.raises(CancelledError):
         map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif")), model_path=str(patch_model),
                   is_cancelled=lambda: True)
-    assert list(out.iterdir()) == []
+    assert not out.exists()
 
 
 def test_failure_during_inference_removes_temporary_files(tmp_path: Path, scene) -> None:
@@ -174,7 +187,7 @@ def test_output_under_a_regular_file_fails_before_computing(tmp_path: Path, dens
     with pytest.raises(EngineError, match="Cannot create the folder for the output .*notes.txt/hse.tif"):
         map_scene(str(source), outputs, model_path=str(dense_model), progress=reports.append, log=logs.append)
     assert reports == [] and logs == []  # not even the model was loaded
-    assert not (tmp_path / "fine" / "lcz.tif").exists() and blocker.read_text() == "a file, not a folder"
+    assert not (tmp_path / "fine").exists() and blocker.read_text() == "a file, not a folder"  # folder removed again
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
