@@ -297,6 +297,30 @@ def test_augment_is_the_same_transform_on_every_array() -> None:
     assert out["a"].flags["C_CONTIGUOUS"]
 
 
+def test_radiometric_jitter_scales_only_the_image_of_random_patches(labelled: ds.SceneArrays) -> None:
+    plain = ds.PatchSampler([labelled], patch_size=32)
+    jittered = ds.PatchSampler([labelled], patch_size=32, radiometric=0.25)
+    ratios = []
+    for seed in range(40):
+        a, b = plain.random(np.random.default_rng(seed)), jittered.random(np.random.default_rng(seed))
+        for key in ("hse", "lcz", "lcz_mask"):  # same window and turn, labels untouched
+            np.testing.assert_array_equal(a[key], b[key])
+        assert b["image"].dtype == np.float32
+        data = a["image"] > 0
+        ratio = b["image"][data] / a["image"][data]
+        per_band = [np.unique(np.round(b["image"][i][data[i]] / a["image"][i][data[i]], 4)) for i in range(10)]
+        assert all(len(u) <= 1 for u in per_band)  # one gain per band and patch
+        assert (b["image"][~data] == a["image"][~data]).all()  # no data stays no data
+        ratios.extend(ratio.tolist())
+    assert 0.6 < min(ratios) < 0.9 and 1.1 < max(ratios) < 1.6  # exp(+-0.25) with a little per-band spread
+    # validation grids and un-augmented samplers never change
+    for where in jittered.grid()[:5]:
+        np.testing.assert_array_equal(jittered.sample(where)["image"], plain.sample(where)["image"])
+    assert ds.PatchSampler([labelled], patch_size=32, augment=False, radiometric=0.25).radiometric == 0
+    with pytest.raises(ValueError, match="radiometric"):
+        ds.PatchSampler([labelled], patch_size=32, radiometric=-1)
+
+
 def test_random_patches_always_carry_a_label(labelled: ds.SceneArrays) -> None:
     sampler = ds.PatchSampler([labelled], patch_size=32)
     rng = np.random.default_rng(3)

@@ -49,7 +49,7 @@ def sources(manifest: Path) -> list[SceneSource]:
                         bands=OSCD_BANDS, name=f"{s['city']}_{s['date']}") for s in scenes]
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenes", default="../shared/data/oscd", type=Path)
     parser.add_argument("--out", default="runs/distill", type=Path)
@@ -62,9 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", choices=("last", "best"), default="last",
                         help="export the final weights (default; the held-out cities select nothing) or those "
                              "with the lowest held-out loss")
+    parser.add_argument("--radiometric", type=float, default=0.0,
+                        help="strength of the random DN gains on training patches (0 = off; see jitter_radiometry)")
+    parser.add_argument("--presets", nargs="+", choices=PRESETS, default=list(PRESETS),
+                        help="configurations to train (default: the student and both baselines)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-labels", action="store_true", help="reuse out/labels/labels.json")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     started = time.time()
     manifest = args.out / "labels" / "labels.json"
     if not (args.skip_labels and manifest.exists()):
@@ -74,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=8, seed=args.seed, max_steps_per_epoch=args.steps,
                          lr_step_epochs=args.lr_step_epochs, progress=False,
                          patience=10 if args.checkpoint == "best" else args.epochs)
-    train, val = make_datasets(scenes, args.held_out, seed=args.seed, patch_size=128, length=args.steps * 8)
-    rows = run_ablation(train, val, args.out / "train", presets=PRESETS, config=config, width=args.width,
+    train, val = make_datasets(scenes, args.held_out, seed=args.seed, patch_size=128, length=args.steps * 8,
+                               radiometric=args.radiometric)
+    rows = run_ablation(train, val, args.out / "train", presets=tuple(args.presets), config=config, width=args.width,
                         checkpoint=args.checkpoint)
     text = training_text(len(train_cities), train_cities)
     exported = {}

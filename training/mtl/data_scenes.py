@@ -370,6 +370,20 @@ class PatchWhere:
     flip: bool = False
 
 
+def jitter_radiometry(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Scale a patch's DN by one random gain exp(U(-s, s)) times a gain per band exp(N(0, s / 4)).
+
+    Why: the same surface reads differently on two dates (season, sun and view angle, haze), and L1C input is
+    not atmospherically corrected; with two dates per city the network otherwise sees few such differences and
+    learns the training dates' brightness as a class cue (measured on Milan's winter scenes,
+    docs/DISTILLATION.md).
+    """
+    if strength <= 0:
+        return image
+    gain = np.exp(rng.uniform(-strength, strength) + rng.normal(0.0, strength / 4, size=(image.shape[0], 1, 1)))
+    return (image * gain.astype(np.float32)).astype(np.float32)
+
+
 def augment(sample: dict[str, np.ndarray], k: int, flip: bool) -> dict[str, np.ndarray]:
     """The same rotation and flip on every array's last two axes (square patches keep their shapes)."""
     out = {}
@@ -384,15 +398,20 @@ class PatchSampler:
 
     A window qualifies when at least max(1, ceil(min_label_fraction x cells)) of its 20 m cells hold a label
     (HSE, or LCZ in any of the cell's four pixels). Origins are even; scenes smaller than the patch are skipped.
+    radiometric > 0 also scales random patches' DN (``jitter_radiometry``); grid patches are never changed.
     """
 
     def __init__(self, scenes: Sequence[SceneArrays], patch_size: int = DEFAULT_PATCH, *,
-                 min_label_fraction: float = 0.0, augment: bool = True, log: Log | None = None):
+                 min_label_fraction: float = 0.0, augment: bool = True, radiometric: float = 0.0,
+                 log: Log | None = None):
         if patch_size <= 0 or patch_size % 2:
             raise ValueError("patch_size must be even and positive (HSE cells are 2 x 2 pixels)")
         self.scenes = list(scenes)
         self.patch_size = patch_size
         self.augment = augment
+        if radiometric < 0:
+            raise ValueError("radiometric must be >= 0")
+        self.radiometric = radiometric if augment else 0.0
         cells = patch_size // 2
         self._need = max(1, math.ceil(min_label_fraction * cells * cells))
         self._counts: list[np.ndarray | None] = []
@@ -427,7 +446,10 @@ class PatchSampler:
         return PatchWhere(scene, 2 * int(i), 2 * int(j), k, flip)
 
     def random(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        return self.sample(self.draw(rng))
+        patch = self.sample(self.draw(rng))
+        if self.radiometric:
+            patch["image"] = jitter_radiometry(patch["image"], rng, self.radiometric)
+        return patch
 
     def grid(self, stride: int | None = None) -> list[PatchWhere]:
         """Windows on a regular grid (last row and column flush with the scene edge), labelled ones only."""
@@ -489,14 +511,15 @@ if torch is not None:
 
     def make_datasets(sources: Sequence[SceneSource], validation_cities: Iterable[str] | None = None, *,
                       n_validation: int | None = None, seed: int = 0, patch_size: int = DEFAULT_PATCH,
-                      length: int | None = None, log: Log | None = None,
+                      length: int | None = None, radiometric: float = 0.0, log: Log | None = None,
                       **load_kwargs: Any) -> tuple[ScenePatchDataset, ScenePatchDataset | None]:
         """(random training dataset, grid validation dataset or None), split by city; for train.py --data."""
         if validation_cities is None and n_validation is None:
             train, validation = list(sources), []
         else:
             train, validation = split_by_city(sources, validation_cities, n_validation=n_validation, seed=seed)
-        train_sampler = PatchSampler(load_scenes(train, log=log, **load_kwargs), patch_size, log=log)
+        train_sampler = PatchSampler(load_scenes(train, log=log, **load_kwargs), patch_size, radiometric=radiometric,
+                                     log=log)
         train_data = ScenePatchDataset(train_sampler, "random", length=length)
         if not validation:
             return train_data, None
