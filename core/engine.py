@@ -402,7 +402,7 @@ def map_scene(
         targets = {product: check_writable(path, sources, created) for product, path in requested.items() if path}
         return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, say, started)
     except BaseException:
-        remove_empty_folders(sorted(created, key=lambda folder: len(folder.parts), reverse=True))
+        remove_empty_folders(created)
         raise
 
 

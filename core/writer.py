@@ -23,8 +23,8 @@ gdal.UseExceptions()
 def check_writable(path: str, inputs: list[str], created: list[Path] | None = None) -> Path:
     """Fail before any computing when an output cannot be written (or would overwrite the input).
 
-    Missing folders are created (deepest first into `created`, so that a failed run can remove them again
-    with remove_empty_folders and leave the disk as it found it).
+    Missing folders are created and recorded in `created`, so that a failed run can remove them again with
+    remove_empty_folders and leave the disk as it found it.
     """
     target = Path(path).expanduser().absolute()
     for source in inputs:
@@ -55,8 +55,8 @@ def check_writable(path: str, inputs: list[str], created: list[Path] | None = No
 
 
 def remove_empty_folders(folders: list[Path]) -> None:
-    """Remove those of the given folders (children before parents) that are empty; leave the others."""
-    for folder in folders:
+    """Remove those of the given folders that are empty (children before parents); leave the others."""
+    for folder in sorted(folders, key=lambda path: len(path.parts), reverse=True):
         try:
             folder.rmdir()
         except OSError:

@@ -10,22 +10,14 @@ import pytest
 from osgeo import gdal, osr
 
 from training.distill import compare
+from training.distill.pseudo_labels import write_raster
 
 UTM = osr.SpatialReference()
 UTM.ImportFromEPSG(32632)
 
 
 def _raster(path: Path, data: np.ndarray, pixel: float, dtype: int, nodata: float) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = data[None] if data.ndim == 2 else data
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), data.shape[2], data.shape[1], data.shape[0], dtype)
-    ds.SetGeoTransform((500000.0, pixel, 0.0, 5000000.0, 0.0, -pixel))
-    ds.SetProjection(UTM.ExportToWkt())
-    for i, plane in enumerate(data, start=1):
-        ds.GetRasterBand(i).WriteArray(plane)
-        ds.GetRasterBand(i).SetNoDataValue(nodata)
-    ds = None
-    return path
+    return write_raster(path, data, (500000.0, pixel, 0.0, 5000000.0, 0.0, -pixel), UTM.ExportToWkt(), dtype, nodata)
 
 
 def _probabilities(codes: np.ndarray, confidence: float) -> np.ndarray:
@@ -48,6 +40,9 @@ def test_the_ensemble_is_the_argmax_of_the_averaged_probabilities(tmp_path: Path
                           gdal.GDT_Float32, -1)
     codes = gdal.Open(str(compare.average_probabilities([a, unsure_wins], tmp_path / "f.tif"))).ReadAsArray()
     np.testing.assert_array_equal(codes, [[8, 2, 8], [0, 2, 8]])  # no data in any member stays no data
+    other_grid = _raster(tmp_path / "d.tif", _probabilities(np.array([[2, 2]]), 0.9), 100, gdal.GDT_Float32, -1)
+    with pytest.raises(ValueError, match="not on one grid"):
+        compare.average_probabilities([a, other_grid], tmp_path / "g.tif")
 
 
 def _run(root: Path, name: str, student: dict, teacher: float, codes: np.ndarray, confidence: float) -> Path:

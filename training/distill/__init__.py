@@ -2,3 +2,6 @@
 
 Never imported by the installed plugin.
 """
+
+#: The configuration that is exported as the student (models/mtl_distilled.onnx); the others are baselines.
+STUDENT = "mtl_learned_cbam_p2f"

@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 from osgeo import gdal
 
-from . import evaluate_heldout
+from core.lcz import LCZ_NODATA
+from core.products import PROBABILITY_NODATA
+
+from . import STUDENT, evaluate_heldout
+from .pseudo_labels import write_raster
 
 gdal.UseExceptions()
-STUDENT = "mtl_learned_cbam_p2f"
 MEASURES = ("agreement_with_teacher", "hk_test_samples", "milan_5class")
-NODATA_PROBABILITY = -1.0
 
 
 def student_kappas(run: Path, model: str = STUDENT) -> dict[tuple[str, str, str], float]:
@@ -39,19 +41,12 @@ def student_kappas(run: Path, model: str = STUDENT) -> dict[tuple[str, str, str]
 def average_probabilities(paths: list[Path], out: Path) -> Path:
     """The LCZ map (codes 1..17, 0 = no data) of the averaged probability rasters; written to `out`."""
     datasets = [gdal.Open(str(p)) for p in paths]
-    stack = np.stack([d.ReadAsArray().astype(np.float64) for d in datasets])
-    if len({a.shape for a in stack}) != 1:
+    if len({(d.RasterCount, d.RasterYSize, d.RasterXSize) for d in datasets}) != 1:
         raise ValueError("the probability rasters are not on one grid")
-    valid = (stack != NODATA_PROBABILITY).all(axis=(0, 1))
-    codes = np.where(valid, stack.mean(axis=0).argmax(axis=0) + 1, 0).astype(np.uint8)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    target = gdal.GetDriverByName("GTiff").Create(str(out), codes.shape[1], codes.shape[0], 1, gdal.GDT_Byte)
-    target.SetGeoTransform(datasets[0].GetGeoTransform())
-    target.SetProjection(datasets[0].GetProjection())
-    band = target.GetRasterBand(1)
-    band.WriteArray(codes)
-    band.SetNoDataValue(0)
-    target = None
+    stack = np.stack([d.ReadAsArray().astype(np.float64) for d in datasets])
+    valid = (stack != PROBABILITY_NODATA).all(axis=(0, 1))
+    codes = np.where(valid, stack.mean(axis=0).argmax(axis=0) + 1, LCZ_NODATA).astype(np.uint8)
+    write_raster(out, codes, datasets[0].GetGeoTransform(), datasets[0].GetProjection(), gdal.GDT_Byte, LCZ_NODATA)
     return out
 
 
@@ -64,7 +59,7 @@ def ensemble_kappas(runs: list[Path], out: Path, scenes: Path) -> dict[tuple[str
         for date in c["dates"]:
             lcz = average_probabilities([r / "eval" / city / f"{STUDENT}_{date}_prob.tif" for r in runs],
                                         out / city / f"ensemble_{date}_lcz.tif")
-            found[(city, date, "agreement_with_teacher")] = evaluate_heldout._agreement(
+            found[(city, date, "agreement_with_teacher")] = evaluate_heldout.agreement(
                 lcz, runs[0] / "eval" / city / f"teacher_{date}_lcz.tif")["kappa"]
             for kind, ref in refs.items():
                 if kind in MEASURES:

@@ -105,7 +105,7 @@ def _run(image: str, model: str | None, out: Path, stem: str, hse: bool, bands: 
             if v}
 
 
-def _agreement(a: Path, b: Path) -> dict[str, float]:
+def agreement(a: Path, b: Path) -> dict[str, float]:
     cm = metrics.confusion_matrix(_read(b), _read(a))
     return _scores(cm)
 
@@ -176,7 +176,7 @@ def run(manifest: Path, models: dict[str, str], held_out: list[str], out: Path, 
             for name, paths in runs.items():
                 row: dict[str, Any] = {}
                 if name != "teacher":
-                    row["agreement_with_teacher"] = _agreement(paths["lcz"], runs["teacher"]["lcz"])
+                    row["agreement_with_teacher"] = agreement(paths["lcz"], runs["teacher"]["lcz"])
                 for kind, ref in refs.items():
                     row[kind] = score_reference(paths["lcz"], ref, kind)
                     if "hse" in paths and kind != "hk_test_samples":

@@ -11,7 +11,7 @@ from osgeo import gdal
 
 from core.lcz import LCZ_CLASSES
 
-STUDENT = "mtl_learned_cbam_p2f"
+from . import STUDENT
 
 
 def _read(path: Path | str) -> np.ndarray:

@@ -25,14 +25,13 @@ from training.mtl.data_scenes import SceneSource, make_datasets
 from training.mtl.export import export_onnx
 from training.mtl.train import TrainConfig, load_checkpoint
 
-from . import evaluate_heldout
+from . import STUDENT, evaluate_heldout
 from .figures import write_figures
 from .pseudo_labels import OSCD_BANDS, make_labels
 from .report import report
 
 HELD_OUT = ("hongkong", "milano", "montpellier")
-PRESETS = ("mtl_learned_cbam_p2f", "stl_lcz", "mtl_equal_cbam")
-STUDENT = "mtl_learned_cbam_p2f"
+PRESETS = (STUDENT, "stl_lcz", "mtl_equal_cbam")
 
 
 def training_text(n_cities: int, cities: list[str]) -> str:
