@@ -72,8 +72,9 @@ def qgis_process_env(workdir: Path, *, with_onnxruntime: bool = True) -> dict[st
     """Environment for a headless qgis_process run with the plugin installed and enabled.
 
     A fresh profile in `workdir` (trap 3), the plugin enabled in it (trap 4), QGIS_PLUGINPATH at the
-    parent of the plugin folder (trap 5), offscreen Qt (trap 2). onnxruntime is importable only through
-    PYTHONPATH (the system Python has none), so `with_onnxruntime=False` leaves the venv out.
+    parent of the plugin folder (trap 5), offscreen Qt (trap 2). onnxruntime comes from the venv through
+    PYTHONPATH; `with_onnxruntime=False` puts a stand-in package first on PYTHONPATH whose import fails, so
+    the run lacks onnxruntime even where QGIS's own Python has it (as the user guide tells users to do).
     """
     profile = workdir / "profile"
     ini = profile / "profiles" / "default" / "QGIS" / "QGIS3.ini"
@@ -90,9 +91,18 @@ def qgis_process_env(workdir: Path, *, with_onnxruntime: bool = True) -> dict[st
         PATH=_without_venvs(env.get("PATH", "/usr/bin:/bin")),
     )
     env.pop("QGIS_OPTIONS_PATH", None)  # set by pytest-qgis for its own profile
-    if with_onnxruntime:
-        env["PYTHONPATH"] = venv_site_packages()
+    env["PYTHONPATH"] = venv_site_packages() if with_onnxruntime else str(_onnxruntime_blocker(workdir))
     return env
+
+
+def _onnxruntime_blocker(workdir: Path) -> Path:
+    """A folder with an `onnxruntime` package that raises ImportError: it shadows any installed one."""
+    folder = workdir / "hide-onnxruntime"
+    package = folder / "onnxruntime"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(
+        'raise ImportError("onnxruntime is hidden in this test run (test/qgis_helpers.py)")\n', encoding="utf-8")
+    return folder
 
 
 def run_qgis_process(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
