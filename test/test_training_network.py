@@ -268,6 +268,32 @@ def test_fit_writes_log_and_checkpoints(sample_array, tmp_path):
     assert result.last_checkpoint.exists()
 
 
+def test_a_resumed_run_repeats_the_uninterrupted_one(sample_array, tmp_path):
+    """Stopped after epoch 2 of 3 and resumed: same log and same weights as one run of 3 epochs."""
+    train = RasterPatches(sample_array, count=8, seed=2)
+    val = RasterPatches(sample_array, count=4, seed=3)
+    network = preset("mtl_learned_cbam_p2f", width=8)
+    settings = {"batch_size": 4, "max_steps_per_epoch": 2, "progress": False, "lr_step_epochs": 1}
+    whole = fit(network, train, val, tmp_path / "whole", TrainConfig(epochs=3, **settings))
+    fit(network, train, val, tmp_path / "parts", TrainConfig(epochs=2, **settings))
+    resumed = fit(network, train, val, tmp_path / "parts", TrainConfig(epochs=3, resume=True, **settings))
+    assert [int(r["epoch"]) for r in csv.DictReader(resumed.log.open())] == [1, 2, 3]
+    assert [r["train_loss"] for r in resumed.history] == pytest.approx([r["train_loss"] for r in whole.history])
+    assert [r["lr"] for r in resumed.history] == pytest.approx([0.002, 0.0005, 0.000125])
+    a, _ = load_checkpoint(whole.last_checkpoint)
+    b, _ = load_checkpoint(resumed.last_checkpoint)
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.allclose(x.float(), y.float(), atol=1e-6), name
+
+
+def test_resume_refuses_another_network(sample_array, tmp_path):
+    train = RasterPatches(sample_array, count=4, seed=2)
+    settings = {"batch_size": 4, "max_steps_per_epoch": 1, "progress": False}
+    fit(preset("stl_lcz", width=8), train, None, tmp_path / "run", TrainConfig(epochs=1, **settings))
+    with pytest.raises(ValueError, match="another network configuration"):
+        fit(preset("stl_lcz", width=12), train, None, tmp_path / "run", TrainConfig(epochs=2, resume=True, **settings))
+
+
 def test_fit_steps_the_learning_rate_every_two_epochs(sample_array, tmp_path):
     train = RasterPatches(sample_array, count=4, seed=4)
     config = TrainConfig(epochs=5, batch_size=4, patience=10, max_steps_per_epoch=1, progress=False)

@@ -53,6 +53,7 @@ class TrainConfig:
     device: str = "cpu"  # "cpu", "cuda", or "auto"
     max_steps_per_epoch: int | None = None  # for smoke runs
     progress: bool = True
+    resume: bool = False  # continue from out_dir/last.pt (same network config) instead of starting afresh
 
 
 @dataclass
@@ -93,6 +94,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def epoch_seed(seed: int, epoch: int) -> int:
+    """Every epoch starts from its own seed, so a run resumed after epoch k repeats the uninterrupted run."""
+    return seed * 100_003 + epoch
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -109,6 +115,39 @@ def _loader(data: Dataset | DataLoader, config: TrainConfig, shuffle: bool) -> D
     generator = torch.Generator().manual_seed(config.seed)
     return DataLoader(data, batch_size=config.batch_size, shuffle=shuffle, num_workers=config.num_workers,
                       generator=generator, drop_last=False)
+
+
+def _reseed(loader: Iterable, seed: int) -> None:
+    """Seed the global generators and the loader's own shuffling generator for one epoch."""
+    seed_everything(seed)
+    generator = getattr(loader, "generator", None)
+    if isinstance(generator, torch.Generator):
+        generator.manual_seed(seed)
+
+
+def _read_history(log_path: Path, last_epoch: int) -> list[dict[str, Any]]:
+    """The log rows of epochs 1..last_epoch (a run killed after logging but before saving has one more)."""
+    with log_path.open(newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if int(row["epoch"]) <= last_epoch]
+    return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in rows]
+
+
+def _resume(last_path: Path, log_path: Path, network_config: NetworkConfig, model: MultiTaskNet,
+            criterion: MultiTaskLoss, optimizer: torch.optim.Optimizer,
+            scheduler: torch.optim.lr_scheduler.LRScheduler) -> list[dict[str, Any]]:
+    """Load last.pt into the training objects; the logged history up to its epoch ([] if nothing to resume)."""
+    if not last_path.exists() or not log_path.exists():
+        return []
+    checkpoint = torch.load(last_path, map_location="cpu", weights_only=True)
+    if config_from_dict(checkpoint["network_config"]) != network_config:
+        raise ValueError(f"{last_path} was trained with another network configuration: use a new folder")
+    if "optimizer" not in checkpoint:
+        raise ValueError(f"{last_path} holds weights only (no optimizer state): it cannot be resumed")
+    model.load_state_dict(checkpoint["model"])
+    criterion.load_state_dict(checkpoint["loss"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    return _read_history(log_path, int(checkpoint["epoch"]))
 
 
 class _Progress:
@@ -237,11 +276,24 @@ def fit(network_config: NetworkConfig | str, train_data: Dataset | DataLoader,
     val_loader = _loader(val_data, config, shuffle=False) if val_data is not None else None
     (out / "config.json").write_text(json.dumps({"network": asdict(network_config), "train": asdict(config)}, indent=2))
     log_path, best_path, last_path = out / "log.csv", out / "best.pt", out / "last.pt"
-    stopper, history, stopped = EarlyStopping(config.patience), [], False
+    stopper, history = EarlyStopping(config.patience), []
+    if config.resume:
+        history = _resume(last_path, log_path, network_config, model, criterion, optimizer, scheduler)
+        for row in history:
+            stopper.update(int(row["epoch"]), row["val_loss"])
+        if history and not best_path.exists():
+            raise FileNotFoundError(f"{best_path} is missing: the run in {out} cannot be resumed")
+        if history and config.progress:
+            print(f"resuming after epoch {len(history)} from {last_path}", file=sys.stderr, flush=True)
     with log_path.open("w", newline="") as log_file:
         writer = csv.DictWriter(log_file, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        for epoch in range(1, config.epochs + 1):
+        writer.writerows(history)
+        log_file.flush()
+        for epoch in range(len(history) + 1, config.epochs + 1):
+            if stopper.should_stop:
+                break
+            _reseed(train_loader, epoch_seed(config.seed, epoch))
             started = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
             train = _run_epoch(model, criterion, train_loader, device, optimizer, config,
@@ -263,9 +315,7 @@ def fit(network_config: NetworkConfig | str, train_data: Dataset | DataLoader,
             if config.progress:
                 print(f"epoch {epoch}: train {row['train_loss']:.4f} val {monitored:.4f} "
                       f"(best {stopper.best:.4f} @ {stopper.best_epoch}) lr {lr:.2e}", file=sys.stderr, flush=True)
-            if stopper.should_stop:
-                stopped = True
-                break
+    stopped = stopper.should_stop
     if not best_path.exists():  # every monitored loss was NaN (no labels at all): keep the last weights
         save_checkpoint(best_path, model, criterion, epoch=len(history), val_loss=math.nan)
     return FitResult(best_epoch=stopper.best_epoch, best_val_loss=stopper.best, epochs_run=len(history), stopped_early=stopped,
