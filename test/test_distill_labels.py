@@ -162,3 +162,51 @@ def test_pseudo_labels_on_the_sample(sample_scene: Path, tmp_path: Path):
     assert water.sum() > 500  # Junk Bay
     assert np.all(hse[0][water & both] == 0)
     assert hse[0][both & ~water].mean() > 0.2
+
+
+# ------------------------------------------------------------------------------ Dynamic World
+def _dynamic_world(h: int, w: int, top: list[tuple[slice, slice, int]], built: float = 0.7) -> np.ndarray:
+    """(9, h, w) probabilities at 20 m: 'trees' everywhere, the given class on top in the given places."""
+    dw = np.full((9, h, w), 0.02)
+    dw[pl.DW_TREES] = 0.6
+    for rows, cols, k in top:
+        dw[:, rows, cols] = 0.02
+        dw[k, rows, cols] = built if k == pl.DW_BUILT else 0.7
+    return dw
+
+
+def test_dynamic_world_moves_only_unsure_cells_by_its_share():
+    p = np.zeros((17, 1, 4))
+    p[13, :, 0], p[16, :, 0], p[12, :, 0] = 0.45, 0.40, 0.15  # unsure: D vs G
+    p[13, :, 1], p[12, :, 1] = 0.9, 0.1  # sure D: never moved
+    p[13, :, 2], p[11, :, 2], p[10, :, 2], p[12, :, 2] = 0.45, 0.30, 0.10, 0.15  # unsure, trees mostly B
+    p[13, :, 3], p[5, :, 3], p[7, :, 3], p[12, :, 3] = 0.45, 0.25, 0.05, 0.25  # unsure, built mass 0.3
+    shares = np.zeros((3, 1, 4))  # water, trees, built
+    shares[0, 0, :2] = 1.0
+    shares[1, 0, 2] = 0.8
+    shares[2, 0, 3] = 0.6
+    out, moved = pl.adjust_with_dynamic_world(p, shares)
+    assert moved == {"water": 1, "trees": 1, "built": 1}
+    assert out[16, 0, 0] == pytest.approx(1.0)  # share 1: all water
+    np.testing.assert_allclose(out[:, 0, 1], p[:, 0, 1])
+    assert out[11, 0, 2] / out[10, 0, 2] == pytest.approx((0.2 * 0.30 + 0.8 * 0.75) / (0.2 * 0.10 + 0.8 * 0.25))
+    assert out[5, 0, 3] / out[7, 0, 3] == pytest.approx(5.0)  # the teacher's own built classes, renormalised
+    assert out[:10, 0, 3].sum() == pytest.approx(0.4 * 0.3 + 0.6)
+    np.testing.assert_allclose(out.sum(axis=0), p.sum(axis=0))
+
+
+def test_dynamic_world_water_takes_no_hse_and_low_built_cells_get_less():
+    img = _synthetic_image(np.random.default_rng(3))
+    valid = np.ones((20, 20), bool)
+    # DW: built over the built block, water over a land strip that the spectral mask calls land
+    dw = _dynamic_world(20, 20, [(slice(0, 10), slice(0, 10), pl.DW_BUILT), (slice(10, 12), slice(0, 20), pl.DW_WATER)])
+    without = pl.derive_labels([img, img.copy()], [valid, valid], [_teacher(), _teacher()])
+    labels = pl.derive_labels([img, img.copy()], [valid, valid], [_teacher(), _teacher()], [dw, dw.copy()])
+    assert np.all(labels.hse[0][10:12] == 0) and np.all(labels.water[0][10:12])
+    assert not np.all(without.hse[0][10:12] == 0)
+    # the built block: DW built 0.7 -> degree 0.93, so the cell fraction drops a little, not to DW's level
+    assert 0.85 < labels.hse[0][:10, :10].mean() < without.hse[0][:10, :10].mean() + 1e-9
+    # vegetation cells (teacher 0.3 x LCZ 6): DW built ~0 there, so their built-up mass shrinks
+    assert labels.hse[0][10:15].mean() < 0.5 * without.hse[0][10:15].mean()
+    np.testing.assert_array_equal(labels.hse[0], labels.hse[1])
+    assert labels.dynamic_world is not None

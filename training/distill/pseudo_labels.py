@@ -58,6 +58,14 @@ WATER_MAX_SWIR = 500.0  # DN of B11; hazy winter cities pass the NDWI test, but 
 LIKELIHOOD_FLOOR = 0.02  # land pixels keep a small share, so every land pixel can take mass
 CHANGE_NDVI, CHANGE_NDBI = 0.2, 0.15  # |dNDVI| or |dNDBI| above these = spectral change between dates
 
+# Dynamic World (training/dynamicworld), an optional second teacher for water, trees and built vs natural
+# (founders' measurements: built AUC 0.92-0.95 against real LCZ maps, water recall 0.98; no density).
+DW_UNSURE = 0.5  # the LCZ teacher is unsure where its top fused probability is below this
+DW_SHARE = 0.5  # a cell is DW water / trees / built where that class is the argmax on at least this share
+DW_BUILT_FULL = 0.75  # DW's softmax tops out near 0.75 on dense built-up pixels: built / 0.75, capped at 1
+DW_WATER, DW_TREES, DW_BUILT = 0, 1, 6  # indices in training.dynamicworld.infer.DW_CLASSES
+WATER_CODE, TREE_CODES = 17, (11, 12)  # LCZ G; A (dense trees), B (scattered trees)
+
 
 def range_midpoint(text: str) -> float:
     """'40-60' -> 50, '<10' -> 5, '>90' -> 95, '<20' -> 10 (the middle of the range, in percent)."""
@@ -122,6 +130,64 @@ def builtup_likelihood(ix: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(water_mask(ix), 0.0, w)
 
 
+def dynamic_world_builtness(dw20: np.ndarray) -> np.ndarray:
+    """(9, H20, W20) DW probabilities -> 0..1 built-up degree (built / DW_BUILT_FULL, capped; NaN -> 0)."""
+    return np.clip(np.nan_to_num(dw20[DW_BUILT]) / DW_BUILT_FULL, 0.0, 1.0)
+
+
+def dynamic_world_water(dw20: np.ndarray) -> np.ndarray:
+    """True where water is DW's most likely class (its probabilities are soft: open sea reaches ~0.7)."""
+    valid = np.isfinite(dw20).all(axis=0)
+    return valid & (np.nan_to_num(dw20, nan=-1.0).argmax(axis=0) == DW_WATER)
+
+
+def dynamic_world_shares(dw20: Sequence[np.ndarray], valid20: Sequence[np.ndarray], hc: int, wc: int) -> np.ndarray:
+    """(3, hc, wc): per 100 m cell, the share of valid 20 m pixels whose DW argmax is water, trees, built,
+    averaged over the dates."""
+    shares = []
+    for dw, ok in zip(dw20, valid20, strict=True):
+        top = np.nan_to_num(dw, nan=-1.0).argmax(axis=0)
+        ok = ok & np.isfinite(dw).all(axis=0)
+        count = np.maximum(_cells(ok.astype(np.float64), hc, wc, 0.0).sum(axis=2), 1.0)
+        shares.append([_cells((ok & (top == k)).astype(np.float64), hc, wc, 0.0).sum(axis=2) / count
+                       for k in (DW_WATER, DW_TREES, DW_BUILT)])
+    return np.mean(np.array(shares), axis=0)
+
+
+def adjust_with_dynamic_world(p: np.ndarray, shares: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Move an unsure teacher's (17, hc, wc) probabilities towards what Dynamic World sees clearly.
+
+    Only cells whose top LCZ probability is below DW_UNSURE change, and only where one DW class covers at
+    least DW_SHARE of the cell; the label moves by that share s: p' = (1 - s) p + s q, with q = LCZ G for
+    water, A/B in the teacher's own A:B proportion for trees (A if it has neither), and the teacher's own
+    built classes renormalised for built (cells where it puts less than half its mass on built classes).
+    Returns the new probabilities and the number of cells moved per case.
+    """
+    out = p.copy()
+    top = np.nan_to_num(p, nan=0.0).max(axis=0)
+    unsure = np.isfinite(p).all(axis=0) & (top < DW_UNSURE)
+    water, trees, built = shares
+    counts = {}
+    q_water = np.zeros_like(p)
+    q_water[WATER_CODE - 1] = 1.0
+    tree_mass = p[[c - 1 for c in TREE_CODES]]
+    tree_total = tree_mass.sum(axis=0)
+    q_trees = np.zeros_like(p)
+    q_trees[TREE_CODES[0] - 1] = np.where(tree_total > 0, tree_mass[0] / np.maximum(tree_total, 1e-12), 1.0)
+    q_trees[TREE_CODES[1] - 1] = np.where(tree_total > 0, tree_mass[1] / np.maximum(tree_total, 1e-12), 0.0)
+    built_mass = np.nan_to_num(p[:10]).sum(axis=0)
+    q_built = np.zeros_like(p)
+    q_built[:10] = p[:10] / np.maximum(built_mass, 1e-12)
+    taken = np.zeros(p.shape[1:], bool)
+    for name, share, q, extra in (("water", water, q_water, True), ("trees", trees, q_trees, True),
+                                  ("built", built, q_built, (built_mass < 0.5) & (built_mass > 0))):
+        move = unsure & ~taken & (share >= DW_SHARE) & extra
+        out[:, move] = (1 - share[move]) * p[:, move] + share[move] * q[:, move]
+        taken |= move
+        counts[name] = int(move.sum())
+    return out, counts
+
+
 def changed_pixels(ix1: dict[str, np.ndarray], ix2: dict[str, np.ndarray]) -> np.ndarray:
     """True where |dNDVI| > CHANGE_NDVI or |dNDBI| > CHANGE_NDBI between the dates."""
     return (np.abs(ix2["ndvi"] - ix1["ndvi"]) > CHANGE_NDVI) | (np.abs(ix2["ndbi"] - ix1["ndbi"]) > CHANGE_NDBI)
@@ -180,6 +246,7 @@ class HseLabels:
     changed: np.ndarray  # (H20, W20) bool
     changed_share: np.ndarray  # (hc, wc)
     water: tuple[np.ndarray, np.ndarray]
+    dynamic_world: dict[str, int] | None = None  # cells moved per case, when Dynamic World was used
 
 
 def fuse_probabilities(p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
@@ -191,19 +258,32 @@ def fuse_probabilities(p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
 
 
 def derive_labels(images20: Sequence[np.ndarray], valid20: Sequence[np.ndarray],
-                  probabilities: Sequence[np.ndarray]) -> HseLabels:
+                  probabilities: Sequence[np.ndarray], dw20: Sequence[np.ndarray] | None = None) -> HseLabels:
     """Change-gated soft LCZ and HSE labels of two dates on one grid (module docstring, steps 2-5).
 
     images20: two (10, H20, W20) DN at 20 m; valid20: two (H20, W20); probabilities: two (17, hc, wc)
-    teacher probabilities on the 100 m cells (5 x 5 pixels of 20 m each), NaN where none.
+    teacher probabilities on the 100 m cells (5 x 5 pixels of 20 m each), NaN where none. dw20: two
+    (9, H20, W20) Dynamic World probabilities at 20 m, or None (step 6 of the module docstring).
     """
     ix = [indices(im) for im in images20]
     w = [builtup_likelihood(i) for i in ix]
+    water = [water_mask(i) for i in ix]
+    hc, wc = probabilities[0].shape[1:]
+    moved = None
+    if dw20 is not None:
+        builtness = [dynamic_world_builtness(d) for d in dw20]
+        water = [wm | dynamic_world_water(d) for wm, d in zip(water, dw20, strict=True)]
+        w = [np.where(wm, 0.0, np.maximum(np.sqrt(wt * b), LIKELIHOOD_FLOOR))
+             for wt, b, wm in zip(w, builtness, water, strict=True)]
+        shares = dynamic_world_shares(dw20, valid20, hc, wc)
+        adjusted = [adjust_with_dynamic_world(p, shares) for p in probabilities]
+        probabilities = [a[0] for a in adjusted]
+        moved = {k: sum(a[1][k] for a in adjusted) for k in adjusted[0][1]}
+        dw_fraction = [_nanmean_last(_cells(np.where(ok, b, np.nan), hc, wc, np.nan))
+                       for b, ok in zip(builtness, valid20, strict=True)]
     both_valid = valid20[0] & valid20[1]
     changed = changed_pixels(ix[0], ix[1]) & both_valid
     w_mean = (w[0] + w[1]) / 2
-    water = [water_mask(i) for i in ix]
-    hc, wc = probabilities[0].shape[1:]
     changed_share = (_cells(changed.astype(np.float64), hc, wc, 0.0).sum(axis=2)
                      / np.maximum(_cells(both_valid.astype(np.float64), hc, wc, 0.0).sum(axis=2), 1.0))
     fused = fuse_probabilities(probabilities[0], probabilities[1])
@@ -212,10 +292,23 @@ def derive_labels(images20: Sequence[np.ndarray], valid20: Sequence[np.ndarray],
         own = np.where(np.isfinite(probabilities[t]), probabilities[t], fused)
         gated = fused + changed_share[None] * (own - fused)
         weights = np.where(water[t], 0.0, np.where(changed | ~both_valid, w[t], w_mean))
+        fraction = cell_fraction(gated)
+        if dw20 is not None:  # geometric mean with DW's built-up degree, gated by change like the LCZ label
+            dw_mean = np.where(np.isfinite(dw_fraction[t]) & np.isfinite(dw_fraction[1 - t]),
+                               (dw_fraction[0] + dw_fraction[1]) / 2, dw_fraction[t])
+            dw_t = dw_mean + changed_share * (dw_fraction[t] - dw_mean)
+            fraction = np.where(np.isfinite(dw_t), np.sqrt(np.clip(fraction, 0, 1) * np.clip(dw_t, 0, 1)), fraction)
         soft.append(gated.astype(np.float32))
-        hse.append(distribute(cell_fraction(gated), weights, valid20[t]))
+        hse.append(distribute(fraction, weights, valid20[t]))
     return HseLabels(hse=(hse[0], hse[1]), soft=(soft[0], soft[1]), fused=fused.astype(np.float32), changed=changed,
-                     changed_share=changed_share, water=(water[0], water[1]))
+                     changed_share=changed_share, water=(water[0], water[1]), dynamic_world=moved)
+
+
+def _nanmean_last(a: np.ndarray) -> np.ndarray:
+    """Mean over the last axis ignoring NaN; NaN where all are NaN (without numpy's warning)."""
+    ok = np.isfinite(a)
+    count = ok.sum(axis=-1)
+    return np.where(count > 0, np.where(ok, a, 0.0).sum(axis=-1) / np.maximum(count, 1), np.nan)
 
 
 # ---------------------------------------------------------------------------------------- files
@@ -278,7 +371,10 @@ def write_raster(path: Path, array: np.ndarray, geotransform: Sequence[float], w
 
 
 def align_dates(area: Area, out_dir: Path, bands: str | None = OSCD_BANDS) -> tuple[Path, Path]:
-    """Both dates warped (bilinear, as the engine warps) onto the engine's 10 m working grid of date 1."""
+    """Both dates warped (bilinear, as the engine warps) onto the engine's 10 m working grid of date 1.
+
+    A date already aligned (a file newer than its scene) is kept, so relabelling reuses the teacher runs.
+    """
     scene = open_scene(area.images[0], MODEL_BANDS, band_mapping=bands, gsd=10.0)
     gt, wkt, width, height = scene.geotransform, scene.projection, scene.width, scene.height
     scene.close()
@@ -287,6 +383,9 @@ def align_dates(area: Area, out_dir: Path, bands: str | None = OSCD_BANDS) -> tu
     for image, date in zip(area.images, area.dates, strict=True):
         path = out_dir / f"{area.city}_{date}_S2L1C_utm10m.tif"
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_mtime >= Path(image).stat().st_mtime:
+            out.append(path)  # already aligned (its teacher outputs stay valid)
+            continue
         src = gdal.Open(image)
         ds = gdal.Warp(str(path), src, format="GTiff", dstSRS=wkt, outputBounds=bounds, width=width, height=height,
                        resampleAlg="bilinear", srcNodata=" ".join(["0"] * src.RasterCount), dstNodata=0,
@@ -308,20 +407,47 @@ def read_probabilities(path: str | Path) -> tuple[np.ndarray, tuple, str]:
 
 
 def run_teacher(image: Path, out_dir: Path, model_path: str | None = None) -> tuple[Path, Path]:
-    """(probabilities, LCZ) GeoTIFFs of the teacher (default: the bundled So2Sat ResNet20) on one scene."""
+    """(probabilities, LCZ) GeoTIFFs of the teacher (default: the bundled So2Sat ResNet20) on one scene.
+
+    Outputs newer than the image are reused: relabelling with other settings does not rerun the teacher.
+    """
     prob, lcz = out_dir / f"{image.stem}_teacher_prob.tif", out_dir / f"{image.stem}_teacher_lcz.tif"
+    if all(p.exists() and p.stat().st_mtime >= image.stat().st_mtime for p in (prob, lcz)):
+        return prob, lcz
     map_scene(str(image), OutputPaths(lcz=str(lcz), probabilities=str(prob)), model_path=model_path,
               bands=OSCD_BANDS, device="CPU")
     return prob, lcz
 
 
-def make_area_labels(area: Area, out_dir: Path, model_path: str | None = None, log: Log | None = None) -> list[dict]:
-    """Align, run the teacher, derive and write the labels of one area; one manifest entry per date."""
+def run_dynamic_world(image: np.ndarray, valid: np.ndarray, session: object) -> tuple[np.ndarray, np.ndarray]:
+    """Dynamic World on a (10, H, W) MODEL_BANDS DN image -> (9, H20, W20) probabilities at 20 m, validity."""
+    from training.dynamicworld.infer import dynamic_world_probabilities
+
+    dw = dynamic_world_probabilities(np.where(valid, image, 0), MODEL_BANDS, session)
+    dw20, ok20 = to_20m(np.nan_to_num(dw), valid & np.isfinite(dw).all(axis=0))
+    dw20[:, ~ok20] = np.nan
+    return dw20, ok20
+
+
+def dynamic_world_session(path: str | Path) -> object:
+    """An onnxruntime session of the converted Dynamic World model, with a clear error when it is missing."""
+    import onnxruntime as ort
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no converted Dynamic World model; build it with `python -m "
+                                f"training.dynamicworld.convert` (training/dynamicworld/README.md) or label without it")
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def make_area_labels(area: Area, out_dir: Path, model_path: str | None = None, log: Log | None = None,
+                     dynamic_world: object | None = None) -> list[dict]:
+    """Align, run the teacher (and Dynamic World, a session or None), derive and write the labels of one
+    area; one manifest entry per date."""
     say = log or (lambda m: None)
     folder = out_dir / area.city
     aligned = align_dates(area, folder)
     teacher = [run_teacher(path, folder, model_path) for path in aligned]
-    images20, valid20, probabilities = [], [], []
+    images20, valid20, probabilities, dw20 = [], [], [], []
     for path, (prob_path, _) in zip(aligned, teacher, strict=True):
         image, valid, gt, wkt = read_image(path, None)
         im20, ok20 = to_20m(image, valid)
@@ -329,9 +455,17 @@ def make_area_labels(area: Area, out_dir: Path, model_path: str | None = None, l
         valid20.append(ok20)
         p, gt100, _ = read_probabilities(prob_path)
         probabilities.append(p)
-    labels = derive_labels(images20, valid20, probabilities)
+        if dynamic_world is not None:
+            dw20.append(run_dynamic_world(image, valid, dynamic_world)[0])
+    labels = derive_labels(images20, valid20, probabilities, dw20 if dynamic_world is not None else None)
     gt20 = (gt[0], 2 * gt[1], 0.0, gt[3], 0.0, 2 * gt[5])
     names = [f"LCZ code {c}" for c in range(1, LCZ_CLASS_COUNT + 1)]
+    if dynamic_world is not None:
+        from training.dynamicworld.infer import DW_CLASSES
+
+        for date, dw in zip(area.dates, dw20, strict=True):
+            write_raster(folder / f"{area.city}_{date}_dynamicworld_20m.tif", dw, gt20, wkt, gdal.GDT_Float32,
+                         PROBABILITY_NODATA, list(DW_CLASSES))
     write_raster(folder / f"{area.city}_lcz_soft_fused.tif", labels.fused, gt100, wkt, gdal.GDT_Float32,
                  PROBABILITY_NODATA, names)
     write_raster(folder / f"{area.city}_changed_20m.tif", labels.changed.astype(np.uint8), gt20, wkt, gdal.GDT_Byte, None)
@@ -345,7 +479,10 @@ def make_area_labels(area: Area, out_dir: Path, model_path: str | None = None, l
                         "lcz_soft": str(soft), "hse": str(hse), "teacher_probabilities": str(teacher[t][0]),
                         "teacher_lcz": str(teacher[t][1]), "changed": str(folder / f"{area.city}_changed_20m.tif")})
     say(f"{area.city}: changed 20 m pixels {labels.changed.mean():.1%}; mean derived HSE "
-        f"{np.nanmean(labels.hse[0]):.3f} / {np.nanmean(labels.hse[1]):.3f}")
+        f"{np.nanmean(labels.hse[0]):.3f} / {np.nanmean(labels.hse[1]):.3f}"
+        + (f"; cells moved by Dynamic World {labels.dynamic_world}" if labels.dynamic_world is not None else ""))
+    for entry in entries:
+        entry["dynamic_world_cells_moved"] = labels.dynamic_world
     return entries
 
 
@@ -363,18 +500,28 @@ class LabelSettings:
     likelihood_floor: float = LIKELIHOOD_FLOOR
     change_ndvi: float = CHANGE_NDVI
     change_ndbi: float = CHANGE_NDBI
+    dw_unsure: float = DW_UNSURE
+    dw_share: float = DW_SHARE
+    dw_built_full: float = DW_BUILT_FULL
 
 
 def make_labels(scenes: str | Path, out_dir: str | Path, cities: Sequence[str] | None = None,
-                model_path: str | None = None, log: Log | None = None) -> Path:
-    """Pseudo-labels of every area under `scenes`; returns out_dir/labels.json (the manifest)."""
+                model_path: str | None = None, log: Log | None = None,
+                dynamic_world: str | Path | None = None) -> Path:
+    """Pseudo-labels of every area under `scenes`; returns out_dir/labels.json (the manifest).
+
+    dynamic_world: the converted Dynamic World ONNX (training.dynamicworld.convert), or None for the
+    teacher-only labels of the first recipe.
+    """
     out = Path(out_dir)
+    session = dynamic_world_session(dynamic_world) if dynamic_world is not None else None
     entries = []
     for area in find_areas(scenes, cities):
-        entries += make_area_labels(area, out, model_path, log)
+        entries += make_area_labels(area, out, model_path, log, session)
     manifest = out / "labels.json"
     manifest.write_text(json.dumps({
         "teacher": model_path or "bundled default (models/so2sat_resnet20_lcz.onnx)",
+        "dynamic_world": str(dynamic_world) if dynamic_world is not None else None,
         "built_up_fraction": {str(c): round(float(v), 4) for c, v in enumerate(BUILT_UP_FRACTION, start=1)},
         "settings": asdict(LabelSettings()), "scenes": entries}, indent=2))
     return manifest
@@ -388,8 +535,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--teacher", default=None, help="teacher ONNX (default: the plugin's bundled model)")
     parser.add_argument("--cities", nargs="*", default=None)
+    parser.add_argument("--dynamic-world", default=None, help="converted Dynamic World ONNX (optional second teacher)")
     args = parser.parse_args(argv)
-    print(make_labels(args.scenes, args.out, args.cities, args.teacher, log=print))
+    print(make_labels(args.scenes, args.out, args.cities, args.teacher, log=print, dynamic_world=args.dynamic_world))
 
 
 if __name__ == "__main__":
