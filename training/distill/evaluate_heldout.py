@@ -23,6 +23,7 @@ from core.engine import OutputPaths, map_scene
 from training.mtl import metrics
 from training.mtl.evaluate import read_on_grid
 
+from .gates import eurosat_check, hse_on_reference_cells
 from .pseudo_labels import (
     OSCD_BANDS,
     cell_fraction,
@@ -181,6 +182,8 @@ def run(manifest: Path, models: dict[str, str], held_out: list[str], out: Path, 
                     row[kind] = score_reference(paths["lcz"], ref, kind)
                     if "hse" in paths and kind != "hk_test_samples":
                         row[f"hse_means_{kind}"] = hse_reference_means(paths["hse"], ref, kind)
+                    if "hse" in paths and kind == "hk_prd_map":
+                        row["hse_prd_cells"] = hse_on_reference_cells(paths["hse"], paths["lcz"], ref)
                 date_result[name] = row
             city_result["dates"][date] = date_result
             say(f"{city} {date}: done")
@@ -191,6 +194,16 @@ def run(manifest: Path, models: dict[str, str], held_out: list[str], out: Path, 
     (out / "results.json").write_text(json.dumps(_safe(results), indent=1))
     (out / "results.md").write_text(markdown(results))
     return results
+
+
+def run_eurosat(folder: Path, models: dict[str, str], out: Path, log: Log | None = None) -> dict[str, Any]:
+    """gates.eurosat_check of the teacher and every model; written to out/eurosat.json."""
+    found = {"teacher": eurosat_check(folder, None, out / "eurosat" / "teacher", with_hse=False, log=log)}
+    for name, model in models.items():
+        found[name] = eurosat_check(folder, model, out / "eurosat" / name, with_hse=name != "stl_lcz", log=log)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "eurosat.json").write_text(json.dumps(_safe(found), indent=1))
+    return found
 
 
 def _safe(value: Any) -> Any:
