@@ -96,3 +96,37 @@ def test_hse_on_reference_cells_with_enough_cells(tmp_path, monkeypatch):
 def test_eurosat_band_order_puts_b8a_last():
     names = gates.EUROSAT_BANDS.split(",")
     assert len(names) == 13 and names[-1] == "B8A" and names[8:12] == ["B9", "B10", "B11", "B12"]
+
+
+def _gate_run(root: Path, name: str, prd_kappa: float, milan: float, auc: float, eurosat: float) -> Path:
+    import json
+
+    student = "student"
+    hk = {"teacher": {"hk_prd_map": {"kappa": 0.40, "wa": 0.80}},
+          student: {"hk_prd_map": {"kappa": prd_kappa, "wa": 0.85},
+                    "hse_prd_cells": {"auc_built_vs_natural": auc, "rank_corr_with_built_fraction": 0.5,
+                                      "mean_hse_water": 0.01},
+                    "agreement_with_teacher": {"kappa": 0.6}}}
+    mi = {"teacher": {"milan_5class": {"kappa": 0.20}}, student: {"milan_5class": {"kappa": milan}}}
+    results = {"cities": {"hongkong": {"dates": {"20180323": hk}}, "milano": {"dates": {"20180122": mi}}}}
+    (root / name / "eval").mkdir(parents=True)
+    (root / name / "eval" / "results.json").write_text(json.dumps(results))
+    (root / name / "eval" / "eurosat.json").write_text(json.dumps(
+        {"teacher": {"patch_accuracy": 0.7}, student: {"patch_accuracy": eurosat}}))
+    return root / name
+
+
+def test_gate_verdicts_on_the_mean_over_runs(tmp_path):
+    runs = [_gate_run(tmp_path, "s0", 0.45, 0.195, 0.94, 0.60), _gate_run(tmp_path, "s1", 0.43, 0.18, 0.90, 0.75)]
+    rows = {(r["gate"], r["date"]): r for r in gates.gate_rows(runs, "student")}
+    prd = rows[("LCZ Kappa vs HK PRD map", "20180323")]
+    assert prd["runs"] == [0.45, 0.43] and prd["mean"] == pytest.approx(0.44) and prd["verdict"] == "pass"
+    assert rows[("LCZ WA vs HK PRD map", "20180323")]["verdict"] == "pass"
+    milan = rows[("Milan 5-class Kappa", "20180122")]
+    assert milan["threshold"] == pytest.approx(0.19) and milan["verdict"] == "unresolved"  # 0.18 < 0.19 < 0.195
+    assert rows[("HSE AUC built vs natural (HK PRD cells)", "20180323")]["verdict"] == "unresolved"
+    assert rows[("HSE rank corr. with S&O fraction (HK PRD cells)", "20180323")]["verdict"] == "fail"
+    assert rows[("HSE over water (HK PRD G cells)", "20180323")]["verdict"] == "pass"
+    assert rows[("EuroSAT patch accuracy", "-")]["verdict"] == "unresolved"
+    assert rows[("agreement with the teacher (Kappa)", "20180323")]["verdict"] == "reported"
+    assert "| LCZ Kappa vs HK PRD map | hongkong | 20180323 | 0.400 | 0.450 | 0.430 |" in gates.gate_table(runs, "student")

@@ -147,3 +147,116 @@ def eurosat_check(folder: Path, model: str | None, out: Path, with_hse: bool, lo
             [v for c in EUROSAT_BUILT for v in hse_means.get(c, [])],
             [v for c in EUROSAT_NATURAL for v in hse_means.get(c, [])])
     return result
+
+
+# ------------------------------------------------------------------------------ the gates over seeds
+#: (name, where in a run's results, comparison, threshold) of every gate of issue 13. "teacher" thresholds
+#: compare with the teacher's figure on the same scene (minus the tolerance); numbers are absolute.
+GATES: tuple[dict[str, Any], ...] = (
+    {"gate": "LCZ Kappa vs HK PRD map", "city": "hongkong", "measure": ("hk_prd_map", "kappa"), "at_least": "teacher"},
+    {"gate": "LCZ WA vs HK PRD map", "city": "hongkong", "measure": ("hk_prd_map", "wa"), "at_least": "teacher"},
+    {"gate": "Milan 5-class Kappa", "city": "milano", "measure": ("milan_5class", "kappa"), "at_least": "teacher",
+     "tolerance": 0.01},
+    {"gate": "EuroSAT patch accuracy", "city": None, "measure": ("eurosat", "patch_accuracy"), "at_least": "teacher"},
+    {"gate": "HSE AUC built vs natural (HK PRD cells)", "city": "hongkong",
+     "measure": ("hse_prd_cells", "auc_built_vs_natural"), "at_least": 0.93},
+    {"gate": "HSE rank corr. with S&O fraction (HK PRD cells)", "city": "hongkong",
+     "measure": ("hse_prd_cells", "rank_corr_with_built_fraction"), "at_least": 0.85},
+    {"gate": "HSE over water (HK PRD G cells)", "city": "hongkong", "measure": ("hse_prd_cells", "mean_hse_water"),
+     "at_most": 0.05},
+)
+#: Reported beside the gates, never gated (issue 13: agreement with the fused teacher favours the teacher).
+REPORTED: tuple[dict[str, Any], ...] = (
+    {"gate": "agreement with the teacher (Kappa)", "city": "*", "measure": ("agreement_with_teacher", "kappa")},
+    {"gate": "HK expert test samples Kappa", "city": "hongkong", "measure": ("hk_test_samples", "kappa")},
+)
+
+
+def _run_results(run: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    import json
+
+    results = json.loads((run / "eval" / "results.json").read_text())
+    eurosat_path = run / "eval" / "eurosat.json"
+    return results, json.loads(eurosat_path.read_text()) if eurosat_path.exists() else {}
+
+
+def _value(results: dict[str, Any], eurosat: dict[str, Any], city: str | None, date: str | None, model: str,
+           measure: tuple[str, str]) -> float:
+    kind, key = measure
+    if kind == "eurosat":
+        value = eurosat.get(model, {}).get(key)
+    else:
+        value = results["cities"].get(city, {}).get("dates", {}).get(date, {}).get(model, {}).get(kind, {}).get(key)
+    return math.nan if value is None else float(value)
+
+
+def gate_rows(runs: list[Path], model: str) -> list[dict[str, Any]]:
+    """One row per gate (and reported measure) and scene: teacher, each run, mean, range and verdict.
+
+    Verdict on the mean over the runs: "pass" / "fail"; "unresolved" where the threshold lies inside the
+    runs' range (the seeds disagree about it), or "-" where a figure is missing.
+    """
+    loaded = [_run_results(r) for r in runs]
+    first = loaded[0][0]
+    rows = []
+    for spec in GATES + REPORTED:
+        if spec["city"] is None:
+            places = [(None, None)]
+        else:
+            cities = list(first["cities"]) if spec["city"] == "*" else [spec["city"]]
+            places = [(c, d) for c in cities if c in first["cities"] for d in first["cities"][c]["dates"]]
+        for city, date in places:
+            values = [_value(res, es, city, date, model, spec["measure"]) for res, es in loaded]
+            teacher = _value(first, loaded[0][1], city, date, "teacher", spec["measure"])
+            finite = [v for v in values if math.isfinite(v)]
+            mean = float(np.mean(finite)) if finite else math.nan
+            row = {"gate": spec["gate"], "city": city or "EuroSAT (200 patches)", "date": date or "-",
+                   "teacher": teacher, "runs": values, "mean": mean,
+                   "min": min(finite) if finite else math.nan, "max": max(finite) if finite else math.nan,
+                   "threshold": math.nan, "verdict": "reported"}
+            if "at_least" in spec or "at_most" in spec:
+                bound = spec.get("at_least", spec.get("at_most"))
+                threshold = teacher - spec.get("tolerance", 0.0) if bound == "teacher" else float(bound)
+                higher = "at_least" in spec
+                row["threshold"] = threshold
+                if not finite or not math.isfinite(threshold):
+                    row["verdict"] = "-"
+                elif row["min"] < threshold < row["max"]:
+                    row["verdict"] = "unresolved"
+                else:
+                    row["verdict"] = "pass" if (mean >= threshold if higher else mean <= threshold) else "fail"
+            rows.append(row)
+    return rows
+
+
+def gate_table(runs: list[Path], model: str) -> str:
+    """Markdown of gate_rows."""
+    head = ["gate", "city", "date", "teacher", *[r.name for r in runs], "mean", "min .. max", "threshold", "verdict"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in gate_rows(runs, model):
+        lines.append("| " + " | ".join([row["gate"], row["city"], row["date"], _fmt(row["teacher"]),
+                                        *[_fmt(v) for v in row["runs"]], _fmt(row["mean"]),
+                                        f"{_fmt(row['min'])} .. {_fmt(row['max'])}", _fmt(row["threshold"]),
+                                        row["verdict"]]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from . import STUDENT
+
+    parser = argparse.ArgumentParser(description="The issue-13 gates over several recipe runs (seeds).")
+    parser.add_argument("runs", nargs="+", type=Path, help="recipe output folders (each with eval/results.json)")
+    parser.add_argument("--model", default=STUDENT)
+    args = parser.parse_args(argv)
+    print(gate_table(args.runs, args.model), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
