@@ -1,9 +1,11 @@
 """One command for the whole distillation, fixed seed: pseudo-labels -> training -> export -> evaluation -> figures.
 
-    python -m training.distill.recipe --scenes ../shared/data/oscd --out runs/distill
+    python -m training.distill.scene_folder --oscd-images ... --out runs/scenes   # once: the 19 areas
+    python -m training.dynamicworld.convert --repo ... --out runs/dynamicworld/dynamicworld_forward.onnx  # once
+    python -m training.distill.recipe --scenes runs/scenes --out runs/distill_v2 --seed 0
 
-Trains the MTL learned-weights CBAM+P2F network (the exported student) and, with the same data and
-budget, the single-task LCZ and MTL 1:1 CBAM baselines; validation split by whole cities.
+Trains the MTL learned-weights CBAM+P2F network (the exported student; with --presets also the single-task
+LCZ and MTL 1:1 CBAM baselines with the same data and budget); validation split by whole areas.
 
 The budget is fixed and the *last* weights are exported: the held-out cities are scored and logged but
 choose nothing (no early stopping, no best epoch), so their figures are an independent test. The paper's
@@ -74,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "with the lowest held-out loss")
     parser.add_argument("--radiometric", type=float, default=0.0,
                         help="strength of the random DN gains on training patches (0 = off; see jitter_radiometry)")
-    parser.add_argument("--presets", nargs="+", choices=PRESETS, default=list(PRESETS),
-                        help="configurations to train (default: the student and both baselines)")
+    parser.add_argument("--presets", nargs="+", choices=PRESETS, default=[STUDENT],
+                        help="configurations to train (default: the student only; the single-task LCZ and MTL 1:1 "
+                             "baselines of the first recipe on request)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-labels", action="store_true", help="reuse out/labels/labels.json")
     parser.add_argument("--resume", action="store_true",
