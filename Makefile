@@ -22,7 +22,7 @@ package:
 	bash scripts/package.sh
 
 bench: setup
-	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_engine.py $(ARGS)
 
 styles: setup
 	$(PY) -m core.styles
