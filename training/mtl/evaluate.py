@@ -7,7 +7,8 @@ The prediction is brought onto the reference grid (the reference is never resamp
 sampling units the scores count): LCZ by the majority (mode) of the predicted cells inside each reference
 cell when the prediction is finer (a cell less than half covered by prediction counts as unpredicted),
 by nearest neighbour otherwise; HSE by the area average of the valid predicted cells. Different CRSs
-are handled by the warp. Writes metrics.json, confusion_matrix.csv, per_class.csv and
+are handled by the warp (core.assessment.read_on_grid, shared with the plugin's assessment algorithms).
+Writes metrics.json, confusion_matrix.csv, per_class.csv and
 confusion_matrix.png into --out.
 """
 
@@ -24,109 +25,18 @@ from typing import Any
 import numpy as np
 from osgeo import gdal
 
+from core.assessment import (  # noqa: F401 (re-exported: training.distill imports read_on_grid from here)
+    MIN_PREDICTED_SHARE,
+    _open,
+    _pixel_area_in,
+    _valid_fraction,
+    read_on_grid,
+)
 from core.lcz import LCZ_CLASSES
 
 from . import metrics
 
 gdal.UseExceptions()
-
-#: A reference cell counts as predicted when at least this share of the finer prediction inside it has data.
-MIN_PREDICTED_SHARE = 0.5
-
-
-# -------------------------------------------------------------------------------------- rasters
-def _open(path: str | Path) -> gdal.Dataset:
-    try:
-        return gdal.Open(str(path), gdal.GA_ReadOnly)
-    except RuntimeError as exc:
-        raise FileNotFoundError(f"cannot open raster {path}: {exc}") from exc
-
-
-def _pixel_area_in(src: gdal.Dataset, target_wkt: str) -> float:
-    """Area of one source pixel in the target CRS units, from GDAL's suggested warp resolution."""
-    if target_wkt and src.GetProjection():
-        vrt = gdal.Warp("", src, format="VRT", dstSRS=target_wkt)
-        gt = vrt.GetGeoTransform()
-        vrt = None
-    else:
-        gt = src.GetGeoTransform()
-    return abs(gt[1] * gt[5])
-
-
-def _valid_fraction(src: gdal.Dataset, nodata: float, grid: dict[str, Any]) -> np.ndarray:
-    """Share of each target cell's source pixels that hold a prediction (not nodata), by an average warp."""
-    band = src.GetRasterBand(1)
-    mask = gdal.GetDriverByName("MEM").Create("", src.RasterXSize, src.RasterYSize, 1, gdal.GDT_Byte)
-    mask.SetGeoTransform(src.GetGeoTransform())
-    mask.SetProjection(src.GetProjection())
-    rows = max(1, 2**24 // max(1, src.RasterXSize))  # stream strips: the source may be a whole scene
-    for y in range(0, src.RasterYSize, rows):
-        strip = band.ReadAsArray(0, y, src.RasterXSize, min(rows, src.RasterYSize - y))
-        mask.GetRasterBand(1).WriteArray((strip != nodata).astype(np.uint8), 0, y)
-    share = gdal.Warp("", mask, format="MEM", resampleAlg="average", outputType=gdal.GDT_Float32, **grid)
-    return share.GetRasterBand(1).ReadAsArray()
-
-
-def read_on_grid(source: str | Path, reference: str | Path, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(prediction on the reference grid, reference) as arrays; missing cells 0 (classes) or NaN (HSE).
-
-    kind: "classes" or "density". Declared nodata of either raster becomes the missing value.
-    """
-    ref = _open(reference)
-    src = _open(source)
-    ref_wkt = ref.GetProjection()
-    if bool(ref_wkt) != bool(src.GetProjection()):
-        raise ValueError(f"{source} and {reference}: one has a CRS and the other not; cannot align them")
-    gt = ref.GetGeoTransform()
-    bounds = (gt[0], gt[3] + gt[5] * ref.RasterYSize, gt[0] + gt[1] * ref.RasterXSize, gt[3])
-    if gt[2] or gt[4]:
-        raise ValueError(f"{reference}: rotated grids are not supported")
-    src_nodata = src.GetRasterBand(1).GetNoDataValue()
-    if kind == "classes":
-        finer = _pixel_area_in(src, ref_wkt) < abs(gt[1] * gt[5]) * (1 - 1e-6)
-        options: dict[str, Any] = {
-            "resampleAlg": "mode" if finer else "near",
-            "outputType": gdal.GDT_Int16,
-            "srcNodata": src_nodata if src_nodata is not None else 0,
-            "dstNodata": 0,
-        }
-    elif kind == "density":
-        options = {
-            "resampleAlg": "average",
-            "outputType": gdal.GDT_Float32,
-            "srcNodata": src_nodata if src_nodata is not None else "nan",
-            "dstNodata": "nan",
-        }
-    else:
-        raise ValueError(f"kind must be 'classes' or 'density', not {kind!r}")
-    warped = gdal.Warp(
-        "",
-        src,
-        format="MEM",
-        dstSRS=ref_wkt or None,
-        outputBounds=bounds,
-        width=ref.RasterXSize,
-        height=ref.RasterYSize,
-        **options,
-    )
-    pred = warped.GetRasterBand(1).ReadAsArray()
-    if kind == "classes" and options["resampleAlg"] == "mode":
-        # mode skips nodata, so a cell with a sliver of prediction would take the sliver's class
-        grid = {"dstSRS": ref_wkt or None, "outputBounds": bounds, "width": ref.RasterXSize,
-                "height": ref.RasterYSize}
-        pred[_valid_fraction(src, options["srcNodata"], grid) < MIN_PREDICTED_SHARE] = 0
-    ref_band = ref.GetRasterBand(1)
-    ref_arr = ref_band.ReadAsArray()
-    ref_nodata = ref_band.GetNoDataValue()
-    if kind == "classes":
-        ref_arr = ref_arr.astype(np.int64)
-        if ref_nodata is not None:
-            ref_arr[ref_arr == ref_nodata] = 0
-        return pred.astype(np.int64), ref_arr
-    ref_arr = ref_arr.astype(np.float64)
-    if ref_nodata is not None:
-        ref_arr[ref_arr == ref_nodata] = np.nan
-    return pred.astype(np.float64), ref_arr
 
 
 # ------------------------------------------------------------------------------------ evaluation
