@@ -119,6 +119,13 @@ def parse_band_mapping(text: str, band_count: int) -> dict[str, int]:
                 raise EngineError(f"BANDS: '{item}' must be NAME=band number, e.g. B4=3.") from exc
             if not 1 <= index <= band_count:
                 raise EngineError(f"BANDS: band {index} for {name} does not exist; the raster has {band_count} bands.")
+            if name in mapping:
+                raise EngineError(f"BANDS names {name} twice.")
+            twin = next((other for other, used in mapping.items() if used == index), None)
+            if twin:
+                # One raster band cannot hold two Sentinel-2 bands: the model would see a copy, not the band.
+                raise EngineError(f"BANDS gives raster band {index} to both {twin} and {name}; "
+                                  "each Sentinel-2 band needs its own raster band.")
             mapping[name] = index
         return mapping
     if any("=" in item for item in items):

@@ -9,9 +9,12 @@ Memory is bounded by one row of windows, whatever the scene size.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +23,7 @@ import numpy as np
 from osgeo import gdal
 
 from .contract import DN_PER_REFLECTANCE, KIND_DENSE, PRODUCT_HSE, PRODUCT_LCZ, UNIT_REFLECTANCE, ModelContract
-from .errors import WARNING_PREFIX, CancelledError, EngineError
+from .errors import WARNING_PREFIX, CancelledError, EngineError, TerminatedError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES, LCZ_NODATA
 from .model import LoadedModel, load_model
 from .products import (
@@ -149,6 +152,7 @@ class _Products:
     def __init__(self, scene: Scene, contract: ModelContract, provider: str, source: str, paths: dict[str, Path | None]):
         self.paths = paths
         self.writers: dict[str, AtomicGeoTiff] = {}
+        self.valid_cells: dict[str, int] = {}  # per product: an output without any is refused, not published
         gt, projection = scene.geotransform, scene.projection
         lcz_cell = _cells(LCZ_CELL_M, contract.gsd)
         lcz_w, lcz_h = math.ceil(scene.width / lcz_cell), math.ceil(scene.height / lcz_cell)
@@ -181,12 +185,16 @@ class _Products:
         except RuntimeError as exc:
             raise EngineError(f"Cannot create the output {self.paths[product]}: {exc}") from exc
         self.writers[product] = writer
+        self.valid_cells[product] = 0
         for key, value in {**metadata, META_PRODUCT: PRODUCT_NAMES[product]}.items():
             writer.dataset.SetMetadataItem(key, value)
         return writer
 
     def write_lcz(self, row: int, probabilities: np.ndarray, valid: np.ndarray) -> None:
         """probabilities (17, 1, Wc) for one row of 100 m cells."""
+        for product in ("lcz", "probabilities"):
+            if product in self.writers:
+                self.valid_cells[product] += int(valid.sum())
         if "lcz" in self.writers:
             classes = (np.argmax(probabilities, axis=0) + 1).astype(np.uint8)
             classes[~valid] = LCZ_NODATA
@@ -197,10 +205,19 @@ class _Products:
 
     def write_hse(self, row: int, density: np.ndarray, valid: np.ndarray) -> None:
         if "hse" in self.writers:
+            self.valid_cells["hse"] += int(valid.sum())
             out = np.where(valid, np.clip(density[0], 0.0, 1.0), HSE_NODATA).astype(np.float32)
             self.writers["hse"].write_rows(row, out)
 
     def commit(self) -> dict[str, str]:
+        empty = [product for product, count in self.valid_cells.items() if count == 0]
+        if empty:
+            cell = f"{HSE_CELL_M:g} m" if empty == ["hse"] else f"{LCZ_CELL_M:g} m"
+            raise EngineError(
+                f"No {cell} cell of the input has enough valid pixels (a cell needs at least half of its pixels with "
+                "data), so the output would be all no data; nothing was written. The input is too small or almost "
+                "all no data."
+            )
         return {product: str(writer.commit()) for product, writer in self.writers.items()}
 
     def discard(self) -> None:
@@ -398,12 +415,47 @@ def map_scene(
     if not any(requested.values()):
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
     created: list[Path] = []
+    with _sigterm_cleans_up():
+        try:
+            targets = {product: check_writable(path, sources, created) for product, path in requested.items() if path}
+            return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, say, started)
+        except BaseException:
+            remove_empty_folders(created)
+            raise
+
+
+@contextlib.contextmanager
+def _sigterm_cleans_up() -> Iterator[None]:
+    """SIGTERM ends a run like SIGINT: as an exception, so that every temporary file is removed on the way out;
+    then the process ends by SIGTERM as it would have (or the caller's own handler runs).
+
+    Only the main thread can set a signal handler, and only a handler Python knows can be put back: elsewhere
+    (QGIS runs algorithms in a background thread) SIGTERM keeps its effect.
+    """
     try:
-        targets = {product: check_writable(path, sources, created) for product, path in requested.items() if path}
-        return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, say, started)
-    except BaseException:
-        remove_empty_folders(created)
+        previous = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    except (AttributeError, ValueError):
+        previous = None
+    if previous is None or previous == signal.SIG_IGN:
+        yield
+        return
+    raised = False
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        nonlocal raised
+        if not raised:  # once: a second SIGTERM must not interrupt the clean-up of the first
+            raised = True
+            raise TerminatedError("The run was stopped by SIGTERM; no output was written.")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    except TerminatedError:
+        signal.signal(signal.SIGTERM, previous)
+        signal.raise_signal(signal.SIGTERM)
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,
@@ -444,6 +496,13 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
     scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=say)
     try:
+        warnings.extend(scene.warnings)
+        cell = _cells(LCZ_CELL_M, contract.gsd)
+        if scene.width < cell or scene.height < cell:
+            raise EngineError(
+                f"The input covers only {scene.width} x {scene.height} pixels at {contract.gsd:g} m: the maps need at "
+                f"least one whole {LCZ_CELL_M:g} m cell ({cell} x {cell} pixels). Give a larger area."
+            )
         if contract.processing_level != "any":
             if scene.processing_level and scene.processing_level != contract.processing_level:
                 warnings.append(

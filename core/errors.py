@@ -14,3 +14,7 @@ class EngineError(Exception):
 
 class CancelledError(EngineError):
     """The user cancelled the run; no output was left behind."""
+
+
+class TerminatedError(CancelledError):
+    """The process received SIGTERM during a run: raised like KeyboardInterrupt so that the same clean-up runs."""

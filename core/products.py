@@ -5,6 +5,8 @@ Defined once here; the writer, the QGIS styles and the tests all read these cons
 
 from __future__ import annotations
 
+from pathlib import Path
+
 HSE_CELL_M = 20.0
 LCZ_CELL_M = 100.0
 
@@ -26,4 +28,23 @@ PRODUCT_NAMES = {
     "probabilities": "LCZ class probabilities (17 bands, LCZ 1..10, A..G), 100 m",
 }
 
+#: File name extensions of the outputs (the engine writes GeoTIFF only); the first is the default.
+OUTPUT_EXTENSIONS: tuple[str, ...] = ("tif", "tiff")
+
 GTIFF_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+
+
+def output_extension_problem(path: str) -> str | None:
+    """Why `path` cannot name an output (the engine writes GeoTIFF only, whatever the name says), or None.
+
+    A GeoTIFF named .png or .vrt would be misread by every program that trusts the extension.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix in OUTPUT_EXTENSIONS:
+        return None
+    allowed = " or ".join(f".{extension}" for extension in OUTPUT_EXTENSIONS)
+    suggestion = target.with_suffix(f".{OUTPUT_EXTENSIONS[0]}") if suffix else Path(f"{target}.{OUTPUT_EXTENSIONS[0]}")
+    found = f"ends in .{suffix}" if suffix else "has no extension"
+    return (f"The output {target} {found}, but the plugin writes GeoTIFF files only: give a name ending in {allowed}, "
+            f"e.g. {suggestion}.")

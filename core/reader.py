@@ -8,7 +8,7 @@ float reflectance 0..1 scaled up). It is a GDAL VRT, so nothing is held in memor
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import math
 import os
 import re
@@ -23,6 +23,7 @@ from osgeo import gdal, osr
 from .bands import BandSlot, band_from_metadata, canonical_band_name, parse_band_mapping
 from .contract import DN_PER_REFLECTANCE
 from .errors import EngineError
+from .plausibility import assess
 
 gdal.UseExceptions()
 
@@ -30,6 +31,11 @@ gdal.UseExceptions()
 BASELINE_04_OFFSET = -1000.0
 _FLOAT_REFLECTANCE_LIMIT = 2.0  # a float raster whose bright pixels stay below this holds reflectance 0..1
 _GSD_TOLERANCE = 0.01
+#: A projected CRS whose pixel is more than this far from its nominal size on the ground (Web Mercator: 1/cos(lat))
+#: is not taken as metres: the input is warped to UTM like a geographic one.
+_SCALE_TOLERANCE = 0.02
+_SAMPLE_SIZE = 512  # side of the window the plausibility checks read (plausibility.py)
+_WGS84_A, _WGS84_F = 6378137.0, 1 / 298.257223563
 
 
 @dataclass
@@ -56,6 +62,10 @@ class Scene:
     #: only 0 in every band, since a float reflectance of exactly 0 can be real.
     zero_in_any_band_is_nodata: bool = True
     notes: list[str] = field(default_factory=list)
+    #: Doubts about the input (plausibility.py): the engine reports them as warnings.
+    warnings: list[str] = field(default_factory=list)
+    #: The input files, named in read errors.
+    sources: tuple[str, ...] = ()
     _keep: list = field(default_factory=list, repr=False)
     _vsimem: list[str] = field(default_factory=list, repr=False)
 
@@ -77,7 +87,10 @@ class Scene:
 
     def read(self, x: int, y: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows/columns inside the scene as (float32 C x h x w in DN, valid mask h x w)."""
-        raw = self.dataset.ReadAsArray(x, y, width, height)
+        try:
+            raw = self.dataset.ReadAsArray(x, y, width, height)
+        except RuntimeError as exc:
+            raise unreadable_input(self.sources, exc) from None
         raw = raw.reshape(len(self.band_names), height, width)
         zeros = raw == 0
         valid = ~(np.any(zeros, axis=0) if self.zero_in_any_band_is_nodata else np.all(zeros, axis=0))
@@ -95,21 +108,53 @@ class Scene:
         return data, valid
 
     def close(self) -> None:
+        """Never raises: it runs while another error is on its way to the user."""
         self.dataset = None
         self._keep.clear()
-        for path in self._vsimem:
-            gdal.Unlink(path)
+        _unlink(self._vsimem)
         self._vsimem.clear()
+
+
+def unreadable_input(sources: Sequence[str], exc: RuntimeError) -> EngineError:
+    """A GDAL read error as one plain message naming the file.
+
+    The GDAL error's traceback holds the datasets that failed (as `self` of its frames): clearing those frames
+    closes them, so that nothing of the input stays open and the clean-up after this error succeeds.
+    """
+    traceback.clear_frames(exc.__traceback__)
+    detail = str(exc)
+    named = [source for source in sources if source in detail] or list(sources)
+    if named[0] in detail:  # drop what GDAL says about our own VRTs before it reaches the input file
+        detail = detail[detail.index(named[0]) :]
+    return EngineError(
+        f"Cannot read {', '.join(named) or 'the input'}: the file is corrupt or truncated (an interrupted download "
+        f"or copy?). Download or copy it again. GDAL says: {detail}"
+    )
 
 
 def _open(path: str) -> gdal.Dataset:
     try:
         dataset = gdal.Open(str(path))
     except RuntimeError as exc:
-        raise EngineError(f"GDAL cannot open {path}: {exc}") from exc
+        traceback.clear_frames(exc.__traceback__)
+        if os.path.isfile(path):
+            raise EngineError(
+                f"GDAL cannot open {path}: it is not a raster GDAL can read, or the file is corrupt or truncated "
+                f"(an interrupted download or copy?). GDAL says: {exc}"
+            ) from None
+        raise EngineError(f"GDAL cannot open {path}: {exc}") from None
     if dataset is None:
         raise EngineError(f"GDAL cannot open {path}.")
     return dataset
+
+
+def open_problem(path: str) -> str | None:
+    """Why GDAL cannot open `path`, in the words of the engine's error; None when it opens."""
+    try:
+        _open(path)
+    except EngineError as exc:
+        return str(exc)
+    return None
 
 
 def _expand_sources(sources: Sequence[str]) -> list[tuple[str, gdal.Dataset]]:
@@ -217,7 +262,10 @@ def _sample_max(dataset: gdal.Dataset, index: int) -> float:
     """A robust bright value of one band from a decimated read (cheap on any raster size)."""
     band = dataset.GetRasterBand(index)
     xs, ys = min(band.XSize, 256), min(band.YSize, 256)
-    values = band.ReadAsArray(0, 0, band.XSize, band.YSize, buf_xsize=xs, buf_ysize=ys).astype(np.float64)
+    try:
+        values = band.ReadAsArray(0, 0, band.XSize, band.YSize, buf_xsize=xs, buf_ysize=ys).astype(np.float64)
+    except RuntimeError as exc:
+        raise unreadable_input([dataset.GetDescription()], exc) from None
     values = values[np.isfinite(values) & (values != 0)]
     nodata = band.GetNoDataValue()
     if nodata is not None:
@@ -245,39 +293,70 @@ def _is_geographic(wkt: str) -> bool:
     return bool(srs.IsGeographic())
 
 
-def _utm_epsg(dataset: gdal.Dataset) -> int:
+def _lon_lat(dataset: gdal.Dataset, pixels: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """WGS 84 longitude/latitude of (column, row) positions of a dataset."""
     gt = dataset.GetGeoTransform()
-    x = gt[0] + gt[1] * dataset.RasterXSize / 2 + gt[2] * dataset.RasterYSize / 2
-    y = gt[3] + gt[4] * dataset.RasterXSize / 2 + gt[5] * dataset.RasterYSize / 2
     source = osr.SpatialReference()
     source.ImportFromWkt(dataset.GetProjection())
     wgs84 = osr.SpatialReference()
     wgs84.ImportFromEPSG(4326)
     for srs in (source, wgs84):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    lon, lat, _ = osr.CoordinateTransformation(source, wgs84).TransformPoint(x, y)
+    transform = osr.CoordinateTransformation(source, wgs84)
+    points = []
+    for column, row in pixels:
+        x, y = gt[0] + gt[1] * column + gt[2] * row, gt[3] + gt[4] * column + gt[5] * row
+        lon, lat, _ = transform.TransformPoint(x, y)
+        points.append((lon, lat))
+    return points
+
+
+def _ground_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance on the WGS 84 ellipsoid between two close points (local radii of curvature; exact enough for a
+    pixel)."""
+    lat = math.radians((a[1] + b[1]) / 2)
+    e2 = _WGS84_F * (2 - _WGS84_F)
+    w = math.sqrt(1 - e2 * math.sin(lat) ** 2)
+    east = _WGS84_A / w * math.cos(lat) * math.radians((b[0] - a[0] + 180) % 360 - 180)
+    north = _WGS84_A * (1 - e2) / w**3 * math.radians(b[1] - a[1])
+    return math.hypot(east, north)
+
+
+def ground_pixel_size(dataset: gdal.Dataset) -> tuple[float, float] | None:
+    """Metres on the ground of one pixel step along a row and along a column, at the scene centre.
+
+    The nominal pixel size is in the CRS's units, which are metres on the ground only for a CRS true to scale
+    there (UTM, national grids); Web Mercator is 1/cos(latitude) too large, a CRS in feet 3.28 times. None when
+    the centre cannot be located.
+    """
+    cx, cy = dataset.RasterXSize / 2, dataset.RasterYSize / 2
+    try:
+        centre, right, below = _lon_lat(dataset, [(cx, cy), (cx + 1, cy), (cx, cy + 1)])
+    except RuntimeError:
+        return None
+    if not all(math.isfinite(v) for point in (centre, right, below) for v in point):
+        return None
+    return _ground_metres(centre, right), _ground_metres(centre, below)
+
+
+def _crs_name(wkt: str) -> str:
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    authority, code = srs.GetAuthorityName(None), srs.GetAuthorityCode(None)
+    return f"{authority}:{code}" if authority and code else (srs.GetName() or "its CRS")
+
+
+def _utm_epsg(dataset: gdal.Dataset) -> int:
+    try:
+        [(lon, lat)] = _lon_lat(dataset, [(dataset.RasterXSize / 2, dataset.RasterYSize / 2)])
+    except RuntimeError as exc:
+        raise EngineError(f"The scene centre cannot be located on the Earth ({exc}); reproject it first.") from None
     if not (-180 <= lon <= 180 and -80 <= lat <= 84):
         raise EngineError(f"The scene centre ({lon:.3f}, {lat:.3f}) is outside the UTM zones; reproject it first.")
     zone = min(int((lon + 180) // 6) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def _release_input_on_error(function):
-    """Clear the frames of a failing call's traceback, so no GDAL dataset of the input stays open through the
-    exception (it would lock the file on Windows, and can crash QGIS when it is collected late)."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except BaseException as exc:
-            traceback.clear_frames(exc.__traceback__)
-            raise
-
-    return wrapper
-
-
-@_release_input_on_error
 def open_scene(
     sources: str | Sequence[str],
     required_bands: Sequence[str],
@@ -286,7 +365,24 @@ def open_scene(
     gsd: float = 10.0,
     log: Callable[[str], None] | None = None,
 ) -> Scene:
-    """Identify the required bands in the input and build the working grid (see the module docstring)."""
+    """Identify the required bands in the input and build the working grid (see the module docstring).
+
+    On failure the frames of the traceback are cleared, so no GDAL dataset of the input stays open through the
+    exception (it would lock the file on Windows, and can crash QGIS when it is collected late); only then, once
+    the VRTs are closed (a VRT is written to /vsimem when it closes), are their /vsimem files removed.
+    """
+    vsimem: list[str] = []
+    try:
+        return _build_scene(sources, required_bands, band_mapping, gsd, log, vsimem)
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)
+        _unlink(vsimem)
+        raise
+
+
+def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], band_mapping: str | None, gsd: float,
+                 log: Callable[[str], None] | None, vsimem: list[str]) -> Scene:
+    """open_scene, recording every /vsimem file it creates in `vsimem`."""
     say = log or (lambda message: None)
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     if not source_list:
@@ -311,34 +407,43 @@ def open_scene(
     notes = sorted({f"Radiometry: {r.why}" for r in radiometry if r.why})
     nodata = tuple(by_path[s.source].GetRasterBand(s.index).GetNoDataValue() for s in chosen)
 
-    vsimem: list[str] = []
     token = uuid.uuid4().hex
     singles = []
     for slot in chosen:
         path = f"/vsimem/hselcz_{token}_{slot.name}.vrt"
+        vsimem.append(path)  # recorded first: whatever fails next, the file is removed
         single = gdal.Translate(path, by_path[slot.source], format="VRT", bandList=[slot.index])
         if not single.GetProjection():
             raise EngineError(f"{slot.source} has no coordinate reference system; assign one in QGIS first.")
         singles.append(single)
-        vsimem.append(path)
     projections = {_srs_key(s.GetProjection()) for s in singles}
     if len(projections) > 1:
-        _unlink(vsimem)
         raise EngineError("The band files use different coordinate reference systems; reproject them to one first.")
     float_input = all(gdal.GetDataTypeName(s.GetRasterBand(1).DataType).startswith(("Float", "CFloat")) for s in singles)
     same_extent = len({(tuple(s.GetGeoTransform())[0], tuple(s.GetGeoTransform())[3],
                         s.RasterXSize * s.GetGeoTransform()[1], s.RasterYSize * s.GetGeoTransform()[5]) for s in singles}) == 1
     stack_path = f"/vsimem/hselcz_{token}_stack.vrt"
-    stack = gdal.BuildVRT(stack_path, singles, separate=True, resolution="highest", resampleAlg="bilinear")
     vsimem.append(stack_path)
+    stack = gdal.BuildVRT(stack_path, singles, separate=True, resolution="highest", resampleAlg="bilinear")
     for index, slot in enumerate(chosen, start=1):
         stack.GetRasterBand(index).SetDescription(slot.name)
 
     working = stack
     gt = stack.GetGeoTransform()
-    if _is_geographic(stack.GetProjection()):
+    ground = ground_pixel_size(stack)
+    nominal = (math.hypot(gt[1], gt[4]), math.hypot(gt[2], gt[5]))
+    geographic = _is_geographic(stack.GetProjection())
+    if geographic:
         epsg = _utm_epsg(stack)
         notes.append(f"The input is in a geographic CRS; it is warped to UTM (EPSG:{epsg}) at {gsd:g} m.")
+        working = _warp(stack, f"EPSG:{epsg}", gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
+    elif ground and any(abs(g / n - 1) > _SCALE_TOLERANCE for g, n in zip(ground, nominal, strict=True)):
+        epsg = _utm_epsg(stack)
+        notes.append(
+            f"The input CRS {_crs_name(stack.GetProjection())} is not true to scale here: a pixel of {nominal[0]:.4g} x "
+            f"{nominal[1]:.4g} in its units is {ground[0]:.4g} x {ground[1]:.4g} m on the ground. It is warped to UTM "
+            f"(EPSG:{epsg}) at {gsd:g} m."
+        )
         working = _warp(stack, f"EPSG:{epsg}", gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
     elif abs(gt[2]) > 1e-9 or abs(gt[4]) > 1e-9 or abs(abs(gt[1]) - gsd) > gsd * _GSD_TOLERANCE or abs(abs(gt[5]) - gsd) > gsd * _GSD_TOLERANCE:
         notes.append(f"The input grid is {abs(gt[1]):g} x {abs(gt[5]):g}; it is resampled to {gsd:g} m.")
@@ -348,18 +453,32 @@ def open_scene(
     for note in notes:
         say(note)
     level = _processing_level(datasets)
-    scene = Scene(
-        dataset=working, band_names=tuple(required_bands), slots=tuple(chosen), radiometry=radiometry,
-        nodata=nodata if working is stack else tuple(None for _ in chosen), processing_level=level, notes=notes,
-        zero_in_any_band_is_nodata=not (float_input and same_extent and working is stack),
+    native = Scene(
+        dataset=stack, band_names=tuple(required_bands), slots=tuple(chosen), radiometry=radiometry, nodata=nodata,
+        processing_level=level, notes=notes, zero_in_any_band_is_nodata=not (float_input and same_extent),
+        sources=tuple(dict.fromkeys(s.source for s in chosen)),
         _keep=[d for _, d in datasets] + singles + [stack], _vsimem=vsimem,
     )
-    return scene
+    native.warnings = _plausibility(native, ground, gsd)
+    if working is stack:
+        return native
+    return dataclasses.replace(native, dataset=working, nodata=tuple(None for _ in chosen), zero_in_any_band_is_nodata=True)
+
+
+def _plausibility(native: Scene, ground: tuple[float, float] | None, gsd: float) -> list[str]:
+    """plausibility.assess on the centre window of the input at its own resolution (before any warp)."""
+    width, height = min(native.width, _SAMPLE_SIZE), min(native.height, _SAMPLE_SIZE)
+    data, valid = native.read((native.width - width) // 2, (native.height - height) // 2, width, height)
+    return assess(data, valid, native.band_names, ground, gsd)
 
 
 def _unlink(paths: list[str]) -> None:
+    """Remove /vsimem files; one never written (a VRT is written when closed) or already gone is no error."""
     for path in paths:
-        gdal.Unlink(path)
+        try:
+            gdal.Unlink(path)
+        except RuntimeError:
+            pass
 
 
 def _srs_key(wkt: str) -> str:
@@ -377,6 +496,5 @@ def _warp(stack: gdal.Dataset, dst_srs: str | None, gsd: float, nodata: tuple, p
     )
     if dst_srs:
         options["dstSRS"] = dst_srs
-    warped = gdal.Warp(path, stack, **options)
     vsimem.append(path)
-    return warped
+    return gdal.Warp(path, stack, **options)

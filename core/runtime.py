@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from .errors import EngineError
@@ -23,6 +23,39 @@ PROVIDER_FOR_DEVICE: dict[str, str] = {
 #: The accelerators `auto` tries, in order, before the CPU.
 AUTO_ORDER: tuple[str, ...] = ("CUDA", "DirectML", "CoreML")
 PIP_PACKAGE_FOR_DEVICE = {"CUDA": "onnxruntime-gpu", "DirectML": "onnxruntime-directml"}
+#: The only platform where a device can exist at all (sys.platform prefix).
+PLATFORM_FOR_DEVICE = {"DirectML": ("win32", "Windows"), "CoreML": ("darwin", "macOS (Apple)")}
+_PLATFORM_NAMES = {"linux": "Linux", "win32": "Windows", "darwin": "macOS", "cygwin": "Windows"}
+
+
+class DeviceError(EngineError):
+    """A device that cannot run here. `reason` says why; the message ends with the devices to choose instead,
+    in the words of map_scene's `device` argument. Each interface words that choice in its own terms (the QGIS
+    algorithm: the dialog's options and the numbers qgis_process takes)."""
+
+    def __init__(self, reason: str, usable: Sequence[str]) -> None:
+        self.reason, self.usable = reason, tuple(usable)
+        choices = " or ".join(f'device="{device}"' for device in self.usable)
+        super().__init__(f"{reason} Choose {choices}.")
+
+
+def _usable_devices(available: Sequence[str], requested: str) -> list[str]:
+    """auto, CPU, then every accelerator this onnxruntime offers (the requested one excepted)."""
+    return ["auto", "CPU"] + [d for d in AUTO_ORDER if d != requested and PROVIDER_FOR_DEVICE[d] in available]
+
+
+def _missing_device_remedy(device: str, platform: str) -> str:
+    """What makes `device` available; never "install onnxruntime" for a device this platform cannot have."""
+    if device in PLATFORM_FOR_DEVICE:
+        prefix, name = PLATFORM_FOR_DEVICE[device]
+        if not platform.startswith(prefix):
+            return f"{device} exists only on {name}; this computer runs {_PLATFORM_NAMES.get(platform, platform)}."
+        if device == "CoreML":
+            return "CoreML comes with the onnxruntime package for macOS: update onnxruntime."
+    if device == "CUDA" and platform.startswith("darwin"):
+        return "CUDA does not exist on macOS."
+    package = PIP_PACKAGE_FOR_DEVICE.get(device, "onnxruntime")
+    return f"Install {package} in place of onnxruntime, with its drivers."
 
 
 def _python_for_pip() -> str:
@@ -74,7 +107,7 @@ def import_onnxruntime() -> ModuleType:
     return onnxruntime
 
 
-def choose_providers(device: str, available: list[str]) -> list[str]:
+def choose_providers(device: str, available: list[str], platform: str = sys.platform) -> list[str]:
     """The provider list to ask onnxruntime for; an explicit device that is not available is an error."""
     if device not in DEVICES:
         raise EngineError(f"Unknown device {device!r}; choose one of {', '.join(DEVICES)}.")
@@ -85,10 +118,10 @@ def choose_providers(device: str, available: list[str]) -> list[str]:
         return ["CPUExecutionProvider"]
     provider = PROVIDER_FOR_DEVICE[device]
     if provider not in available:
-        package = PIP_PACKAGE_FOR_DEVICE.get(device, "onnxruntime")
-        raise EngineError(
+        raise DeviceError(
             f"The device {device} was requested but this onnxruntime offers only {', '.join(available)}. "
-            f"Install {package} (and its drivers) or choose DEVICE=auto or CPU."
+            f"{_missing_device_remedy(device, platform)}",
+            _usable_devices(available, device),
         )
     return [provider]
 
@@ -98,17 +131,18 @@ def create_session(
 ) -> tuple[object, str]:
     """Open an InferenceSession on the chosen provider and return it with the provider really used."""
     ort = import_onnxruntime()
-    providers = choose_providers(device, list(ort.get_available_providers()))
+    available = list(ort.get_available_providers())
+    providers = choose_providers(device, available)
     options = ort.SessionOptions()
     options.log_severity_level = 3  # onnxruntime's own warnings would otherwise flood the QGIS log
     session = ort.InferenceSession(model_bytes_or_path, sess_options=options, providers=providers)
     used = session.get_providers()[0]
     if device != "auto" and used != providers[0]:
         # onnxruntime falls back to the CPU when a provider's libraries fail to load; we refuse to.
-        raise EngineError(
+        raise DeviceError(
             f"The device {device} ({providers[0]}) is listed by onnxruntime but could not be started "
-            f"(its libraries or drivers failed to load); onnxruntime would have used {used}. "
-            "Fix the installation or choose DEVICE=auto or CPU."
+            f"(its libraries or drivers failed to load); onnxruntime would have used {used}. Fix the installation.",
+            _usable_devices([p for p in available if p != providers[0]], device),
         )
     if log and device == "auto" and used != providers[0]:
         log(f"{providers[0]} is offered by onnxruntime but failed to start; using {used}.")

@@ -15,7 +15,7 @@ from osgeo import gdal
 
 from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
-from .products import GTIFF_OPTIONS
+from .products import GTIFF_OPTIONS, output_extension_problem
 
 gdal.UseExceptions()
 
@@ -35,6 +35,9 @@ def check_writable(path: str, inputs: list[str], created: list[Path] | None = No
             pass
     if target.is_dir():
         raise EngineError(f"The output {target} is a folder; give a file name such as {target / 'lcz.tif'}.")
+    problem = output_extension_problem(str(target))
+    if problem:
+        raise EngineError(problem)
     missing = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,14 +73,20 @@ class AtomicGeoTiff:
                  geotransform: tuple[float, ...], projection: str, nodata: float | None, predictor: int):
         self.target = target
         self.temporary = target.parent / f".{target.stem}.{uuid.uuid4().hex[:8]}.partial.tif"
+        self.dataset = None
         driver = gdal.GetDriverByName("GTiff")
         options = GTIFF_OPTIONS + [f"PREDICTOR={predictor}"]
-        self.dataset = driver.Create(str(self.temporary), width, height, bands, data_type, options=options)
-        self.dataset.SetGeoTransform(geotransform)
-        self.dataset.SetProjection(projection)
-        if nodata is not None:
-            for index in range(1, bands + 1):
-                self.dataset.GetRasterBand(index).SetNoDataValue(nodata)
+        try:
+            self.dataset = driver.Create(str(self.temporary), width, height, bands, data_type, options=options)
+            self.dataset.SetGeoTransform(geotransform)
+            self.dataset.SetProjection(projection)
+            if nodata is not None:
+                for index in range(1, bands + 1):
+                    self.dataset.GetRasterBand(index).SetNoDataValue(nodata)
+        except BaseException:
+            # The caller never sees this writer (an error, or SIGTERM/SIGINT here): remove the file itself.
+            self.discard()
+            raise
 
     def write_rows(self, y: int, block: np.ndarray) -> None:
         """block: (bands, rows, width) or (rows, width)."""
