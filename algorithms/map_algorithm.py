@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from qgis.core import (
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
@@ -30,7 +32,8 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.errors import WARNING_PREFIX as ENGINE_WARNING_PREFIX
 from ..core.errors import EngineError
 from ..core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_PATH, bundled_model_path
-from ..core.runtime import DEVICES, onnxruntime_import_error
+from ..core.products import output_extension_problem
+from ..core.runtime import DEVICES, DeviceError, onnxruntime_import_error
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ICON_PATH = PLUGIN_DIR / "resources" / "icon.svg"
@@ -221,6 +224,32 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         }
         return labels.get(device, device)
 
+    def checkParameterValues(  # noqa: N802
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> tuple[bool, str]:
+        """Refuse an output that is not .tif/.tiff before anything runs (QGIS 3.22 does not check this itself), and
+        explain an input file QGIS cannot load."""
+        for name in (self.OUTPUT_LCZ, self.OUTPUT_HSE, self.OUTPUT_PROBABILITIES):
+            value = parameters.get(name)
+            if isinstance(value, QgsProcessingOutputLayerDefinition):
+                value = value.sink.staticValue()
+            # Only a file name the user gave; a temporary output gets the provider's default extension.
+            if not isinstance(value, str) or not value or value == QgsProcessing.TEMPORARY_OUTPUT:
+                continue
+            problem = output_extension_problem(value)
+            if problem:
+                return False, f"{self.parameterDefinition(name).description()} ({name}): {problem}"
+        ok, message = super().checkParameterValues(parameters, context)
+        source = parameters.get(self.INPUT)
+        if not ok and isinstance(source, str) and Path(source).is_file():
+            # QGIS says "not found" for a file it cannot load; say why, as the engine would.
+            from ..core.reader import open_problem
+
+            problem = open_problem(source)
+            if problem:
+                return False, f"{self.parameterDefinition(self.INPUT).description()} (INPUT): {problem}"
+        return ok, message
+
     def processAlgorithm(  # noqa: N802
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
@@ -293,8 +322,19 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                 is_cancelled=feedback.isCanceled,
                 log=lambda line: self._log(line, feedback),
             )
+        except DeviceError as exc:
+            raise QgsProcessingException(self._device_message(exc)) from exc
         except EngineError as exc:
             raise QgsProcessingException(str(exc)) from exc
+
+    def _device_message(self, error: DeviceError) -> str:
+        """The engine names devices as Python callers type them; here they are dialog options and enum numbers."""
+        options = self.tr(" or ").join(f'"{self._device_label(device)}"' for device in error.usable)
+        numbers = self.tr(" or ").join(f"DEVICE={DEVICES.index(device)} ({device})" for device in error.usable)
+        return self.tr(
+            "{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, "
+            "{numbers}."
+        ).format(reason=error.reason, options=options, numbers=numbers)
 
     @staticmethod
     def _log(line: str, feedback: QgsProcessingFeedback) -> None:

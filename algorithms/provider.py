@@ -8,6 +8,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.products import OUTPUT_EXTENSIONS
 from .map_algorithm import MapAlgorithm
 
 ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
@@ -33,11 +34,12 @@ class HseLczProvider(QgsProcessingProvider):
         self.addAlgorithm(MapAlgorithm())
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802
-        """The engine writes GeoTIFF only; QGIS then offers .tif in the output file dialogs."""
-        return ["tif"]
+        """The engine writes GeoTIFF only (core.products.OUTPUT_EXTENSIONS): QGIS offers .tif in the output file
+        dialogs; MapAlgorithm.checkParameterValues refuses other names, which QGIS 3.22 does not."""
+        return list(OUTPUT_EXTENSIONS)
 
     def defaultRasterFileExtension(self) -> str:  # noqa: N802
-        return "tif"
+        return OUTPUT_EXTENSIONS[0]
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("HseLczProvider", text)

@@ -156,5 +156,15 @@
         <source>Model file: {model} (bundled)</source>
         <translation>Modelldatei: {model} (mitgeliefert)</translation>
     </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="332"/>
+        <source> or </source>
+        <translation> oder </translation>
+    </message>
+    <message>
+        <location filename="../algorithms/map_algorithm.py" line="335"/>
+        <source>{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, {numbers}.</source>
+        <translation>{reason} Wählen Sie im Dialog des Algorithmus das Gerät {options}; mit qgis_process oder processing.run {numbers}.</translation>
+    </message>
 </context>
 </TS>

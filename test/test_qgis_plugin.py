@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import processing
 import pytest
 from osgeo import gdal
@@ -68,7 +69,7 @@ def test_provider(plugin):
     assert provider is plugin.provider
     assert provider.name() and provider.longName()
     assert not provider.icon().isNull()
-    assert provider.supportedOutputRasterLayerExtensions() == ["tif"]
+    assert provider.supportedOutputRasterLayerExtensions() == ["tif", "tiff"]
     assert [a.id() for a in provider.algorithms()] == [ALG_ID]
 
 
@@ -436,3 +437,39 @@ def test_plugin_installs_the_translation_of_the_user_locale(tmp_path, repo_root,
                 settings.remove(key)
             else:
                 settings.setValue(key, value)
+
+
+# ------------------------------------------------------------------ bad inputs (issue 9, docs/ROBUSTNESS.md)
+
+def test_output_that_is_not_a_geotiff_name_is_refused(algorithm, tmp_path):
+    """The dialog and processing.run check the parameters first: a .png output never reaches the engine."""
+    context = QgsProcessingContext()
+    ok, message = algorithm.checkParameterValues({"INPUT": str(SCENE), "OUTPUT_LCZ": str(tmp_path / "l.png")}, context)
+    assert not ok and "Local climate zones (OUTPUT_LCZ)" in message and "GeoTIFF files only" in message
+    ok, _ = algorithm.checkParameterValues({"INPUT": str(SCENE), "OUTPUT_LCZ": str(tmp_path / "l.tif"),
+                                            "OUTPUT_HSE": "TEMPORARY_OUTPUT"}, context)
+    assert ok
+    with pytest.raises(QgsProcessingException, match="GeoTIFF files only"):
+        processing.run(ALG_ID, {"INPUT": str(SCENE), "OUTPUT_LCZ": str(tmp_path / "l.png")})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_input_qgis_cannot_load_is_explained(algorithm, tmp_path):
+    """QGIS alone says 'not found' for a file that exists but is cut in half."""
+    source = tmp_path / "t.tif"
+    source.write_bytes(SCENE.read_bytes()[: SCENE.stat().st_size // 2])
+    ok, message = algorithm.checkParameterValues({"INPUT": str(source), "OUTPUT_LCZ": str(tmp_path / "l.tif")},
+                                                 QgsProcessingContext())
+    assert not ok and "Sentinel-2 raster (INPUT)" in message and "corrupt or truncated" in message
+
+
+@pytest.mark.skipif("CoreMLExecutionProvider" in ort.get_available_providers(), reason="this onnxruntime has CoreML")
+def test_missing_device_names_the_dialog_options(plugin, tmp_path):
+    """The engine's message names devices as Python callers type them; the algorithm names dialog options and
+    the numbers processing.run and qgis_process take."""
+    with pytest.raises(QgsProcessingException) as error:
+        processing.run(ALG_ID, {"INPUT": str(SCENE), "DEVICE": 4, "OUTPUT_LCZ": str(tmp_path / "l.tif")})
+    message = str(error.value)
+    assert '"auto (first available accelerator, else CPU)" or "CPU" in the algorithm dialog' in message
+    assert "DEVICE=0 (auto) or DEVICE=1 (CPU)" in message and 'device="' not in message
+    assert list(tmp_path.iterdir()) == []

@@ -3,12 +3,19 @@ QGIS_PLUGINPATH and enabled, the real Sentinel-2 sample, and once without onnxru
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import pytest
+from engine_fixtures import sha256, write_raster
 from osgeo import gdal
-from qgis_helpers import qgis_process_env, run_json, run_qgis_process, scene_copy
+from qgis_helpers import QGIS_PROCESS, qgis_process_env, run_json, run_qgis_process, scene_copy
 
 ALG_ID = "hselcz:map"
 SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
@@ -38,7 +45,7 @@ def test_help_lists_parameters(env):
     }
     options = details["parameters"]["BUNDLED_MODEL"]["raw_definition"]["options"]
     assert len(options) == 2 and "default" in options[0] and "HSE" in options[1]
-    assert details["provider_details"]["supported_output_raster_extensions"] == ["tif"]
+    assert details["provider_details"]["supported_output_raster_extensions"] == ["tif", "tiff"]
 
 
 def test_run_on_the_sample(env, tmp_path):
@@ -117,3 +124,82 @@ def test_without_onnxruntime_the_plugin_loads_and_explains(env_without_onnxrunti
     assert "onnxruntime cannot be imported" in output
     assert "pip install" in output and "OSGeo4W" in output
     assert not lcz.exists()
+
+
+# ------------------------------------------------------------------ bad inputs (issue 9, docs/ROBUSTNESS.md)
+
+@pytest.mark.parametrize("cut", ["pixels", "header"])
+def test_truncated_input_fails_with_one_clear_message(env, tmp_path, cut):
+    """Half of the file: 'pixels' keeps the header (QGIS loads the layer, the engine's read fails), 'header' is the
+    sample as shipped, header last (QGIS cannot load it). Before: a GDAL traceback hidden by 'RuntimeError: unknown
+    error occurred' from the clean-up, or QGIS's 'not found'."""
+    whole = tmp_path / "whole.tif"
+    if cut == "pixels":
+        gdal.Translate(str(whole), str(SCENE), creationOptions=["TILED=YES", "COMPRESS=DEFLATE"])
+    else:
+        whole.write_bytes(SCENE.read_bytes())
+    source = tmp_path / "t.tif"
+    source.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    before = sha256(source)
+    out = tmp_path / "out"
+    completed = run_qgis_process(["run", ALG_ID, "--", f"INPUT={source}", f"OUTPUT_LCZ={out / 'o.tif'}"], env)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert "corrupt or truncated" in output and str(source) in output
+    assert "Traceback" not in output and "unknown error occurred" not in output and "not found" not in output
+    assert not out.exists() and sha256(source) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.tif", "whole.tif"]  # no .aux.xml either
+
+
+@pytest.mark.parametrize("name", ["l.png", "l.jpg", "l.vrt", "l"])
+def test_output_that_is_not_a_geotiff_name_is_refused(env, tmp_path, name):
+    """Before: a GeoTIFF written under that name, exit code 0."""
+    completed = run_qgis_process(["run", ALG_ID, "--", f"INPUT={SCENE}", f"OUTPUT_LCZ={tmp_path / name}"], env)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert "OUTPUT_LCZ" in output and "the plugin writes GeoTIFF files only" in output and "l.tif" in output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif("CoreMLExecutionProvider" in ort.get_available_providers(), reason="this onnxruntime has CoreML")
+def test_missing_device_names_the_values_qgis_process_takes(env, tmp_path):
+    """DEVICE is an enum: qgis_process takes its numbers, not 'auto' or 'CPU'."""
+    completed = run_qgis_process(["run", ALG_ID, "--", f"INPUT={SCENE}", "DEVICE=4", f"OUTPUT_LCZ={tmp_path / 'l.tif'}"],
+                                 env)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert "The device CoreML was requested" in output
+    assert "DEVICE=0 (auto) or DEVICE=1 (CPU)" in output and "DEVICE=auto" not in output
+    if sys.platform != "darwin":
+        assert "CoreML exists only on macOS" in output and "Install onnxruntime" not in output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_mid_run_leaves_no_partial_file(env, tmp_path):
+    """The sample tiled 4 x 4 (about 25 s on a busy CPU): SIGTERM once the hidden temporary output exists.
+    Before: the process died at once and left .l.*.partial.tif in the output folder."""
+    dataset = gdal.Open(str(SCENE))
+    data, gt, metadata = np.tile(dataset.ReadAsArray(), (1, 4, 4)), dataset.GetGeoTransform(), dataset.GetMetadata()
+    dataset = None
+    big = write_raster(tmp_path / "big.tif", data, epsg=4326, origin=(gt[0], gt[3]), pixel=(gt[1], -gt[5]),
+                       metadata=metadata)
+    out = tmp_path / "out"
+    out.mkdir()
+    child = subprocess.Popen([QGIS_PROCESS, "run", ALG_ID, "--", f"INPUT={big}", f"OUTPUT_LCZ={out / 'l.tif'}"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while child.poll() is None and time.monotonic() < deadline:
+            if any(name.endswith(".partial.tif") for name in os.listdir(out)):
+                break
+            time.sleep(0.05)
+        assert child.poll() is None, "the run ended before it could be stopped"
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == -signal.SIGTERM
+    assert os.listdir(out) == []
