@@ -1,4 +1,4 @@
-"""The Processing provider `hselcz`: one algorithm, GeoTIFF outputs only."""
+"""The Processing provider `hselcz`: the mapping algorithm (GeoTIFF outputs only) and two assessments."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.products import OUTPUT_EXTENSIONS
+from .assess_algorithms import AssessHseAlgorithm, AssessLczAlgorithm
 from .map_algorithm import MapAlgorithm
 
 ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
@@ -32,6 +33,8 @@ class HseLczProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self) -> None:  # noqa: N802
         self.addAlgorithm(MapAlgorithm())
+        self.addAlgorithm(AssessLczAlgorithm())
+        self.addAlgorithm(AssessHseAlgorithm())
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802
         """The engine writes GeoTIFF only (core.products.OUTPUT_EXTENSIONS): QGIS offers .tif in the output file

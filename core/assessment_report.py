@@ -85,7 +85,6 @@ th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: right; }
 th { background: #eee; }
 td.text, th.text { text-align: left; }
 td.diag { font-weight: bold; outline: 2px solid #333; }
-span.swatch { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #555; margin-right: 4px; }
 p.note { color: #8a4b00; }
 """
 
@@ -149,7 +148,8 @@ def lcz_report_html(a: LczAssessment) -> str:
         body.append("<p>WA, OAu and OAbu need the 17 local climate zones; with class groups they are not defined.</p>")
 
     def swatch(color: str) -> str:
-        return f"<span class=\"swatch\" style=\"background:{html.escape(color)}\"></span>"
+        # a coloured character, not a styled box: Qt's HTML viewer (QTextBrowser) ignores inline-block boxes
+        return f"<span style=\"color:{html.escape(color)}; font-size: 130%\">&#9632;</span> "
 
     header = "".join(f"<th>{h}</th>" for h in ("reference", "predicted", "precision", "recall", "F1"))
     rows = "".join(
@@ -159,8 +159,8 @@ def lcz_report_html(a: LczAssessment) -> str:
         for c, r in zip(a.classes, a.per_class, strict=True)
     )
     body += ["<h2>Per class</h2>",
-             "<p>reference: labelled cells of the class; predicted: cells predicted as the class; n/a: undefined "
-             "(the class is absent from the reference or the prediction).</p>",
+             "<p>reference: scored cells of the class in the reference; predicted: scored cells predicted as the "
+             "class; n/a: undefined (the class is absent from the reference or from the prediction).</p>",
              f"<table><tr><th class=\"text\">class</th>{header}</tr>{rows}</table>"]
 
     cols = "".join(f"<th title=\"{html.escape(c.name)}\">{swatch(c.color)}{html.escape(c.label)}</th>"
