@@ -442,7 +442,8 @@ def _reference_codes_checked(counts: dict[int, int], allowed: Iterable[int], map
         if unknown:
             raise EngineError(
                 f"The reference {reference} holds codes the reference mapping does not list: "
-                f"{_codes_text(unknown, unit)}. Add them to the mapping (e.g. '{next(iter(unknown))}->2')."
+                f"{_codes_text(unknown, unit)}. Add each to the mapping as '{min(unknown)}->N', N being the class it "
+                "stands for."
             )
         wrong = sorted({t for t in mapping.values() if t not in allowed})
         if wrong:
