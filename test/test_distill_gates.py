@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal
+from raster_fixtures import write_grid_raster
 
 from training.distill import gates
 from training.distill.pseudo_labels import BUILT_UP_FRACTION
@@ -41,17 +42,7 @@ def test_spearman_uses_average_ranks():
 
 
 def _raster(path: Path, array: np.ndarray, pixel: float, data_type: int, nodata: float | None) -> Path:
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32650)
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), array.shape[1], array.shape[0], 1, data_type)
-    ds.SetGeoTransform((800000.0, pixel, 0.0, 2470000.0, 0.0, -pixel))
-    ds.SetProjection(srs.ExportToWkt())
-    band = ds.GetRasterBand(1)
-    if nodata is not None:
-        band.SetNoDataValue(nodata)
-    band.WriteArray(array)
-    ds = None
-    return path
+    return write_grid_raster(path, array, pixel, nodata=nodata, data_type=data_type)
 
 
 def test_hse_on_reference_cells_scores_the_cells_of_the_lcz_grid(tmp_path):

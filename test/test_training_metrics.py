@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal
+from raster_fixtures import write_grid_raster
 
 from training.mtl import evaluate
 from training.mtl import metrics as m
@@ -172,18 +173,7 @@ PRED_MAP[5, 6:] = 5
 
 def _write(path: Path, array: np.ndarray, pixel: float, epsg: int = UTM, nodata: float | None = None,
            origin: tuple[float, float] = ORIGIN) -> Path:
-    dtype = gdal.GDT_Float32 if array.dtype.kind == "f" else gdal.GDT_Byte
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), array.shape[1], array.shape[0], 1, dtype)
-    ds.SetGeoTransform((origin[0], pixel, 0.0, origin[1], 0.0, -pixel))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    ds.SetProjection(srs.ExportToWkt())
-    band = ds.GetRasterBand(1)
-    if nodata is not None:
-        band.SetNoDataValue(nodata)
-    band.WriteArray(array)
-    ds = None
-    return path
+    return write_grid_raster(path, array, pixel, epsg=epsg, nodata=nodata, origin=origin)
 
 
 def _fine_prediction() -> np.ndarray:
