@@ -29,6 +29,11 @@ def _pair(score: dict[str, Any] | None, extra: str | None = None) -> str:
     return text
 
 
+def _f(value: float | None, digits: int = 3) -> str:
+    """A number, or '-' where results.json holds null (a measure undefined on that scene, e.g. no water)."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def _number(row: dict[str, str], key: str, digits: int = 3) -> str:
     value = row.get(key, "-")
     return "-" if value in ("-", "", "nan", None) else f"{float(value):.{digits}f}"
@@ -68,15 +73,15 @@ def hse_tables(results: dict[str, Any]) -> str:
                 if not isinstance(values, dict):
                     continue
                 row = city_result["dates"][date][model]
-                means = [f"{k.removeprefix('hse_means_')}: {v['built']:.2f} / {v['natural']:.2f} / {v['water']:.2f}"
-                         for k, v in row.items() if k.startswith("hse_means_")]
-                sanity.append(f"| {city} | {model} | {date} | {values['mean_hse_water']:.3f} ({values['water_pixels']} px)"
-                              f" | {values['mean_hse_dense_lcz_1_3']:.3f} | {values['corr_100m_with_derived_fraction']:.3f}"
-                              f" | {values['mae_percent_vs_pseudo_label']:.1f} | {'; '.join(means) or '-'} |")
-            stability.append(f"| {city} | {model} | {checks['student_mean_abs_dhse_unchanged']:.3f} / "
-                             f"{checks['pseudo_label_mean_abs_dhse_unchanged']:.3f} | "
-                             f"{checks['student_mean_abs_dhse_changed']:.3f} / "
-                             f"{checks['pseudo_label_mean_abs_dhse_changed']:.3f} | {checks['unchanged_share']:.3f} |")
+                means = [f"{k.removeprefix('hse_means_')}: {_f(v['built'], 2)} / {_f(v['natural'], 2)} / "
+                         f"{_f(v['water'], 2)}" for k, v in row.items() if k.startswith("hse_means_")]
+                sanity.append(f"| {city} | {model} | {date} | {_f(values['mean_hse_water'])} ({values['water_pixels']} px)"
+                              f" | {_f(values['mean_hse_dense_lcz_1_3'])} | {_f(values['corr_100m_with_derived_fraction'])}"
+                              f" | {_f(values['mae_percent_vs_pseudo_label'], 1)} | {'; '.join(means) or '-'} |")
+            stability.append(f"| {city} | {model} | {_f(checks['student_mean_abs_dhse_unchanged'])} / "
+                             f"{_f(checks['pseudo_label_mean_abs_dhse_unchanged'])} | "
+                             f"{_f(checks['student_mean_abs_dhse_changed'])} / "
+                             f"{_f(checks['pseudo_label_mean_abs_dhse_changed'])} | {_f(checks['unchanged_share'])} |")
     return "\n".join(sanity) + "\n\n" + "\n".join(stability)
 
 
