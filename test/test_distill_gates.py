@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,9 @@ def _gate_run(root: Path, name: str, prd_kappa: float, milan: float, auc: float,
                                       "mean_hse_water": 0.01},
                     "agreement_with_teacher": {"kappa": 0.6}}}
     mi = {"teacher": {"milan_5class": {"kappa": 0.20}}, student: {"milan_5class": {"kappa": milan}}}
-    results = {"cities": {"hongkong": {"dates": {"20180323": hk}}, "milano": {"dates": {"20180122": mi}}}}
+    results = {"cities": {"hongkong": {"dates": {"20180323": hk},
+                                       "hse": {student: {"student_mean_abs_dhse_unchanged": auc / 10}}},
+                          "milano": {"dates": {"20180122": mi}}}}
     (root / name / "eval").mkdir(parents=True)
     (root / name / "eval" / "results.json").write_text(json.dumps(results))
     (root / name / "eval" / "eurosat.json").write_text(json.dumps(
@@ -120,4 +123,7 @@ def test_gate_verdicts_on_the_mean_over_runs(tmp_path):
     assert rows[("HSE over water (HK PRD G cells)", "20180323")]["verdict"] == "pass"
     assert rows[("EuroSAT patch accuracy", "-")]["verdict"] == "unresolved"
     assert rows[("agreement with the teacher (Kappa)", "20180323")]["verdict"] == "reported"
+    stability = [r for r in gates.gate_rows(runs, "student") if r["gate"] == "mean abs dHSE over unchanged pixels"]
+    assert [(r["city"], r["date"], r["runs"]) for r in stability] == [("hongkong", "-", [0.094, 0.09]),
+                                                                        ("milano", "-", [math.nan, math.nan])]
     assert "| LCZ Kappa vs HK PRD map | hongkong | 20180323 | 0.400 | 0.450 | 0.430 |" in gates.gate_table(runs, "student")

@@ -169,6 +169,8 @@ GATES: tuple[dict[str, Any], ...] = (
 REPORTED: tuple[dict[str, Any], ...] = (
     {"gate": "agreement with the teacher (Kappa)", "city": "*", "measure": ("agreement_with_teacher", "kappa")},
     {"gate": "HK expert test samples Kappa", "city": "hongkong", "measure": ("hk_test_samples", "kappa")},
+    {"gate": "mean abs dHSE over unchanged pixels", "city": "*", "per": "city",
+     "measure": ("hse", "student_mean_abs_dhse_unchanged")},
 )
 
 
@@ -185,6 +187,8 @@ def _value(results: dict[str, Any], eurosat: dict[str, Any], city: str | None, d
     kind, key = measure
     if kind == "eurosat":
         value = eurosat.get(model, {}).get(key)
+    elif kind == "hse":  # per area (both dates), from evaluate_heldout.hse_checks
+        value = results["cities"].get(city, {}).get("hse", {}).get(model, {}).get(key)
     else:
         value = results["cities"].get(city, {}).get("dates", {}).get(date, {}).get(model, {}).get(kind, {}).get(key)
     return math.nan if value is None else float(value)
@@ -203,8 +207,9 @@ def gate_rows(runs: list[Path], model: str) -> list[dict[str, Any]]:
         if spec["city"] is None:
             places = [(None, None)]
         else:
-            cities = list(first["cities"]) if spec["city"] == "*" else [spec["city"]]
-            places = [(c, d) for c in cities if c in first["cities"] for d in first["cities"][c]["dates"]]
+            cities = [c for c in (list(first["cities"]) if spec["city"] == "*" else [spec["city"]]) if c in first["cities"]]
+            places = ([(c, None) for c in cities] if spec.get("per") == "city"
+                      else [(c, d) for c in cities for d in first["cities"][c]["dates"]])
         for city, date in places:
             values = [_value(res, es, city, date, model, spec["measure"]) for res, es in loaded]
             teacher = _value(first, loaded[0][1], city, date, "teacher", spec["measure"])
