@@ -9,7 +9,7 @@ from training.distill.recipe import PRESETS, STUDENT, build_parser
 
 def test_defaults_are_the_documented_recipe() -> None:
     args = build_parser().parse_args([])
-    assert (args.width, args.epochs, args.steps, args.lr_step_epochs, args.seed) == (24, 12, 400, 4, 0)
+    assert (args.width, args.epochs, args.steps, args.lr_step_epochs, args.seed) == (24, 10, 400, 4, 0)
     assert args.checkpoint == "last" and args.radiometric == 0.0  # fixed budget; jitter measured, not adopted
     assert args.presets == [STUDENT] and PRESETS[0] == STUDENT
     assert args.held_out == ["hongkong", "milano", "montpellier", "lasvegas"]

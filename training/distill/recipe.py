@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="converted Dynamic World ONNX for the labels (training.dynamicworld.convert); "
                              "'' for teacher-only labels")
     parser.add_argument("--width", type=int, default=24)
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--steps", type=int, default=400, help="optimizer steps per epoch")
     parser.add_argument("--lr-step-epochs", type=int, default=4, help="epochs between learning-rate drops (x0.25)")
     parser.add_argument("--checkpoint", choices=("last", "best"), default="last",
