@@ -345,3 +345,33 @@ def test_so2sat_reader_feeds_fit_and_embeddings_come_out(sample_array, tmp_path)
         embedding = model.embed(dataset[0]["image"][None])
     assert embedding.shape == (1, 4 * 8) and torch.isfinite(embedding).all()
     dataset.close()
+
+
+def test_class_balance_weights_lift_rare_classes_and_keep_the_loss_scale():
+    from training.mtl.losses import class_balance_weights
+
+    shares = np.zeros(17)
+    shares[13], shares[10], shares[7] = 0.6, 0.01, 0.39  # D common, A rare, 8 in between; the rest absent
+    w = np.array(class_balance_weights(shares, 0.5))
+    assert w[10] > w[7] > w[13]
+    assert w[10] / w[13] == pytest.approx((0.6 / 0.01) ** 0.5)
+    assert (shares * w).sum() == pytest.approx(1.0)
+    assert w[0] == pytest.approx(10 * w[13])  # absent classes get the cap
+    assert class_balance_weights(shares, 0.0)[13] == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        class_balance_weights(np.zeros(17), 0.5)
+
+
+def test_weighted_lcz_loss_counts_rare_classes_more():
+    target = torch.zeros(2, 17, 1, 1)
+    target[0, 10], target[1, 13] = 1.0, 1.0  # one pixel of A, one of D
+    probabilities = torch.full((2, 17, 1, 1), 1 / 17)
+    weights = torch.ones(17)
+    weights[10] = 4.0
+    plain = float(lcz_loss(probabilities, target))
+    weighted = float(lcz_loss(probabilities, target, class_weights=weights))
+    assert weighted == pytest.approx(plain * (4 + 1) / 2, rel=1e-5)
+    criterion = MultiTaskLoss(preset("stl_lcz"), tuple(weights.tolist()))
+    assert "lcz_class_weights" not in criterion.state_dict()  # checkpoints stay loadable without it
+    parts = criterion({"lcz": probabilities.expand(2, 17, 2, 2)}, {"lcz": target, "lcz_mask": torch.ones(2, 1, 1, dtype=torch.bool)})
+    assert parts.lcz == pytest.approx(weighted, rel=1e-5)

@@ -25,6 +25,7 @@ import torch
 from training.mtl.ablation import run_ablation
 from training.mtl.data_scenes import SceneSource, make_datasets
 from training.mtl.export import export_onnx
+from training.mtl.losses import class_balance_weights
 from training.mtl.train import TrainConfig, load_checkpoint
 
 from . import STUDENT, evaluate_heldout
@@ -55,6 +56,20 @@ def sources(manifest: Path) -> list[SceneSource]:
                         bands=OSCD_BANDS, name=f"{s['city']}_{s['date']}") for s in scenes]
 
 
+def label_shares(scenes: list[SceneSource], cities: list[str]) -> list[float]:
+    """Share of each LCZ class in the soft-label mass of the given cities' scenes (their 100 m cells)."""
+    import numpy as np
+
+    from .pseudo_labels import read_probabilities
+
+    mass = np.zeros(17)
+    for scene in scenes:
+        if scene.city in cities:
+            p, _, _ = read_probabilities(scene.lcz_soft)
+            mass += np.nansum(p, axis=(1, 2))
+    return (mass / mass.sum()).tolist()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenes", default="runs/scenes", type=Path,
@@ -76,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "with the lowest held-out loss")
     parser.add_argument("--radiometric", type=float, default=0.0,
                         help="strength of the random DN gains on training patches (0 = off; see jitter_radiometry)")
+    parser.add_argument("--class-balance", type=float, default=0.0,
+                        help="LCZ loss weights share ** -S from the training labels' class shares (0 = off; "
+                             "implemented after the version-2 runs lost dense trees, not yet measured)")
     parser.add_argument("--presets", nargs="+", choices=PRESETS, default=[STUDENT],
                         help="configurations to train (default: the student only; the single-task LCZ and MTL 1:1 "
                              "baselines of the first recipe on request)")
@@ -97,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                                dynamic_world=args.dynamic_world if str(args.dynamic_world) else None)
     scenes = sources(manifest)
     train_cities = sorted({s.city for s in scenes} - set(args.held_out))
+    weights = (class_balance_weights(label_shares(scenes, train_cities), args.class_balance)
+               if args.class_balance > 0 else None)
     config = TrainConfig(epochs=args.epochs, batch_size=8, seed=args.seed, max_steps_per_epoch=args.steps,
+                         lcz_class_weights=weights,
                          lr_step_epochs=args.lr_step_epochs, progress=False, resume=args.resume,
                          patience=10 if args.checkpoint == "best" else args.epochs)
     train, val = make_datasets(scenes, args.held_out, seed=args.seed, patch_size=128, length=args.steps * 8,

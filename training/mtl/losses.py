@@ -7,8 +7,10 @@ uncertainty term), and never a NaN.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -48,11 +50,13 @@ def match_label_size(probabilities: torch.Tensor, size: tuple[int, int]) -> torc
     return F.interpolate(probabilities, size=size, mode="bilinear", align_corners=False)
 
 
-def lcz_loss(probabilities: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Cross-entropy -sum_c y_c log p_c of one-hot or distributional labels (N, 17, h, w), mean over labelled pixels.
+def lcz_loss(probabilities: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None,
+             class_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy -sum_c w_c y_c log p_c of one-hot or distributional labels (N, 17, h, w), mean over labelled pixels.
 
     h, w may be 1 (one label per patch, e.g. So2Sat LCZ42) or any other size: the prediction is brought
     to the label grid first. mask: (N, h, w) bool, True where labelled; None means all labelled.
+    class_weights: (17,) w_c, None = all 1 (see class_balance_weights).
     """
     p = match_label_size(probabilities, tuple(target.shape[-2:]))
     valid = torch.ones(target.shape[0], *target.shape[-2:], dtype=torch.bool, device=target.device)
@@ -60,8 +64,29 @@ def lcz_loss(probabilities: torch.Tensor, target: torch.Tensor, mask: torch.Tens
         valid = mask.bool().view_as(valid)
     valid = valid & torch.isfinite(target).all(dim=1)
     y = torch.where(valid.unsqueeze(1), target, torch.zeros_like(target))
+    if class_weights is not None:
+        y = y * class_weights.to(y).view(1, -1, 1, 1)
     ce = -(y * torch.log(p.clamp(min=PROBABILITY_FLOOR))).sum(dim=1)
     return (ce * valid).sum() / valid.sum().clamp(min=1)
+
+
+def class_balance_weights(shares: Sequence[float], strength: float, cap: float = 10.0) -> tuple[float, ...]:
+    """w_c proportional to share_c ** -strength, capped at `cap` x the smallest, scaled so sum_c share_c w_c = 1.
+
+    Why: with distributional labels from a teacher, rare classes (dense trees were 0.8 % of the version-2
+    training cells) hardly move the loss and the student stops predicting them. strength 0 = no weighting,
+    1 = inverse frequency; the scaling keeps the loss of a label set with these shares at its unweighted size.
+    Classes with share 0 get the capped weight (they cannot affect this set's loss).
+    """
+    share = np.asarray(shares, np.float64)
+    if share.ndim != 1 or (share < 0).any() or share.sum() <= 0:
+        raise ValueError("shares must be non-negative with a positive sum")
+    if strength < 0:
+        raise ValueError("strength must be >= 0")
+    share = share / share.sum()
+    raw = np.where(share > 0, np.maximum(share, 1e-12) ** -strength, np.inf)
+    raw = np.minimum(raw, cap * raw[share > 0].min())
+    return tuple(float(v) for v in raw / (share * raw).sum())
 
 
 @dataclass
@@ -81,9 +106,11 @@ class MultiTaskLoss(nn.Module):
     (regression: factor 1/2; classification: factor 1). s starts at 0 (sigma = 1, i.e. 1:1 weights).
     """
 
-    def __init__(self, config: NetworkConfig):
+    def __init__(self, config: NetworkConfig, lcz_class_weights: Sequence[float] | None = None):
         super().__init__()
         self.config = config
+        weights = None if lcz_class_weights is None else torch.tensor(lcz_class_weights, dtype=torch.float32)
+        self.register_buffer("lcz_class_weights", weights, persistent=False)
         learned = config.weighting == "learned"
         self.s_hse = nn.Parameter(torch.zeros(())) if learned else None
         self.s_lcz = nn.Parameter(torch.zeros(())) if learned else None
@@ -110,7 +137,7 @@ class MultiTaskLoss(nn.Module):
         if "lcz" in outputs and "lcz" in batch:
             mask = batch.get("lcz_mask")
             if mask is None or bool(mask.any()):
-                loss = lcz_loss(outputs["lcz"], batch["lcz"], mask)
+                loss = lcz_loss(outputs["lcz"], batch["lcz"], mask, self.lcz_class_weights)
                 lcz_value = float(loss.detach())
                 if self.s_lcz is not None:
                     terms.append(torch.exp(-self.s_lcz) * loss + 0.5 * self.s_lcz)

@@ -54,6 +54,7 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None  # for smoke runs
     progress: bool = True
     resume: bool = False  # continue from out_dir/last.pt (same network config) instead of starting afresh
+    lcz_class_weights: tuple[float, ...] | None = None  # losses.class_balance_weights; None = unweighted
 
 
 @dataclass
@@ -269,7 +270,7 @@ def fit(network_config: NetworkConfig | str, train_data: Dataset | DataLoader,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = MultiTaskNet(network_config).to(device)
-    criterion = MultiTaskLoss(network_config).to(device)
+    criterion = MultiTaskLoss(network_config, config.lcz_class_weights).to(device)
     optimizer = torch.optim.NAdam(list(model.parameters()) + list(criterion.parameters()), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step_epochs, gamma=config.lr_gamma)
     train_loader = _loader(train_data, config, shuffle=True)
