@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"train_cities": train_cities, "held_out": args.held_out, "config": vars(args) | {
         "scenes": str(args.scenes), "out": str(args.out), "model_out": str(args.model_out)},
         "exported": exported, "minutes": round((time.time() - started) / 60, 1)}
-    (args.out / "recipe.json").write_text(json.dumps(summary, indent=2))
+    (args.out / "recipe.json").write_text(json.dumps(summary, indent=2, default=str))  # Paths as text
     print(json.dumps(results["summary"], indent=1))
     return 0
 
