@@ -160,17 +160,10 @@ def lcz_scores(cm: np.ndarray) -> dict[str, float]:
     cm = np.asarray(cm)
     if cm.shape != (N_CLASSES, N_CLASSES):
         raise ValueError(f"an LCZ confusion matrix is {N_CLASSES} x {N_CLASSES}, not {cm.shape}")
-    f1 = f1_scores(cm)
-    return {
-        "n": int(cm.sum()),
-        "oa": overall_accuracy(cm),
-        "kappa": kappa(cm),
-        "aa": average_accuracy(cm),
-        "wa": weighted_accuracy(cm),
-        "oa_urban": urban_accuracy(cm),
-        "oa_built_natural": built_natural_accuracy(cm),
-        "macro_f1": float(np.nanmean(f1)) if np.isfinite(f1).any() else math.nan,
-    }
+    scores = class_scores(cm)
+    macro_f1 = scores.pop("macro_f1")
+    return {**scores, "wa": weighted_accuracy(cm), "oa_urban": urban_accuracy(cm),
+            "oa_built_natural": built_natural_accuracy(cm), "macro_f1": macro_f1}
 
 
 def class_scores(cm: np.ndarray) -> dict[str, float]:
