@@ -15,6 +15,7 @@ A measure with too few units says so (``MIN_CELLS``) instead of returning a numb
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -175,8 +176,6 @@ REPORTED: tuple[dict[str, Any], ...] = (
 
 
 def _run_results(run: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    import json
-
     results = json.loads((run / "eval" / "results.json").read_text())
     eurosat_path = run / "eval" / "eurosat.json"
     return results, json.loads(eurosat_path.read_text()) if eurosat_path.exists() else {}

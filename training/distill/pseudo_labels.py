@@ -29,9 +29,10 @@ from osgeo import gdal
 
 from core.bands import MODEL_BANDS
 from core.engine import OutputPaths, map_scene
-from core.lcz import LCZ_CLASS_COUNT
+from core.lcz import BUILT_CODES, LCZ_CLASS_COUNT, WATER_CODE
 from core.products import HSE_NODATA, PROBABILITY_NODATA
 from core.reader import open_scene
+from training.dynamicworld.infer import DW_CLASSES, dynamic_world_probabilities
 
 gdal.UseExceptions()
 
@@ -63,8 +64,8 @@ CHANGE_NDVI, CHANGE_NDBI = 0.2, 0.15  # |dNDVI| or |dNDBI| above these = spectra
 DW_UNSURE = 0.5  # the LCZ teacher is unsure where its top fused probability is below this
 DW_SHARE = 0.5  # a cell is DW water / trees / built where that class is the argmax on at least this share
 DW_BUILT_FULL = 0.75  # DW's softmax tops out near 0.75 on dense built-up pixels: built / 0.75, capped at 1
-DW_WATER, DW_TREES, DW_BUILT = 0, 1, 6  # indices in training.dynamicworld.infer.DW_CLASSES
-WATER_CODE, TREE_CODES = 17, (11, 12)  # LCZ G; A (dense trees), B (scattered trees)
+DW_WATER, DW_TREES, DW_BUILT = (DW_CLASSES.index(name) for name in ("water", "trees", "built"))
+TREE_CODES = (11, 12)  # LCZ A (dense trees), B (scattered trees)
 
 
 def range_midpoint(text: str) -> float:
@@ -175,9 +176,10 @@ def adjust_with_dynamic_world(p: np.ndarray, shares: np.ndarray) -> tuple[np.nda
     q_trees = np.zeros_like(p)
     q_trees[TREE_CODES[0] - 1] = np.where(tree_total > 0, tree_mass[0] / np.maximum(tree_total, 1e-12), 1.0)
     q_trees[TREE_CODES[1] - 1] = np.where(tree_total > 0, tree_mass[1] / np.maximum(tree_total, 1e-12), 0.0)
-    built_mass = np.nan_to_num(p[:10]).sum(axis=0)
+    built_rows = [c - 1 for c in BUILT_CODES]
+    built_mass = np.nan_to_num(p[built_rows]).sum(axis=0)
     q_built = np.zeros_like(p)
-    q_built[:10] = p[:10] / np.maximum(built_mass, 1e-12)
+    q_built[built_rows] = p[built_rows] / np.maximum(built_mass, 1e-12)
     taken = np.zeros(p.shape[1:], bool)
     for name, share, q, extra in (("water", water, q_water, True), ("trees", trees, q_trees, True),
                                   ("built", built, q_built, (built_mass < 0.5) & (built_mass > 0))):
@@ -421,8 +423,6 @@ def run_teacher(image: Path, out_dir: Path, model_path: str | None = None) -> tu
 
 def run_dynamic_world(image: np.ndarray, valid: np.ndarray, session: object) -> tuple[np.ndarray, np.ndarray]:
     """Dynamic World on a (10, H, W) MODEL_BANDS DN image -> (9, H20, W20) probabilities at 20 m, validity."""
-    from training.dynamicworld.infer import dynamic_world_probabilities
-
     dw = dynamic_world_probabilities(np.where(valid, image, 0), MODEL_BANDS, session)
     dw20, ok20 = to_20m(np.nan_to_num(dw), valid & np.isfinite(dw).all(axis=0))
     dw20[:, ~ok20] = np.nan
@@ -461,8 +461,6 @@ def make_area_labels(area: Area, out_dir: Path, model_path: str | None = None, l
     gt20 = (gt[0], 2 * gt[1], 0.0, gt[3], 0.0, 2 * gt[5])
     names = [f"LCZ code {c}" for c in range(1, LCZ_CLASS_COUNT + 1)]
     if dynamic_world is not None:
-        from training.dynamicworld.infer import DW_CLASSES
-
         for date, dw in zip(area.dates, dw20, strict=True):
             write_raster(folder / f"{area.city}_{date}_dynamicworld_20m.tif", dw, gt20, wkt, gdal.GDT_Float32,
                          PROBABILITY_NODATA, list(DW_CLASSES))

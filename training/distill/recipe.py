@@ -20,8 +20,10 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from core.lcz import LCZ_CLASS_COUNT
 from training.mtl.ablation import run_ablation
 from training.mtl.data_scenes import SceneSource, make_datasets
 from training.mtl.export import export_onnx
@@ -30,7 +32,7 @@ from training.mtl.train import TrainConfig, load_checkpoint
 
 from . import STUDENT, evaluate_heldout
 from .figures import write_figures
-from .pseudo_labels import OSCD_BANDS, make_labels
+from .pseudo_labels import OSCD_BANDS, make_labels, read_probabilities
 from .report import report
 
 #: Whole areas never trained on; they choose nothing (no early stopping, no best epoch). lasvegas was added
@@ -58,11 +60,7 @@ def sources(manifest: Path) -> list[SceneSource]:
 
 def label_shares(scenes: list[SceneSource], cities: list[str]) -> list[float]:
     """Share of each LCZ class in the soft-label mass of the given cities' scenes (their 100 m cells)."""
-    import numpy as np
-
-    from .pseudo_labels import read_probabilities
-
-    mass = np.zeros(17)
+    mass = np.zeros(LCZ_CLASS_COUNT)
     for scene in scenes:
         if scene.city in cities:
             p, _, _ = read_probabilities(scene.lcz_soft)
