@@ -6,15 +6,13 @@ needs is set up there; the GUI adds nothing beyond it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
 
 from .algorithms.provider import HseLczProvider
+from .core import i18n as engine_i18n
+from .core.paths import I18N_DIR
 
-PLUGIN_DIR = Path(__file__).resolve().parent
-I18N_DIR = PLUGIN_DIR / "i18n"
 TRANSLATION_PREFIX = "hselcz_"
 
 
@@ -51,6 +49,8 @@ class HseLczPlugin:
         """Register the provider once; qgis_process and the GUI both call this."""
         if self.provider is not None:
             return
+        # The engine's log lines and warnings in QGIS's language (core.i18n; English where no translation is loaded).
+        engine_i18n.install(lambda template: QCoreApplication.translate(engine_i18n.ENGINE_CONTEXT, template))
         self.provider = HseLczProvider()
         if not QgsApplication.processingRegistry().addProvider(self.provider):
             self.provider = None
@@ -59,6 +59,7 @@ class HseLczPlugin:
         self.initProcessing()
 
     def unload(self) -> None:
+        engine_i18n.install(None)
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

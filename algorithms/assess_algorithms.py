@@ -41,8 +41,8 @@ from qgis.PyQt.QtCore import QCoreApplication, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import EngineError
+from ..core.paths import ICON_PATH, USER_GUIDE
 
-ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
 _FIELD_TYPES = {"int": QVariant.Int, "double": QVariant.Double, "string": QVariant.String}
 
 
@@ -68,6 +68,10 @@ class _AssessAlgorithm(QgsProcessingAlgorithm):
 
     def svgIconPath(self) -> str:  # noqa: N802
         return str(ICON_PATH)
+
+    def helpUrl(self) -> str:  # noqa: N802
+        """The user guide that ships in the plugin folder: the dialog's Help button opens it, offline too."""
+        return USER_GUIDE.as_uri()
 
     def _add_outputs(self, table_name: str) -> None:
         self.addParameter(

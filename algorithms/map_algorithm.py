@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qgis.core import (
     QgsProcessing,
@@ -29,17 +29,15 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.errors import WARNING_PREFIX as ENGINE_WARNING_PREFIX
 from ..core.errors import EngineError
 from ..core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_PATH, bundled_model_path
-from ..core.products import output_extension_problem
+from ..core.paths import ICON_PATH, STYLES_DIR, USER_GUIDE
+from ..core.products import HSE, LCZ, PROBABILITIES, PRODUCTS, output_extension_problem
 from ..core.runtime import DEVICES, DeviceError, onnxruntime_import_error
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
-ICON_PATH = PLUGIN_DIR / "resources" / "icon.svg"
-STYLES_DIR = PLUGIN_DIR / "resources" / "styles"
-LCZ_STYLE = STYLES_DIR / "lcz.qml"
-HSE_STYLE = STYLES_DIR / "hse.qml"
+if TYPE_CHECKING:
+    from ..core.engine import MappingResult
+
 
 #: QGIS keeps only a C++ pointer to a layer post-processor; if Python dropped the object, QGIS would
 #: call into a deleted object when it loads the layers. The most recent ones are kept alive here.
@@ -75,9 +73,9 @@ class MapAlgorithm(QgsProcessingAlgorithm):
     BUNDLED_MODEL = "BUNDLED_MODEL"
     BANDS = "BANDS"
     DEVICE = "DEVICE"
-    OUTPUT_HSE = "OUTPUT_HSE"
-    OUTPUT_LCZ = "OUTPUT_LCZ"
-    OUTPUT_PROBABILITIES = "OUTPUT_PROBABILITIES"
+    OUTPUT_LCZ = LCZ.parameter
+    OUTPUT_HSE = HSE.parameter
+    OUTPUT_PROBABILITIES = PROBABILITIES.parameter
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("MapAlgorithm", text)
@@ -108,6 +106,10 @@ class MapAlgorithm(QgsProcessingAlgorithm):
 
     def svgIconPath(self) -> str:  # noqa: N802
         return str(ICON_PATH)
+
+    def helpUrl(self) -> str:  # noqa: N802
+        """The user guide that ships in the plugin folder: the dialog's Help button opens it, offline too."""
+        return USER_GUIDE.as_uri()
 
     def shortDescription(self) -> str:  # noqa: N802
         return self.tr("Maps local climate zones (100 m) and settlement density (20 m) from a Sentinel-2 raster.")
@@ -188,24 +190,15 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                 defaultValue=0,
             )
         )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.OUTPUT_LCZ, self.tr("Local climate zones"), optional=False, createByDefault=True
+        for spec in PRODUCTS:
+            self.addParameter(
+                QgsProcessingParameterRasterDestination(
+                    spec.parameter,
+                    self.tr(spec.layer_name),
+                    optional=not spec.required,
+                    createByDefault=spec.create_by_default,
+                )
             )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.OUTPUT_HSE, self.tr("Settlement density (HSE)"), optional=True, createByDefault=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.OUTPUT_PROBABILITIES,
-                self.tr("LCZ class probabilities"),
-                optional=True,
-                createByDefault=False,
-            )
-        )
 
     def _bundled_model_label(self, file_name: str) -> str:
         labels = {
@@ -229,7 +222,7 @@ class MapAlgorithm(QgsProcessingAlgorithm):
     ) -> tuple[bool, str]:
         """Refuse an output that is not .tif/.tiff before anything runs (QGIS 3.22 does not check this itself), and
         explain an input file QGIS cannot load."""
-        for name in (self.OUTPUT_LCZ, self.OUTPUT_HSE, self.OUTPUT_PROBABILITIES):
+        for name in (spec.parameter for spec in PRODUCTS):
             value = parameters.get(name)
             if isinstance(value, QgsProcessingOutputLayerDefinition):
                 value = value.sink.staticValue()
@@ -270,42 +263,26 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         bundled = bundled_model_path(self.parameterAsEnum(parameters, self.BUNDLED_MODEL, context))
         bands = self.parameterAsString(parameters, self.BANDS, context).strip() or None
         device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
-        lcz_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_LCZ, context)
-        hse_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_HSE, context) or None
-        probabilities_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_PROBABILITIES, context) or None
+        paths = {spec.key: self.parameterAsOutputLayer(parameters, spec.parameter, context) or None for spec in PRODUCTS}
+        result = self._run_engine(layer, model_path or str(bundled), bands, device, paths, feedback)
 
-        if model_path is None:
-            model_path = str(bundled)
-            feedback.pushInfo(self.tr("Model file: {model} (bundled)").format(model=model_path))
-        else:
-            feedback.pushInfo(self.tr("Model file: {model}").format(model=model_path))
-        result = self._run_engine(layer, model_path, bands, device, lcz_path, hse_path, probabilities_path, feedback)
-        feedback.pushInfo(
-            self.tr("Model used: {name} (version {version}); onnxruntime execution provider: {provider}").format(
-                name=result.contract.name, version=result.contract.version, provider=result.provider
-            )
-        )
-
-        # QGIS knows the outputs it will load by the paths it handed out: style them under those keys.
-        outputs: dict[str, Any] = {self.OUTPUT_LCZ: result.lcz}
-        self._style_on_load(context, lcz_path, self.tr("Local climate zones"), LCZ_STYLE)
-        if result.hse:
-            outputs[self.OUTPUT_HSE] = result.hse
-            self._style_on_load(context, hse_path, self.tr("Settlement density (HSE)"), HSE_STYLE)
-        elif hse_path:
-            feedback.pushWarning(
-                self.tr(
-                    "OUTPUT_HSE was not produced: the model {name} has no settlement density (HSE) output. "
-                    "Choose a model with an HSE output to map settlement density."
-                ).format(name=result.contract.name)
-            )
-            self._do_not_load(context, hse_path)
-        if result.probabilities:
-            outputs[self.OUTPUT_PROBABILITIES] = result.probabilities
-            self._style_on_load(context, probabilities_path, self.tr("LCZ class probabilities"), None)
+        # QGIS knows the outputs it will load by the paths it handed out: style them under those keys. An output
+        # the model could not produce (the engine warned once) is returned as None, so that a step of a graphical
+        # model that uses it gets no value rather than the name of a file that does not exist.
+        outputs: dict[str, Any] = {}
+        for spec in PRODUCTS:
+            written = result.outputs.get(spec.key)
+            if written:
+                outputs[spec.parameter] = written
+                self._style_on_load(context, paths[spec.key], self.tr(spec.layer_name),
+                                    STYLES_DIR / spec.style if spec.style else None)
+            elif paths[spec.key]:
+                outputs[spec.parameter] = None
+                self._do_not_load(context, paths[spec.key])
         return outputs
 
-    def _run_engine(self, layer: QgsRasterLayer, model_path, bands, device, lcz, hse, probabilities, feedback):
+    def _run_engine(self, layer: QgsRasterLayer, model_path: str, bands: str | None, device: str,
+                    paths: dict[str, str | None], feedback: QgsProcessingFeedback) -> MappingResult:
         """The one place where engine errors become QgsProcessingException."""
         # Imported when run, not with the provider: the provider and its help stay available even where
         # the engine's dependencies are broken, and QGIS starts faster.
@@ -314,13 +291,14 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         try:
             return map_scene(
                 layer.source(),
-                OutputPaths(lcz=lcz, hse=hse, probabilities=probabilities),
+                OutputPaths(**paths),
                 model_path=model_path,
                 bands=bands,
                 device=device,
                 progress=lambda fraction: feedback.setProgress(100.0 * fraction),
                 is_cancelled=feedback.isCanceled,
-                log=lambda line: self._log(line, feedback),
+                log=feedback.pushInfo,
+                warn=feedback.pushWarning,
             )
         except DeviceError as exc:
             raise QgsProcessingException(self._device_message(exc)) from exc
@@ -335,14 +313,6 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             "{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, "
             "{numbers}."
         ).format(reason=error.reason, options=options, numbers=numbers)
-
-    @staticmethod
-    def _log(line: str, feedback: QgsProcessingFeedback) -> None:
-        """The engine marks warnings with a prefix (they are also in MappingResult.warnings): show them as such."""
-        if line.startswith(ENGINE_WARNING_PREFIX):
-            feedback.pushWarning(line[len(ENGINE_WARNING_PREFIX) :])
-        else:
-            feedback.pushInfo(line)
 
     @staticmethod
     def _style_on_load(context: QgsProcessingContext, path: str | None, name: str, qml: Path | None) -> None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.paths import ICON_PATH
 from ..core.products import OUTPUT_EXTENSIONS
 from .assess_algorithms import AssessHseAlgorithm, AssessLczAlgorithm
 from .map_algorithm import MapAlgorithm
-
-ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
 
 
 class HseLczProvider(QgsProcessingProvider):

@@ -48,12 +48,13 @@ from core.bands import MODEL_BANDS  # noqa: E402
 from core.engine import OutputPaths, map_scene  # noqa: E402
 from core.lcz import LCZ_CLASS_COUNT, LCZ_CLASSES  # noqa: E402
 from core.model import DEFAULT_MODEL_PATH, LoadedModel  # noqa: E402
+from core.paths import SAMPLE_SCENE  # noqa: E402
 from core.reader import open_scene  # noqa: E402
 from core.runtime import create_session  # noqa: E402
 
 gdal.UseExceptions()
 
-SAMPLE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"
+SAMPLE = SAMPLE_SCENE
 GSD = 10.0
 TILE, OVERLAP, SIZE_MULTIPLE = 256, 32, 2
 FULL_TILE = 10980

@@ -14,6 +14,8 @@ from typing import Any
 from .bands import SENTINEL2_BANDS
 from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT
+from .paths import MODEL_CONTRACT_DOC
+from .products import MODEL_EMBEDDING, MODEL_HSE, MODEL_LCZ
 
 CONTRACT_FORMAT = "hselcz-1"
 INPUT_NAME = "image"
@@ -22,9 +24,10 @@ KIND_DENSE = "dense"
 KIND_PATCH = "patch"
 KINDS = (KIND_DENSE, KIND_PATCH)
 
-PRODUCT_LCZ = "lcz"  # class probabilities, 17 channels
-PRODUCT_HSE = "hse"  # settlement density 0..1, 1 channel
-PRODUCT_EMBEDDING = "embedding"  # optional features for uncertainty
+# The products a model output may hold (the keys are defined with the product table, core.products).
+PRODUCT_LCZ = MODEL_LCZ  # class probabilities, 17 channels
+PRODUCT_HSE = MODEL_HSE  # settlement density 0..1, 1 channel
+PRODUCT_EMBEDDING = MODEL_EMBEDDING  # optional features for uncertainty
 PRODUCTS = (PRODUCT_LCZ, PRODUCT_HSE, PRODUCT_EMBEDDING)
 
 #: Values of ``input_unit``: what the graph's ``image`` input expects. Models should normalise inside
@@ -113,7 +116,7 @@ def parse_metadata(metadata: dict[str, str], source: str) -> ModelContract:
     if "format" not in metadata and "kind" not in metadata:
         raise EngineError(
             f"{source} is an ONNX model but not one made for this plugin: it carries none of the contract "
-            f"metadata ({', '.join(COMMON_KEYS)}). See docs/MODEL_CONTRACT.md for how to export a model."
+            f"metadata ({', '.join(COMMON_KEYS)}). See {MODEL_CONTRACT_DOC} for how to export a model."
         )
     kind = metadata.get("kind", "")
     required = COMMON_KEYS + (DENSE_KEYS if kind == KIND_DENSE else PATCH_KEYS if kind == KIND_PATCH else ())
@@ -121,7 +124,7 @@ def parse_metadata(metadata: dict[str, str], source: str) -> ModelContract:
     if missing:
         raise EngineError(
             f"{source} lacks the model contract metadata key(s): {', '.join(missing)}. "
-            "See docs/MODEL_CONTRACT.md."
+            f"See {MODEL_CONTRACT_DOC}."
         )
     if metadata["format"] != CONTRACT_FORMAT:
         raise EngineError(f"{source} uses contract format {metadata['format']!r}; this plugin reads {CONTRACT_FORMAT!r}.")

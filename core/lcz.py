@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
-PALETTE_FILE = Path(__file__).resolve().parent.parent / "resources" / "lcz_classes.json"
+from .paths import PALETTE_FILE
+
 LCZ_CLASS_COUNT = 17
 LCZ_NODATA = 0
 

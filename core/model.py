@@ -8,9 +8,9 @@ from pathlib import Path
 
 from .contract import INPUT_NAME, KIND_PATCH, ModelContract, parse_metadata
 from .errors import EngineError
+from .paths import MODELS_DIR
 from .runtime import create_session, import_onnxruntime
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 #: The models shipped in models/ (each with a card models/<stem>.md), the default first. Front ends offer
 #: them by index, so append new ones at the end: saved Processing models and scripts keep their choice.
 BUNDLED_MODEL_FILES = ("so2sat_resnet20_lcz.onnx", "mtl_distilled.onnx")

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .bands import SENTINEL2_BANDS
+from .i18n import tr
 
 #: Above this growth exponent the 10 m bands are resampled from about 40 m or coarser.
 SMOOTH_GROWTH = 0.86
@@ -60,19 +61,19 @@ def assess(data: np.ndarray, valid: np.ndarray, band_names: Sequence[str],
     if ground_pixel is not None:
         low, high = (gsd * factor for factor in PIXEL_SIZE_RANGE)
         if min(ground_pixel) < low or max(ground_pixel) > high:
-            warnings.append(
-                f"The input pixels are {ground_pixel[0]:.3g} x {ground_pixel[1]:.3g} m on the ground, far from the "
-                f"model's {gsd:g} m: the models learnt from Sentinel-2's 10 m and 20 m bands, so a raster of another "
-                "resolution (or another sensor) gives an unreliable map."
-            )
+            warnings.append(tr(
+                "The input pixels are {x:.3g} x {y:.3g} m on the ground, far from the model's {gsd:g} m: the models "
+                "learnt from Sentinel-2's 10 m and 20 m bands, so a raster of another resolution (or another sensor) "
+                "gives an unreliable map.", x=ground_pixel[0], y=ground_pixel[1], gsd=gsd,
+            ))
     fine = [name for name in band_names if SENTINEL2_BANDS.get(name, (0, 0))[1] == 10]
     growths = [g for g in (difference_growth(data[band_names.index(n)], valid) for n in fine) if g is not None]
     if growths and float(np.median(growths)) > SMOOTH_GROWTH:
-        warnings.append(
-            f"The 10 m bands ({', '.join(fine)}) change smoothly (or not at all) from pixel to pixel, as in a raster "
-            "of about 40 m or coarser resampled to a finer grid: the models need Sentinel-2's own 10 m detail, so "
-            "expect an unreliable map. Use the original Sentinel-2 bands."
-        )
+        warnings.append(tr(
+            "The 10 m bands ({bands}) change smoothly (or not at all) from pixel to pixel, as in a raster of about 40 m "
+            "or coarser resampled to a finer grid: the models need Sentinel-2's own 10 m detail, so expect an "
+            "unreliable map. Use the original Sentinel-2 bands.", bands=", ".join(fine),
+        ))
     if "B4" in band_names and "B8" in band_names:
         red, nir = data[band_names.index("B4")][valid], data[band_names.index("B8")][valid]
         lit = (red + nir) > 0
@@ -81,9 +82,9 @@ def assess(data: np.ndarray, valid: np.ndarray, band_names: Sequence[str],
             darker = float(np.mean(nir < red))
             green = float(np.mean((nir - red) > VEGETATION_NDVI * (nir + red)))
             if darker > NIR_DARKER_SHARE and green < VEGETATION_SHARE:
-                warnings.append(
-                    f"B8 (near infrared) is darker than B4 (red) in {darker:.0%} of the sampled pixels and none looks "
+                warnings.append(tr(
+                    "B8 (near infrared) is darker than B4 (red) in {share:.0%} of the sampled pixels and none looks "
                     "like vegetation (B8 well above B4): the bands are probably in the wrong order. Check the band "
-                    "names or the BANDS parameter (unless the scene is almost all water)."
-                )
+                    "names or the BANDS parameter (unless the scene is almost all water).", share=darker,
+                ))
     return warnings

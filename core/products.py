@@ -1,11 +1,21 @@
-"""The products the engine writes: grids, data types, nodata values and the metadata keys they carry.
+"""The products the engine writes, as one table: every module that handles outputs iterates PRODUCTS.
 
-Defined once here; the writer, the QGIS styles and the tests all read these constants.
+A product is one GeoTIFF: its key (OutputPaths, MappingResult.outputs, file metadata), the Processing
+parameter that names it, the model output it is computed from, its grid, data type, nodata, band names,
+units, style, and how cell values become raster values. The engine, the writer, the results and the QGIS
+algorithm all read this table, so adding a product starts here (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+
+from .errors import EngineError
+from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES, LCZ_NODATA
 
 HSE_CELL_M = 20.0
 LCZ_CELL_M = 100.0
@@ -14,6 +24,13 @@ HSE_NODATA = -1.0
 PROBABILITY_NODATA = -1.0
 # LCZ nodata is core.lcz.LCZ_NODATA (0): class codes are 1..17.
 
+#: Keys of the model outputs the products are computed from (core.contract names the tensors that hold them).
+MODEL_LCZ = "lcz"  # 17 class probabilities
+MODEL_HSE = "hse"  # settlement density 0..1
+MODEL_EMBEDDING = "embedding"  # optional features (no product yet)
+#: Channels of each mapped model output.
+MODEL_CHANNELS = {MODEL_LCZ: LCZ_CLASS_COUNT, MODEL_HSE: 1}
+
 #: GDAL metadata keys written into every output (default domain).
 META_PRODUCT = "HSELCZ_PRODUCT"
 META_MODEL = "HSELCZ_MODEL"
@@ -21,17 +38,90 @@ META_MODEL_VERSION = "HSELCZ_MODEL_VERSION"
 META_PROVIDER = "HSELCZ_EXECUTION_PROVIDER"
 META_SOURCE = "HSELCZ_SOURCE"
 META_UNITS = "HSELCZ_UNITS"
-
-PRODUCT_NAMES = {
-    "lcz": "Local climate zones (Stewart & Oke 2012), 100 m",
-    "hse": "Human settlement extent density (built-up fraction 0..1), 20 m",
-    "probabilities": "LCZ class probabilities (17 bands, LCZ 1..10, A..G), 100 m",
-}
+#: Band metadata of the LCZ product: "code=label name" per class, kept inside the GeoTIFF itself (the category
+#: names GDAL also writes live in the .aux.xml sidecar, which a copy of the .tif alone loses).
+META_CLASS_PREFIX = "HSELCZ_CLASS_"
 
 #: File name extensions of the outputs (the engine writes GeoTIFF only); the first is the default.
 OUTPUT_EXTENSIONS: tuple[str, ...] = ("tif", "tiff")
 
 GTIFF_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+
+
+def _lcz_codes(probabilities: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    classes = (np.argmax(probabilities, axis=0) + 1).astype(np.uint8)
+    classes[~valid] = LCZ_NODATA
+    return classes
+
+
+def _probabilities(probabilities: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid[None], probabilities, PROBABILITY_NODATA).astype(np.float32)
+
+
+def _density(density: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, np.clip(density[0], 0.0, 1.0), HSE_NODATA).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    """One output GeoTIFF, from the model output it is computed from to the style QGIS gives it."""
+
+    key: str
+    parameter: str  # the Processing destination parameter
+    title: str  # written as HSELCZ_PRODUCT
+    layer_name: str  # the loaded layer's name and the parameter's description (translated in the plugin)
+    model_output: str  # MODEL_LCZ or MODEL_HSE
+    cell_m: float
+    data_type: str  # GDAL data type name
+    nodata: float
+    predictor: int  # GeoTIFF predictor: 2 for integers, 3 for floats
+    band_names: tuple[str, ...]
+    encode: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (cell values (C, rows, W), valid (rows, W)) -> raster rows
+    units: str | None = None
+    style: str | None = None  # QML file in resources/styles
+    categorical: bool = False  # a colour table and class names from the LCZ palette
+    required: bool = False  # the algorithm always writes it
+    create_by_default: bool = True
+
+    @property
+    def bands(self) -> int:
+        return len(self.band_names)
+
+
+LCZ = ProductSpec(
+    key="lcz", parameter="OUTPUT_LCZ", title="Local climate zones (Stewart & Oke 2012), 100 m",
+    layer_name="Local climate zones", model_output=MODEL_LCZ, cell_m=LCZ_CELL_M, data_type="Byte", nodata=LCZ_NODATA,
+    predictor=2, band_names=("Local climate zone",), encode=_lcz_codes, style="lcz.qml", categorical=True, required=True,
+)
+HSE = ProductSpec(
+    key="hse", parameter="OUTPUT_HSE", title="Human settlement extent density (built-up fraction 0..1), 20 m",
+    layer_name="Settlement density (HSE)", model_output=MODEL_HSE, cell_m=HSE_CELL_M, data_type="Float32",
+    nodata=HSE_NODATA, predictor=3, band_names=("Settlement density (built-up fraction 0..1)",), encode=_density,
+    units="fraction 0..1", style="hse.qml",
+)
+PROBABILITIES = ProductSpec(
+    key="probabilities", parameter="OUTPUT_PROBABILITIES",
+    title="LCZ class probabilities (17 bands, LCZ 1..10, A..G), 100 m", layer_name="LCZ class probabilities",
+    model_output=MODEL_LCZ, cell_m=LCZ_CELL_M, data_type="Float32", nodata=PROBABILITY_NODATA, predictor=3,
+    band_names=tuple(f"LCZ {lcz.legend_text}" for lcz in LCZ_CLASSES), encode=_probabilities,
+    create_by_default=False,
+)
+assert PROBABILITIES.bands == LCZ_CLASS_COUNT
+
+#: Every product, in the order of the algorithm's parameters and of the files a run reports.
+PRODUCTS: tuple[ProductSpec, ...] = (LCZ, HSE, PROBABILITIES)
+PRODUCT_BY_KEY: dict[str, ProductSpec] = {spec.key: spec for spec in PRODUCTS}
+#: The cell size each model output is averaged to (the same for every product made from it).
+MODEL_OUTPUT_CELL_M: dict[str, float] = {spec.model_output: spec.cell_m for spec in PRODUCTS}
+assert all(MODEL_OUTPUT_CELL_M[spec.model_output] == spec.cell_m for spec in PRODUCTS)
+
+
+def pixels_per_cell(cell_m: float, gsd: float) -> int:
+    """Input pixels per side of a product cell; the model's pixel size must divide the product grid."""
+    cells = round(cell_m / gsd)
+    if cells < 1 or abs(cells * gsd - cell_m) > 1e-6:
+        raise EngineError(f"The model's ground sampling distance {gsd} m does not divide the {cell_m:g} m product grid.")
+    return cells
 
 
 def output_extension_problem(path: str) -> str | None:

@@ -23,6 +23,7 @@ from osgeo import gdal, osr
 from .bands import BandSlot, band_from_metadata, canonical_band_name, parse_band_mapping
 from .contract import DN_PER_REFLECTANCE
 from .errors import EngineError
+from .i18n import tr
 from .plausibility import assess
 
 gdal.UseExceptions()
@@ -199,20 +200,20 @@ def _identify(
         flat = [(path, ds, i) for path, ds in datasets for i in range(1, ds.RasterCount + 1)]
         for name, position in mapping.items():
             path, _, index = flat[position - 1]
-            slots[name] = BandSlot(name, path, index, "BANDS parameter")
+            slots[name] = BandSlot(name, path, index, tr("BANDS parameter"))
         return slots, descriptions
     for path, dataset in datasets:
         vrt_files = _vrt_source_files(dataset)
         for index in range(1, dataset.RasterCount + 1):
             band = dataset.GetRasterBand(index)
             description = band.GetDescription()
-            found, how = canonical_band_name(description), "description"
+            found, how = canonical_band_name(description), tr("description")
             if not found:
-                found, how = band_from_metadata(band.GetMetadata()), "metadata"
+                found, how = band_from_metadata(band.GetMetadata()), tr("metadata")
             if not found and dataset.RasterCount == 1:
-                found, how = canonical_band_name(os.path.basename(path)), "file name"
+                found, how = canonical_band_name(os.path.basename(path)), tr("file name")
             if not found and index in vrt_files:
-                found, how = canonical_band_name(os.path.basename(vrt_files[index])), "file name"
+                found, how = canonical_band_name(os.path.basename(vrt_files[index])), tr("file name")
             label = f"{os.path.basename(path)} band {index}" + (f" ('{description}')" if description else "")
             descriptions.append(f"{label}: {found or 'not identified'}")
             if found and found not in slots:
@@ -402,9 +403,10 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
     by_path = dict(datasets)
     chosen = [slots[name] for name in required_bands]
     for slot in chosen:
-        say(f"{slot.name}: {os.path.basename(slot.source)} band {slot.index} (from its {slot.how})")
+        say(tr("{band}: {file} band {index} (from its {how})", band=slot.name, file=os.path.basename(slot.source),
+               index=slot.index, how=slot.how))
     radiometry = tuple(_radiometry(by_path[s.source], s) for s in chosen)
-    notes = sorted({f"Radiometry: {r.why}" for r in radiometry if r.why})
+    notes = sorted({tr("Radiometry: {why}", why=r.why) for r in radiometry if r.why})
     nodata = tuple(by_path[s.source].GetRasterBand(s.index).GetNoDataValue() for s in chosen)
 
     token = uuid.uuid4().hex
@@ -435,21 +437,22 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
     geographic = _is_geographic(stack.GetProjection())
     if geographic:
         epsg = _utm_epsg(stack)
-        notes.append(f"The input is in a geographic CRS; it is warped to UTM (EPSG:{epsg}) at {gsd:g} m.")
+        notes.append(tr("The input is in a geographic CRS; it is warped to UTM (EPSG:{epsg}) at {gsd:g} m.", epsg=epsg, gsd=gsd))
         working = _warp(stack, f"EPSG:{epsg}", gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
     elif ground and any(abs(g / n - 1) > _SCALE_TOLERANCE for g, n in zip(ground, nominal, strict=True)):
         epsg = _utm_epsg(stack)
-        notes.append(
-            f"The input CRS {_crs_name(stack.GetProjection())} is not true to scale here: a pixel of {nominal[0]:.4g} x "
-            f"{nominal[1]:.4g} in its units is {ground[0]:.4g} x {ground[1]:.4g} m on the ground. It is warped to UTM "
-            f"(EPSG:{epsg}) at {gsd:g} m."
-        )
+        notes.append(tr(
+            "The input CRS {crs} is not true to scale here: a pixel of {x:.4g} x {y:.4g} in its units is {ground_x:.4g} x "
+            "{ground_y:.4g} m on the ground. It is warped to UTM (EPSG:{epsg}) at {gsd:g} m.",
+            crs=_crs_name(stack.GetProjection()), x=nominal[0], y=nominal[1], ground_x=ground[0], ground_y=ground[1],
+            epsg=epsg, gsd=gsd,
+        ))
         working = _warp(stack, f"EPSG:{epsg}", gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
     elif abs(gt[2]) > 1e-9 or abs(gt[4]) > 1e-9 or abs(abs(gt[1]) - gsd) > gsd * _GSD_TOLERANCE or abs(abs(gt[5]) - gsd) > gsd * _GSD_TOLERANCE:
-        notes.append(f"The input grid is {abs(gt[1]):g} x {abs(gt[5]):g}; it is resampled to {gsd:g} m.")
+        notes.append(tr("The input grid is {x:g} x {y:g}; it is resampled to {gsd:g} m.", x=abs(gt[1]), y=abs(gt[5]), gsd=gsd))
         working = _warp(stack, None, gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
     if any(abs(single.GetGeoTransform()[1] - gt[1]) > 1e-9 for single in singles):
-        notes.append("Bands of coarser resolution were resampled bilinearly onto the finest grid.")
+        notes.append(tr("Bands of coarser resolution were resampled bilinearly onto the finest grid."))
     for note in notes:
         say(note)
     level = _processing_level(datasets)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from .errors import EngineError
+from .i18n import tr
 
 DEVICES: tuple[str, ...] = ("auto", "CPU", "CUDA", "DirectML", "CoreML")
 PROVIDER_FOR_DEVICE: dict[str, str] = {
@@ -145,5 +146,5 @@ def create_session(
             _usable_devices([p for p in available if p != providers[0]], device),
         )
     if log and device == "auto" and used != providers[0]:
-        log(f"{providers[0]} is offered by onnxruntime but failed to start; using {used}.")
+        log(tr("{wanted} is offered by onnxruntime but failed to start; using {used}.", wanted=providers[0], used=used))
     return session, used

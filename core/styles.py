@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .lcz import LCZ_CLASSES
+from .paths import STYLES_DIR
 
-STYLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
 LCZ_QML = STYLES_DIR / "lcz.qml"
 HSE_QML = STYLES_DIR / "hse.qml"
 

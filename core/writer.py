@@ -15,7 +15,18 @@ from osgeo import gdal
 
 from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
-from .products import GTIFF_OPTIONS, output_extension_problem
+from .products import (
+    GTIFF_OPTIONS,
+    HSE_CELL_M,
+    LCZ_CELL_M,
+    META_CLASS_PREFIX,
+    META_PRODUCT,
+    META_UNITS,
+    PRODUCT_BY_KEY,
+    ProductSpec,
+    output_extension_problem,
+    pixels_per_cell,
+)
 
 gdal.UseExceptions()
 
@@ -117,7 +128,11 @@ class AtomicGeoTiff:
 
 
 def style_lcz_band(band: gdal.Band) -> None:
-    """Colour table and category names from the one palette (resources/lcz_classes.json)."""
+    """Colour table and class names from the one palette (resources/lcz_classes.json).
+
+    The colour table and the band metadata live inside the GeoTIFF; GDAL keeps category names in the .aux.xml
+    sidecar, so the names are written as band metadata too and survive a copy of the .tif alone.
+    """
     table = gdal.ColorTable()
     table.SetColorEntry(LCZ_NODATA, (0, 0, 0, 0))
     for lcz in LCZ_CLASSES:
@@ -125,3 +140,70 @@ def style_lcz_band(band: gdal.Band) -> None:
     band.SetRasterColorTable(table)
     band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
     band.SetCategoryNames(["No data"] + [lcz.legend_text for lcz in LCZ_CLASSES])
+    for lcz in LCZ_CLASSES:
+        band.SetMetadataItem(f"{META_CLASS_PREFIX}{lcz.code}", lcz.legend_text)
+
+
+class ProductWriters:
+    """The GeoTIFF writers of one run, one per requested product of the table (core.products.PRODUCTS).
+
+    Cell rows of a model output go to write(); every product computed from that output encodes and writes them.
+    A product that received no valid cell is refused at commit(), never published as an all-nodata file.
+    """
+
+    def __init__(self, targets: dict[str, Path], width: int, height: int, gsd: float, geotransform: tuple[float, ...],
+                 projection: str, metadata: dict[str, str]):
+        self.writers: dict[str, AtomicGeoTiff] = {}
+        self.valid_cells: dict[str, int] = {}
+        try:
+            for key, target in targets.items():
+                self._open(PRODUCT_BY_KEY[key], target, width, height, gsd, geotransform, projection, metadata)
+        except BaseException:
+            self.discard()
+            raise
+
+    def _open(self, spec: ProductSpec, target: Path, width: int, height: int, gsd: float,
+              geotransform: tuple[float, ...], projection: str, metadata: dict[str, str]) -> None:
+        cell = pixels_per_cell(spec.cell_m, gsd)
+        gt = geotransform
+        cell_gt = (gt[0], gt[1] * cell, 0.0, gt[3], 0.0, gt[5] * cell)
+        try:
+            writer = AtomicGeoTiff(target, -(-width // cell), -(-height // cell), spec.bands,
+                                   gdal.GetDataTypeByName(spec.data_type), cell_gt, projection, spec.nodata,
+                                   spec.predictor)
+        except RuntimeError as exc:
+            raise EngineError(f"Cannot create the output {target}: {exc}") from exc
+        self.writers[spec.key] = writer
+        self.valid_cells[spec.key] = 0
+        for key, value in {**metadata, META_PRODUCT: spec.title}.items():
+            writer.dataset.SetMetadataItem(key, value)
+        if spec.units:
+            writer.dataset.SetMetadataItem(META_UNITS, spec.units)
+        for index, name in enumerate(spec.band_names, start=1):
+            writer.dataset.GetRasterBand(index).SetDescription(name)
+        if spec.categorical:
+            style_lcz_band(writer.dataset.GetRasterBand(1))
+
+    def write(self, model_output: str, row: int, values: np.ndarray, valid: np.ndarray) -> None:
+        """values (C, rows, cells) of `model_output` for the cell rows starting at `row`; valid (rows, cells)."""
+        for key, writer in self.writers.items():
+            spec = PRODUCT_BY_KEY[key]
+            if spec.model_output == model_output:
+                self.valid_cells[key] += int(valid.sum())
+                writer.write_rows(row, spec.encode(values, valid))
+
+    def commit(self) -> dict[str, str]:
+        """Publish every product; refuse all of them if one has no valid cell."""
+        empty = [key for key, count in self.valid_cells.items() if count == 0]
+        if empty:
+            cell = f"{HSE_CELL_M:g} m" if all(PRODUCT_BY_KEY[key].cell_m == HSE_CELL_M for key in empty) else f"{LCZ_CELL_M:g} m"
+            raise EngineError(
+                f"No {cell} cell of the input has enough valid pixels (a cell needs at least half of its pixels with "
+                "data), so the output would be all no data; nothing was written. The input is too small or almost "
+                "all no data."
+            )
+        return {key: str(writer.commit()) for key, writer in self.writers.items()}
+
+    def discard(self) -> None:
+        for writer in self.writers.values():
+            writer.discard()

@@ -112,21 +112,6 @@
         <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="252"/>
-        <source>Model file: {model}</source>
-        <translation>Modelldatei: {model}</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="254"/>
-        <source>Model used: {name} (version {version}); onnxruntime execution provider: {provider}</source>
-        <translation>Verwendetes Modell: {name} (Version {version}); onnxruntime-Ausführungsanbieter: {provider}</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="267"/>
-        <source>OUTPUT_HSE was not produced: the model {name} has no settlement density (HSE) output. Choose a model with an HSE output to map settlement density.</source>
-        <translation>OUTPUT_HSE wurde nicht erzeugt: Das Modell {name} hat keine Ausgabe für die Siedlungsdichte (HSE). Wählen Sie ein Modell mit HSE-Ausgabe, um die Siedlungsdichte zu kartieren.</translation>
-    </message>
-    <message>
         <location filename="../algorithms/map_algorithm.py" line="113"/>
         <source>&lt;p&gt;Runs a convolutional neural network (an ONNX model, through onnxruntime) over a Sentinel-2 scene and writes the 17 local climate zones (LCZ) of Stewart and Oke on a 100 m grid and, when the model predicts it, the density of human settlement (HSE: built-up fraction 0 to 1) on a 20 m grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.&lt;/p&gt;&lt;h3&gt;Parameters&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2 raster&lt;/b&gt;: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Bundled model&lt;/b&gt;: used when no model file is given. The default, {default}, is the So2Sat LCZ42 ResNet20 classifier: local climate zones only, no settlement density. The multi-task model distilled from it ({distilled}) also maps settlement density (HSE), but it is experimental: it was trained on pseudo-labels and its LCZ map is not yet as good as the default&apos;s on the reference maps we could check. Both have a model card in the plugin&apos;s models folder.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Model file&lt;/b&gt;: an ONNX file that follows the plugin&apos;s model contract; it replaces the bundled model.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Band names&lt;/b&gt;: how to find the bands. Leave it empty when the raster&apos;s bands are named (band descriptions or metadata such as B2, B02 or a wavelength), which is how GDAL reads Sentinel-2 products. Otherwise either list the band names in raster band order, using - for a band to skip, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; or &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; for a 13-band stack, or give pairs of name and band number, e.g. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Device&lt;/b&gt;: where onnxruntime runs the model. auto uses the first available accelerator (CUDA, DirectML, CoreML) and otherwise the CPU; naming a device that is not available is an error, never a silent fallback. The log reports the execution provider really used.&lt;/p&gt;&lt;h3&gt;Outputs&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Local climate zones&lt;/b&gt;: Byte GeoTIFF on a 100 m grid, values 1 to 17 (1-10 built types, A-G as 11-17) with a colour table and class names; 0 is nodata.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement density (HSE)&lt;/b&gt;: Float32 GeoTIFF, 0 to 1, on a 20 m grid; only written when the model has an HSE output (the log says so otherwise).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ class probabilities&lt;/b&gt; (optional): 17-band Float32 GeoTIFF on the 100 m grid, one band per class.&lt;/p&gt;&lt;p&gt;The model runs through onnxruntime, which must be installed in the Python that QGIS uses; without it the algorithm stops and explains how to install it.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Wendet ein faltendes neuronales Netz (ein ONNX-Modell, ausgeführt mit onnxruntime) auf eine Sentinel-2-Szene an und schreibt die 17 lokalen Klimazonen (LCZ) nach Stewart und Oke auf einem 100-m-Raster sowie, wenn das Modell sie vorhersagt, die Dichte menschlicher Siedlungen (HSE: bebauter Flächenanteil 0 bis 1) auf einem 20-m-Raster. Die Ergebnisse sind GeoTIFF-Dateien; geladene Layer erhalten die LCZ- und HSE-Stile des Plugins.&lt;/p&gt;&lt;h3&gt;Parameter&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2-Raster&lt;/b&gt;: ein GeoTIFF oder VRT mit gestapelten Kanälen oder ein mit GDAL geöffnetes Sentinel-2-L1C/L2A-Produkt. Es muss die Kanäle enthalten, die das Modell braucht (meist die zehn 10-m- und 20-m-Kanäle B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12), als Reflexion x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Mitgeliefertes Modell&lt;/b&gt;: wird verwendet, wenn keine Modelldatei angegeben ist. Das Standardmodell {default} ist der So2Sat-LCZ42-ResNet20-Klassifikator: nur lokale Klimazonen, keine Siedlungsdichte. Das daraus destillierte Multi-Task-Modell ({distilled}) kartiert auch die Siedlungsdichte (HSE), ist aber experimentell: Es wurde mit Pseudo-Labels trainiert, und seine LCZ-Karte ist auf den Referenzkarten, die wir prüfen konnten, noch nicht so gut wie die des Standardmodells. Zu beiden gibt es eine Modellkarte im Ordner models des Plugins.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Modelldatei&lt;/b&gt;: eine ONNX-Datei, die dem Modellvertrag des Plugins folgt; sie ersetzt das mitgelieferte Modell.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kanalnamen&lt;/b&gt;: wie die Kanäle gefunden werden. Leer lassen, wenn die Kanäle des Rasters benannt sind (Kanalbeschreibungen oder Metadaten wie B2, B02 oder eine Wellenlänge), so wie GDAL Sentinel-2-Produkte liest. Andernfalls entweder die Kanalnamen in der Kanalreihenfolge des Rasters aufzählen, mit - für einen zu überspringenden Kanal, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; oder &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; für einen Stapel aus 13 Kanälen, oder Paare aus Name und Kanalnummer angeben, z. B. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gerät&lt;/b&gt;: wo onnxruntime das Modell ausführt. auto nimmt den ersten verfügbaren Beschleuniger (CUDA, DirectML, CoreML), sonst die CPU; ein nicht verfügbares Gerät zu wählen ist ein Fehler, nie ein stiller Rückfall. Das Protokoll nennt den tatsächlich verwendeten Ausführungsanbieter.&lt;/p&gt;&lt;h3&gt;Ergebnisse&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Lokale Klimazonen&lt;/b&gt;: Byte-GeoTIFF auf einem 100-m-Raster, Werte 1 bis 17 (1-10 bebaute Typen, A-G als 11-17) mit Farbtabelle und Klassennamen; 0 bedeutet keine Daten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsdichte (HSE)&lt;/b&gt;: Float32-GeoTIFF, 0 bis 1, auf einem 20-m-Raster; wird nur geschrieben, wenn das Modell eine HSE-Ausgabe hat (sonst sagt es das Protokoll).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ-Klassenwahrscheinlichkeiten&lt;/b&gt; (optional): Float32-GeoTIFF mit 17 Kanälen auf dem 100-m-Raster, ein Kanal je Klasse.&lt;/p&gt;&lt;p&gt;Das Modell läuft mit onnxruntime, das in dem Python installiert sein muss, das QGIS verwendet; ohne es bricht der Algorithmus ab und erklärt, wie man es installiert.&lt;/p&gt;</translation>
@@ -152,11 +137,6 @@
         <translation>Multi-Task HSE + LCZ, destilliert (experimentell)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="250"/>
-        <source>Model file: {model} (bundled)</source>
-        <translation>Modelldatei: {model} (mitgeliefert)</translation>
-    </message>
-    <message>
         <location filename="../algorithms/map_algorithm.py" line="332"/>
         <source> or </source>
         <translation> oder </translation>
@@ -165,6 +145,97 @@
         <location filename="../algorithms/map_algorithm.py" line="335"/>
         <source>{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, {numbers}.</source>
         <translation>{reason} Wählen Sie im Dialog des Algorithmus das Gerät {options}; mit qgis_process oder processing.run {numbers}.</translation>
+    </message>
+</context>
+<context>
+    <name>Engine</name>
+    <message>
+        <source>Model: {name} {version} ({kind}, {path}); execution provider: {provider}</source>
+        <translation>Modell: {name} {version} ({kind}, {path}); Ausführungsanbieter: {provider}</translation>
+    </message>
+    <message>
+        <source>The model &apos;{name}&apos; has no {output} output: the layer &apos;{layer}&apos; was not produced. Choose a model with that output to map it (the bundled multi-task model has one).</source>
+        <translation>Das Modell &apos;{name}&apos; hat keine {output}-Ausgabe: Der Layer &apos;{layer}&apos; wurde nicht erzeugt. Wählen Sie ein Modell mit dieser Ausgabe, um ihn zu kartieren (das mitgelieferte Multi-Task-Modell hat eine).</translation>
+    </message>
+    <message>
+        <source>Working grid: {width} x {height} pixels at {gsd:g} m.</source>
+        <translation>Arbeitsraster: {width} x {height} Pixel zu {gsd:g} m.</translation>
+    </message>
+    <message>
+        <source>The input looks like {found} but the model expects {expected}; expect degraded results.</source>
+        <translation>Die Eingabe sieht nach {found} aus, das Modell erwartet aber {expected}; die Ergebnisse werden schlechter sein.</translation>
+    </message>
+    <message>
+        <source>The processing level of the input is unknown; the model expects {expected}.</source>
+        <translation>Die Prozessierungsstufe der Eingabe ist unbekannt; das Modell erwartet {expected}.</translation>
+    </message>
+    <message>
+        <source>The 10 m bands ({bands}) change smoothly (or not at all) from pixel to pixel, as in a raster of about 40 m or coarser resampled to a finer grid: the models need Sentinel-2&apos;s own 10 m detail, so expect an unreliable map. Use the original Sentinel-2 bands.</source>
+        <translation>Die 10-m-Bänder ({bands}) ändern sich von Pixel zu Pixel nur glatt (oder gar nicht), wie bei einem Raster von etwa 40 m oder gröber, das auf ein feineres Raster umgerechnet wurde: Die Modelle brauchen die eigenen 10-m-Details von Sentinel-2, die Karte wird daher unzuverlässig sein. Verwenden Sie die ursprünglichen Sentinel-2-Bänder.</translation>
+    </message>
+    <message>
+        <source>The input pixels are {x:.3g} x {y:.3g} m on the ground, far from the model&apos;s {gsd:g} m: the models learnt from Sentinel-2&apos;s 10 m and 20 m bands, so a raster of another resolution (or another sensor) gives an unreliable map.</source>
+        <translation>Die Eingabepixel sind am Boden {x:.3g} x {y:.3g} m groß, weit entfernt von den {gsd:g} m des Modells: Die Modelle haben aus den 10-m- und 20-m-Bändern von Sentinel-2 gelernt, ein Raster anderer Auflösung (oder eines anderen Sensors) ergibt daher eine unzuverlässige Karte.</translation>
+    </message>
+    <message>
+        <source>B8 (near infrared) is darker than B4 (red) in {share:.0%} of the sampled pixels and none looks like vegetation (B8 well above B4): the bands are probably in the wrong order. Check the band names or the BANDS parameter (unless the scene is almost all water).</source>
+        <translation>B8 (nahes Infrarot) ist in {share:.0%} der Stichprobenpixel dunkler als B4 (Rot), und keines sieht nach Vegetation aus (B8 deutlich über B4): Die Bänder stehen wahrscheinlich in falscher Reihenfolge. Prüfen Sie die Bandnamen oder den Parameter BANDS (sofern die Szene nicht fast nur Wasser zeigt).</translation>
+    </message>
+    <message>
+        <source>{band}: {file} band {index} (from its {how})</source>
+        <translation>{band}: {file} Band {index} (aus: {how})</translation>
+    </message>
+    <message>
+        <source>Radiometry: {why}</source>
+        <translation>Radiometrie: {why}</translation>
+    </message>
+    <message>
+        <source>The input is in a geographic CRS; it is warped to UTM (EPSG:{epsg}) at {gsd:g} m.</source>
+        <translation>Die Eingabe liegt in einem geographischen KBS vor; sie wird nach UTM (EPSG:{epsg}) mit {gsd:g} m umprojiziert.</translation>
+    </message>
+    <message>
+        <source>Bands of coarser resolution were resampled bilinearly onto the finest grid.</source>
+        <translation>Bänder gröberer Auflösung wurden bilinear auf das feinste Raster umgerechnet.</translation>
+    </message>
+    <message>
+        <source>BANDS parameter</source>
+        <translation>Parameter BANDS</translation>
+    </message>
+    <message>
+        <source>description</source>
+        <translation>Beschreibung</translation>
+    </message>
+    <message>
+        <source>metadata</source>
+        <translation>Metadaten</translation>
+    </message>
+    <message>
+        <source>file name</source>
+        <translation>Dateiname</translation>
+    </message>
+    <message>
+        <source>The input CRS {crs} is not true to scale here: a pixel of {x:.4g} x {y:.4g} in its units is {ground_x:.4g} x {ground_y:.4g} m on the ground. It is warped to UTM (EPSG:{epsg}) at {gsd:g} m.</source>
+        <translation>Das KBS der Eingabe {crs} ist hier nicht maßstabstreu: Ein Pixel von {x:.4g} x {y:.4g} in seinen Einheiten ist am Boden {ground_x:.4g} x {ground_y:.4g} m groß. Es wird nach UTM (EPSG:{epsg}) mit {gsd:g} m umprojiziert.</translation>
+    </message>
+    <message>
+        <source>The input grid is {x:g} x {y:g}; it is resampled to {gsd:g} m.</source>
+        <translation>Das Eingaberaster ist {x:g} x {y:g}; es wird auf {gsd:g} m umgerechnet.</translation>
+    </message>
+    <message>
+        <source>{wanted} is offered by onnxruntime but failed to start; using {used}.</source>
+        <translation>{wanted} wird von onnxruntime angeboten, ließ sich aber nicht starten; verwendet wird {used}.</translation>
+    </message>
+    <message>
+        <source>Local climate zones</source>
+        <translation>Lokale Klimazonen</translation>
+    </message>
+    <message>
+        <source>Settlement density (HSE)</source>
+        <translation>Siedlungsdichte (HSE)</translation>
+    </message>
+    <message>
+        <source>LCZ class probabilities</source>
+        <translation>LCZ-Klassenwahrscheinlichkeiten</translation>
     </message>
 </context>
 </TS>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the installable plugin zip (dist/hselcz.zip) with the folder name `hselcz`, the plugin id.
 # It carries the plugin only: metadata.txt, the Python package, algorithms, core, models, resources, i18n
-# (with .qm files compiled by lrelease when available) and the licences; never training/, test/, bench/.
+# (with .qm files compiled by lrelease when available), docs (the help button and error messages point there)
+# and the licences; never training/, test/, bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -9,7 +10,7 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/hselcz" dist
 cp metadata.txt __init__.py plugin.py LICENSE README.md "$stage/hselcz/"
-for folder in algorithms core models resources i18n; do
+for folder in algorithms core models resources i18n docs; do
   cp -r "$folder" "$stage/hselcz/"
 done
 if command -v lrelease >/dev/null 2>&1; then

@@ -11,7 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-SAMPLE_SCENE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"
+from core.paths import SAMPLE_SCENE  # noqa: E402 (after the sys.path entry)
 
 
 @pytest.fixture(scope="session")

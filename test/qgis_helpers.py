@@ -23,7 +23,7 @@ from types import ModuleType
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLUGIN_NAME = "hselcz"
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # not the Debian wrapper (QGIS_HEADLESS.md trap 1)
-SAMPLE_SCENE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"
+SAMPLE_SCENE = REPO_ROOT / "resources" / "sample" / "hongkong_tko_S2L1C_20180323.tif"  # core.paths.SAMPLE_SCENE
 
 
 def make_plugins_dir(parent: Path) -> Path:

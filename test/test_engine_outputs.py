@@ -26,6 +26,7 @@ from core.errors import CancelledError, EngineError
 from core.lcz import LCZ_CLASSES
 from core.products import (
     HSE_NODATA,
+    META_CLASS_PREFIX,
     META_MODEL,
     META_MODEL_VERSION,
     META_PRODUCT,
@@ -33,7 +34,8 @@ from core.products import (
     META_SOURCE,
     META_UNITS,
     PROBABILITY_NODATA,
-    PRODUCT_NAMES,
+    PRODUCT_BY_KEY,
+    PRODUCTS,
 )
 
 pytestmark = pytest.mark.usefixtures("collect_gdal_garbage")
@@ -95,12 +97,27 @@ def test_product_formats_styles_and_metadata(tmp_path: Path, dense_model: Path, 
     np.testing.assert_allclose(sums[ok], expected[:, ok].sum(axis=0), rtol=0, atol=1e-5)
     assert (sums[ok] > sum(CONSTANTS)).all() and (sums[~ok] == 17 * PROBABILITY_NODATA).all()
 
-    for product, path in (("lcz", result.lcz), ("hse", result.hse), ("probabilities", result.probabilities)):
+    assert list(result.outputs) == [spec.key for spec in PRODUCTS]
+    for product, path in result.outputs.items():
         metadata = info(path)["metadata"][""]
-        assert metadata[META_PRODUCT] == PRODUCT_NAMES[product]
+        assert metadata[META_PRODUCT] == PRODUCT_BY_KEY[product].title
         assert metadata[META_MODEL] == "test-dense" and metadata[META_MODEL_VERSION] == "0.0.1"
         assert metadata[META_PROVIDER] == result.provider == "CPUExecutionProvider"
         assert metadata[META_SOURCE] == str(source)
+
+
+def test_lcz_class_names_travel_inside_the_geotiff(tmp_path: Path, dense_model: Path, scene) -> None:
+    """Copying lcz.tif alone (without its .aux.xml) keeps the colours and the class names."""
+    source, _ = scene
+    result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model_path=str(dense_model))
+    alone = tmp_path / "copied" / "lcz.tif"
+    alone.parent.mkdir()
+    alone.write_bytes(Path(result.lcz).read_bytes())
+    (band,) = info(str(alone))["bands"]
+    assert "categories" not in band  # GDAL keeps category names in the sidecar only...
+    assert band["colorInterpretation"] == "Palette"
+    names = {key: value for key, value in band["metadata"][""].items() if key.startswith(META_CLASS_PREFIX)}
+    assert names == {f"{META_CLASS_PREFIX}{c.code}": c.legend_text for c in LCZ_CLASSES}  # ...these travel with it
 
 
 def test_progress_is_monotonic_and_ends_at_one(tmp_path: Path, dense_model: Path, scene) -> None:

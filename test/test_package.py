@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -21,8 +22,12 @@ def _build() -> list[str]:
 def test_zip_holds_the_plugin_only_and_runs_under_qgis_process(tmp_path):
     names = _build()
     top = {name.split("/")[1] for name in names if name.count("/") >= 1 and name.split("/")[1]}
-    assert {"metadata.txt", "__init__.py", "plugin.py", "algorithms", "core", "models", "resources", "i18n"} <= top
-    assert not top & {"training", "test", "bench", "docs", ".venv", "scripts", "demo_output", ".git"}
+    assert {"metadata.txt", "__init__.py", "plugin.py", "algorithms", "core", "models", "resources", "i18n", "docs"} <= top
+    assert not top & {"training", "test", "bench", ".venv", "scripts", "demo_output", ".git"}
+    # Every document the plugin's code points users to (help button, error messages) is in the zip.
+    code = "\n".join(zipfile.ZipFile(ZIP).read(name).decode() for name in names if name.endswith(".py"))
+    cited = set(re.findall(r"docs/[A-Z_]+\.md", code)) | {"docs/USER_GUIDE.md", "docs/MODEL_CONTRACT.md"}
+    assert {f"hselcz/{doc}" for doc in cited} <= set(names), sorted(cited)
     assert all(name.startswith("hselcz/") for name in names)
     assert not any("__pycache__" in name or name.endswith(".aux.xml") for name in names)
 

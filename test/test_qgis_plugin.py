@@ -25,7 +25,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QTranslator
+from qgis.PyQt.QtCore import QCoreApplication, QTranslator, QUrl
 from qgis_helpers import plugin_package, scene_copy
 
 from core.lcz import LCZ_CLASSES
@@ -103,6 +103,8 @@ def test_algorithm_interface(algorithm):
     assert algorithm.parameterDefinition("OUTPUT_HSE").createByDefault()
     assert not algorithm.parameterDefinition("OUTPUT_PROBABILITIES").createByDefault()
     assert "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12" in algorithm.parameterDefinition("BANDS").help()
+    help_file = Path(QUrl(algorithm.helpUrl()).toLocalFile())
+    assert help_file.name == "USER_GUIDE.md" and help_file.is_file()
 
     text = algorithm.shortHelpString()
     for expected in ("B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "B2=1", "so2sat_resnet20_lcz.onnx", "mtl_distilled.onnx",
@@ -162,6 +164,7 @@ class RecordingFeedback(QgsProcessingFeedback):
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[str] = []
+        self.warnings: list[str] = []
         self.progress_values: list[float] = []
         self.progressChanged.connect(self.progress_values.append)
 
@@ -171,6 +174,7 @@ class RecordingFeedback(QgsProcessingFeedback):
 
     def pushWarning(self, warning: str) -> None:  # noqa: N802
         self.lines.append(warning)
+        self.warnings.append(warning)
         super().pushWarning(warning)
 
     def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803
@@ -209,10 +213,14 @@ def test_run_reports_model_and_provider(default_run):
 
 
 def test_model_without_hse_output_reports_and_skips_it(default_run):
+    """One warning, one model line, and OUTPUT_HSE returned as None (not the name of a file never written)."""
     out, results, feedback = default_run
-    assert "OUTPUT_HSE" not in results
+    assert "OUTPUT_HSE" in results and results["OUTPUT_HSE"] is None
     assert not (out / "hse.tif").exists()
-    assert "OUTPUT_HSE was not produced" in feedback.log
+    assert len(feedback.warnings) == 1 and "has no HSE output" in feedback.warnings[0], feedback.warnings
+    assert [line for line in feedback.lines if line.startswith("Model")] == [
+        next(line for line in feedback.lines if line.startswith("Model: So2Sat LCZ42 ResNet20"))
+    ]
 
 
 def test_loaded_layers_are_styled(plugin, tmp_path):
@@ -371,6 +379,34 @@ def test_runs_inside_a_processing_model(plugin, tmp_path):
     assert Path(results["map:lcz"]) == lcz_path and lcz_path.is_file()
 
 
+def test_unproduced_hse_in_a_processing_model_is_warned_once_before_the_step_that_needs_it(plugin, tmp_path):
+    """A model step that uses OUTPUT_HSE of a model without HSE: the map step warns once and returns no value."""
+    from qgis.core import (
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelParameter,
+        QgsProcessingParameterRasterLayer,
+    )
+
+    model = QgsProcessingModelAlgorithm("HSE statistics", "tests")
+    model.addModelParameter(QgsProcessingParameterRasterLayer("scene", "Scene"), QgsProcessingModelParameter("scene"))
+    mapping = QgsProcessingModelChildAlgorithm(ALG_ID)
+    mapping.setChildId("map")
+    mapping.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("scene")])
+    model.addChildAlgorithm(mapping)
+    statistics = QgsProcessingModelChildAlgorithm("native:rasterlayerstatistics")
+    statistics.setChildId("stats")
+    statistics.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromChildOutput("map", "OUTPUT_HSE")])
+    model.addChildAlgorithm(statistics)
+    feedback = RecordingFeedback()
+    with pytest.raises(QgsProcessingException):
+        processing.run(model, {"scene": str(SCENE)}, feedback=feedback)
+    hse_warnings = [line for line in feedback.warnings if "has no HSE output" in line]
+    assert len(hse_warnings) == 1, feedback.log
+    assert feedback.lines.index(hse_warnings[0]) < len(feedback.lines) - 1  # said before the step that fails
+
+
 def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
     """With a multi-task (dense) model the HSE output is written, returned, loaded, named and styled.
 
@@ -390,7 +426,7 @@ def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
     )
     try:
         assert Path(results["OUTPUT_HSE"]) == hse_path and hse_path.is_file()
-        assert "OUTPUT_HSE was not produced" not in feedback.log
+        assert "has no HSE output" not in feedback.log and not feedback.warnings
         assert "test-dense" in feedback.log
         dataset = gdal.Open(str(hse_path))
         band = dataset.GetRasterBand(1)
@@ -408,6 +444,28 @@ def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
         assert layers["Local climate zones"].renderer().type() == "paletted"
     finally:
         project.removeAllMapLayers()
+
+
+@pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
+def test_a_german_run_logs_the_engine_in_german(plugin, tmp_path, repo_root):
+    """With the German translation loaded, the engine's lines and warnings are German too (core.i18n), not a mixed log."""
+    qm = tmp_path / "hselcz_de.qm"
+    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True, capture_output=True)
+    translator = QTranslator()
+    assert translator.load(str(qm))
+    QCoreApplication.installTranslator(translator)
+    feedback = RecordingFeedback()
+    try:
+        processing.run(ALG_ID, {"INPUT": str(SCENE), "OUTPUT_LCZ": str(tmp_path / "lcz.tif"),
+                                "OUTPUT_HSE": str(tmp_path / "hse.tif")}, feedback=feedback)
+    finally:
+        QCoreApplication.removeTranslator(translator)
+    assert any(line.startswith("Modell: So2Sat LCZ42 ResNet20") for line in feedback.lines), feedback.log
+    assert any(line.startswith("Arbeitsraster: ") for line in feedback.lines)
+    assert any("(aus: Beschreibung)" in line for line in feedback.lines)
+    assert any("wird nach UTM (EPSG:32650) mit 10 m umprojiziert" in line for line in feedback.lines)
+    assert len(feedback.warnings) == 1 and "hat keine HSE-Ausgabe" in feedback.warnings[0]
+    assert "Siedlungsdichte (HSE)" in feedback.warnings[0]
 
 
 @pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
