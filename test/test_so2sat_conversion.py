@@ -175,12 +175,29 @@ def test_shipped_metadata_follows_the_contract(session: ort.InferenceSession) ->
     assert parsed.kind == contract.KIND_PATCH and parsed.patch_size == PATCH
     assert parsed.bands == MODEL_BANDS and parsed.gsd == 10 and parsed.processing_level == "L1C"
     assert parsed.input_unit == contract.UNIT_REFLECTANCE_X10000
-    assert parsed.outputs == (contract.OutputSpec("lcz", contract.PRODUCT_LCZ, 1),) and not parsed.has_hse
+    assert parsed.outputs == (contract.OutputSpec("lcz", contract.PRODUCT_LCZ, 1),
+                              contract.OutputSpec("features", contract.PRODUCT_EMBEDDING, 1)) and not parsed.has_hse
     assert parsed.extra["source_sha256"] == WEIGHTS_SHA256
     (image,) = session.get_inputs()
-    (lcz,) = session.get_outputs()
+    lcz, features = session.get_outputs()
     assert image.name == contract.INPUT_NAME and image.shape == ["batch", 10, PATCH, PATCH]
     assert lcz.name == "lcz" and lcz.shape == ["batch", 17]
+    assert features.name == "features" and features.shape == ["batch", 256]
+
+
+def test_embedding_is_the_input_of_the_final_dense_layer(session: ort.InferenceSession, sample: np.ndarray) -> None:
+    """softmax(features @ W + b) gives back the class probabilities: the features are the penultimate layer."""
+    import h5py
+
+    batch = np.stack([sample[:, y : y + PATCH, x : x + PATCH] for y, x in ((0, 0), (40, 60), (100, 20))])
+    probabilities, features = session.run(None, {contract.INPUT_NAME: batch.astype(np.float32)})
+    assert features.shape == (3, 256) and (features >= 0).all()  # after the final batch norm + ReLU
+    with h5py.File(WEIGHTS, "r") as weights:
+        group = weights["dense_1"]["dense_1"]
+        kernel, bias = (np.asarray(group[f"{name}:0"]) for name in ("kernel", "bias"))
+    logits = features @ kernel + bias
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(probabilities, expected / expected.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-6)
 
 
 def test_conversion_is_byte_reproducible(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ DEFAULT_OUTPUT = REPO_ROOT / "models" / "so2sat_resnet20_lcz.onnx"
 OPSET = 17
 PATCH = 32
 CLASSES = 17
+EMBEDDING_NAME = "features"
+EMBEDDING_SIZE = 256  # the pooled width of the last residual stage, input of the final dense layer
 BN_EPSILON = 1e-3  # Keras BatchNormalization default, used by the authors
 DN_SCALE = 1.0 / contract.DN_PER_REFLECTANCE  # the authors fed Sentinel-2 digital numbers / 10000
 
@@ -130,6 +132,7 @@ def build_graph(weights: h5py.File) -> onnx.GraphProto:
     x = g.bn_relu(x, FINAL_BN)
     x = g.node("GlobalAveragePool", [x], "average_pooling2d_1")  # the 8x8 map pooled whole, as in Keras
     x = g.node("Flatten", [x], "flatten_1", axis=1)
+    g.node("Identity", [x], EMBEDDING_NAME)  # the penultimate features: the contract's embedding output
     w = g.constant("dense_1.weight", g.array("dense_1", "kernel"))  # (256, 17): x @ W, no transpose
     b = g.constant("dense_1.bias", g.array("dense_1", "bias"))
     x = g.node("Gemm", [x, w, b], "dense_1")
@@ -139,7 +142,8 @@ def build_graph(weights: h5py.File) -> onnx.GraphProto:
         contract.INPUT_NAME, TensorProto.FLOAT, ["batch", len(MODEL_BANDS), PATCH, PATCH]
     )
     lcz = helper.make_tensor_value_info("lcz", TensorProto.FLOAT, ["batch", CLASSES])
-    return helper.make_graph(g.nodes, "so2sat_resnet20_lcz", [image], [lcz], initializer=g.initializers)
+    features = helper.make_tensor_value_info(EMBEDDING_NAME, TensorProto.FLOAT, ["batch", EMBEDDING_SIZE])
+    return helper.make_graph(g.nodes, "so2sat_resnet20_lcz", [image], [lcz, features], initializer=g.initializers)
 
 
 def build_model(weights_path: Path = WEIGHTS) -> onnx.ModelProto:
@@ -168,7 +172,8 @@ def build_model(weights_path: Path = WEIGHTS) -> onnx.ModelProto:
         processing_level="L1C",
         input_unit=contract.UNIT_REFLECTANCE_X10000,
         patch_size=PATCH,
-        outputs=[{"name": "lcz", "product": contract.PRODUCT_LCZ, "stride": 1}],
+        outputs=[{"name": "lcz", "product": contract.PRODUCT_LCZ, "stride": 1},
+                 {"name": EMBEDDING_NAME, "product": contract.PRODUCT_EMBEDDING, "stride": 1}],
         lcz_classes=[c.as_dict() for c in LCZ_CLASSES],
         source="zhu-xlab/So2Sat-LCZ-Classification-Demo, Modules/3_classification/model/, commit 867c2a1",
         source_file=weights_path.name,
