@@ -256,7 +256,8 @@ class AssessLczAlgorithm(_AssessAlgorithm):
         if self.parameterAsRasterLayer(parameters, self.REFERENCE, context) is not None:
             reference, _ = self._raster_path(parameters, self.REFERENCE, context)
         else:
-            reference = self._polygons(parameters, context, layer, feedback)
+            reference = read_polygons(self, parameters, context, self.REFERENCE_POLYGONS, self.CLASS_FIELD,
+                                      layer.crs(), feedback)
         result = self._assess(
             assess_lcz,
             prediction,
@@ -269,33 +270,6 @@ class AssessLczAlgorithm(_AssessAlgorithm):
             feedback.pushWarning(note)
         return self._write_outputs(parameters, context, lcz_table(result), lcz_report_html(result), html_path,
                                    result.scores)
-
-    def _polygons(self, parameters, context, layer, feedback):
-        """The polygons' geometries (in the map's CRS, transformed by QGIS) and class values."""
-        from ..core.assessment import PolygonReference
-
-        source = self.parameterAsSource(parameters, self.REFERENCE_POLYGONS, context)
-        if source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.REFERENCE_POLYGONS))
-        field = self.parameterAsString(parameters, self.CLASS_FIELD, context)
-        if source.fields().indexOf(field) < 0:
-            raise QgsProcessingException(
-                self.tr("The reference polygons have no field {field}.").format(field=field)
-            )
-        request = QgsFeatureRequest().setSubsetOfAttributes([field], source.fields())
-        request.setDestinationCrs(layer.crs(), context.transformContext())
-        features: list[tuple[bytes, Any]] = []
-        for feature in source.getFeatures(request):
-            if feedback.isCanceled():
-                raise QgsProcessingException(self.tr("Cancelled."))
-            geometry = feature.geometry()
-            value = feature[field]
-            if isinstance(value, QVariant) and value.isNull():
-                value = None
-            features.append((b"" if geometry.isNull() else bytes(geometry.asWkb()), value))
-        name = source.sourceName() if hasattr(source, "sourceName") else "reference polygons"
-        return PolygonReference(features, layer.crs().toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), name,
-                                field)
 
 
 class AssessHseAlgorithm(_AssessAlgorithm):
@@ -403,3 +377,35 @@ class AssessHseAlgorithm(_AssessAlgorithm):
             feedback.pushWarning(note)
         return self._write_outputs(parameters, context, hse_table(result), hse_report_html(result), html_path,
                                    result.scores)
+
+
+def read_polygons(algorithm: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext,
+                  source_parameter: str, field_parameter: str, crs: QgsCoordinateReferenceSystem,
+                  feedback: QgsProcessingFeedback):
+    """A polygon layer's geometries (transformed by QGIS into `crs`) and class values, for the engine.
+
+    Why geometries and not a path: the layer may be a memory layer or a model's temporary output, which GDAL
+    cannot open.
+    """
+    from ..core.assessment import PolygonReference
+
+    tr = algorithm.tr
+    source = algorithm.parameterAsSource(parameters, source_parameter, context)
+    if source is None:
+        raise QgsProcessingException(algorithm.invalidSourceError(parameters, source_parameter))
+    field = algorithm.parameterAsString(parameters, field_parameter, context)
+    if source.fields().indexOf(field) < 0:
+        raise QgsProcessingException(tr("The polygon layer has no field {field}.").format(field=field))
+    request = QgsFeatureRequest().setSubsetOfAttributes([field], source.fields())
+    request.setDestinationCrs(crs, context.transformContext())
+    features: list[tuple[bytes, Any]] = []
+    for feature in source.getFeatures(request):
+        if feedback.isCanceled():
+            raise QgsProcessingException(tr("Cancelled."))
+        geometry = feature.geometry()
+        value = feature[field]
+        if isinstance(value, QVariant) and value.isNull():
+            value = None
+        features.append((b"" if geometry.isNull() else bytes(geometry.asWkb()), value))
+    name = source.sourceName() if hasattr(source, "sourceName") else "polygon layer"
+    return PolygonReference(features, crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), name, field)

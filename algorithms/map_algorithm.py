@@ -246,6 +246,13 @@ class MapAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
+        layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
+        result = self._run_engine(layer, model_path, bands, device, paths, feedback)
+        return self._publish(result.outputs, paths, context)
+
+    def _mapping_inputs(self, parameters: dict[str, Any], context: QgsProcessingContext
+                        ) -> tuple[QgsRasterLayer, str, str | None, str, dict[str, str | None]]:
+        """The input layer, model file, band names, device and output paths every mapping algorithm reads."""
         missing_runtime = onnxruntime_import_error()
         if missing_runtime:
             raise QgsProcessingException(missing_runtime)
@@ -264,14 +271,17 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         bands = self.parameterAsString(parameters, self.BANDS, context).strip() or None
         device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
         paths = {spec.key: self.parameterAsOutputLayer(parameters, spec.parameter, context) or None for spec in PRODUCTS}
-        result = self._run_engine(layer, model_path or str(bundled), bands, device, paths, feedback)
+        return layer, model_path or str(bundled), bands, device, paths
 
+    def _publish(self, written_paths: dict[str, str], paths: dict[str, str | None],
+                 context: QgsProcessingContext) -> dict[str, Any]:
+        """The algorithm's results, and the loaded layers' names and styles."""
         # QGIS knows the outputs it will load by the paths it handed out: style them under those keys. An output
         # the model could not produce (the engine warned once) is returned as None, so that a step of a graphical
         # model that uses it gets no value rather than the name of a file that does not exist.
         outputs: dict[str, Any] = {}
         for spec in PRODUCTS:
-            written = result.outputs.get(spec.key)
+            written = written_paths.get(spec.key)
             if written:
                 outputs[spec.parameter] = written
                 self._style_on_load(context, paths[spec.key], self.tr(spec.layer_name),

@@ -10,6 +10,7 @@ from ..core.paths import ICON_PATH
 from ..core.products import OUTPUT_EXTENSIONS
 from .assess_algorithms import AssessHseAlgorithm, AssessLczAlgorithm
 from .map_algorithm import MapAlgorithm
+from .training_areas_algorithm import MapTrainingAreasAlgorithm
 
 
 class HseLczProvider(QgsProcessingProvider):
@@ -30,6 +31,7 @@ class HseLczProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self) -> None:  # noqa: N802
         self.addAlgorithm(MapAlgorithm())
+        self.addAlgorithm(MapTrainingAreasAlgorithm())
         self.addAlgorithm(AssessLczAlgorithm())
         self.addAlgorithm(AssessHseAlgorithm())
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from osgeo import gdal
@@ -37,6 +38,7 @@ from .products import (
     META_PROVIDER,
     META_SOURCE,
     MODEL_CHANNELS,
+    MODEL_EMBEDDING,
     MODEL_LCZ,
     MODEL_OUTPUT_CELL_M,
     PRODUCT_BY_KEY,
@@ -85,6 +87,33 @@ class MappingResult:
         raise AttributeError(key)
 
 
+@dataclass(frozen=True)
+class CellGrid:
+    """The 100 m LCZ cell grid of a run: what a CellHook needs to find its cells."""
+
+    geotransform: tuple[float, ...]
+    projection: str
+    width: int
+    height: int
+
+
+class CellHook(Protocol):
+    """Sees (and may change) the LCZ class probabilities of every row of 100 m cells before they are written.
+
+    Used to fit and apply an adapter to training areas (core.training_areas) without storing a scene's features.
+    """
+
+    def start(self, grid: CellGrid) -> None:
+        """Called once the working grid is known, before any cell is computed."""
+
+    def needed(self, first_row: int, rows: int) -> np.ndarray | None:
+        """(rows, width) mask of the cells to compute (patch models), or None for all."""
+
+    def cells(self, first_row: int, probabilities: np.ndarray, embedding: np.ndarray | None,
+              valid: np.ndarray) -> np.ndarray:
+        """probabilities (17, rows, width), embedding (D, rows, width) or None, valid (rows, width) -> probabilities."""
+
+
 class _Progress:
     """Progress and cancellation, checked at every batch."""
 
@@ -106,7 +135,8 @@ def _to_model_units(batch: np.ndarray, contract: ModelContract) -> np.ndarray:
     return batch * np.float32(1.0 / DN_PER_REFLECTANCE) if contract.input_unit == UNIT_REFLECTANCE else batch
 
 
-def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress) -> None:
+def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
+               hook: CellHook | None = None) -> None:
     """One window of patch_size centred on each 100 m cell, like the So2Sat LCZ42 production maps."""
     contract = model.contract
     cell, patch = pixels_per_cell(LCZ_CELL_M, contract.gsd), contract.patch_size
@@ -128,7 +158,12 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
         cell_mask = valid[-offset : -offset + rows * cell, -offset : -offset + cells_x * cell] & inner
         valid_count = block_sum(cell_mask.astype(np.float32), cell)
         cell_valid = (valid_count >= MIN_VALID_SHARE * block_sum(inner.astype(np.float32), cell)) & (valid_count > 0)
+        if hook is not None:
+            needed = hook.needed(first, rows)
+            if needed is not None:
+                cell_valid &= needed  # cells nobody asked for are not run (and written as no data)
         probabilities = np.zeros((LCZ_CLASS_COUNT, rows, cells_x), dtype=np.float32)
+        embedding: np.ndarray | None = None
         todo = [(r, c) for r in range(rows) for c in range(cells_x) if cell_valid[r, c]]
         progress.advance(rows * cells_x - len(todo))
         for start in range(0, len(todo), _PATCH_BATCH):
@@ -138,17 +173,28 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                 fill_invalid(data[:, r * cell : r * cell + patch, c * cell : c * cell + patch], valid[r * cell : r * cell + patch, c * cell : c * cell + patch])
                 for r, c in batch_cells
             ])
-            out = model.run(batch)[MODEL_LCZ]
+            results = model.run(batch)
+            out = results[MODEL_LCZ]
             if out.shape != (len(batch_cells), LCZ_CLASS_COUNT):
                 raise EngineError(f"{model.path}: a patch model must return (N, 17) probabilities, not {out.shape}.")
             for (r, c), p in zip(batch_cells, out, strict=True):
                 probabilities[:, r, c] = p
+            if hook is not None and MODEL_EMBEDDING in results:
+                features = results[MODEL_EMBEDDING].reshape(len(batch_cells), -1)
+                if embedding is None:
+                    embedding = np.zeros((features.shape[1], rows, cells_x), dtype=np.float32)
+                for (r, c), f in zip(batch_cells, features, strict=True):
+                    embedding[:, r, c] = f
             progress.advance(len(batch_cells))
+        if hook is not None:
+            if embedding is None and model.contract.output_for(MODEL_EMBEDDING) is not None:
+                embedding = np.zeros((0, rows, cells_x), dtype=np.float32)  # no valid cell in these rows
+            probabilities = hook.cells(first, probabilities, embedding, cell_valid)
         products.write(MODEL_LCZ, first, probabilities, cell_valid)
 
 
 def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
-               model_outputs: set[str]) -> None:
+               model_outputs: set[str], hook: CellHook | None = None) -> None:
     """Sliding windows over the scene with overlap, blended without seams, streamed row by row."""
     contract = model.contract
     # The LCZ output is always run (every model has it); the others only when a product needs them.
@@ -166,8 +212,13 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                for p, s in outputs.items()}
     channels = MODEL_CHANNELS
     accumulators = {p: RollingAccumulator(channels[p], s.stride, tile, scene.width) for p, s in outputs.items()}
-    aggregators = {p: CellAggregator(cells[p], s.stride, scene.width, functools.partial(products.write, p))
-                   for p, s in outputs.items()}
+    sinks = {p: functools.partial(products.write, p) for p in outputs}
+    if hook is not None:  # dense models give no per-cell embedding here: the hook sees the probabilities
+        def lcz_sink(row: int, values: np.ndarray, valid: np.ndarray) -> None:
+            products.write(MODEL_LCZ, row, hook.cells(row, values, None, valid), valid)
+
+        sinks[MODEL_LCZ] = lcz_sink
+    aggregators = {p: CellAggregator(cells[p], s.stride, scene.width, sinks[p]) for p, s in outputs.items()}
     mask_rows = np.zeros((tile, scene.width), dtype=bool)
     mask_top = 0
     batch_size = max(1, _BATCH_BYTES // (len(contract.bands) * tile * tile * 4))
@@ -239,11 +290,13 @@ def map_scene(
     is_cancelled: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    cell_hook: CellHook | None = None,
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
     `log` receives information lines and `warn` warnings, each once, as they arise; without `warn` the warnings
-    go to `log` marked "Warning: " (core.messages).
+    go to `log` marked "Warning: " (core.messages). `cell_hook` sees and may change the LCZ probabilities of every
+    row of cells before they are written (training-area adaptation, core.training_areas).
     """
     started = time.perf_counter()
     messages = RunMessages(log, warn)
@@ -255,7 +308,8 @@ def map_scene(
     with _sigterm_cleans_up():
         try:
             targets = {key: check_writable(path, sources, created) for key, path in requested.items()}
-            return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started)
+            return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started,
+                                cell_hook)
         except BaseException:
             remove_empty_folders(created)
             raise
@@ -297,7 +351,7 @@ def _sigterm_cleans_up() -> Iterator[None]:
 
 def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,
                  device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
-                 messages: RunMessages, started: float) -> MappingResult:
+                 messages: RunMessages, started: float, hook: CellHook | None = None) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
     if len(set(targets.values())) < len(targets):
         raise EngineError("Two outputs point at the same file; give each output its own file name.")
@@ -321,7 +375,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
     if previous_cache > _GDAL_CACHE_BYTES:
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
-        written = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled)
+        written = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
@@ -330,7 +384,8 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
 
 def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel, bands: str | None,
                 targets: dict[str, Path], messages: RunMessages,
-                progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None) -> dict[str, str]:
+                progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
+                hook: CellHook | None = None) -> dict[str, str]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
     scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info)
     try:
@@ -353,6 +408,10 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
             raise EngineError("The input holds no valid pixels (everything is no data or 0); nothing to map.")
         messages.info(tr("Working grid: {width} x {height} pixels at {gsd:g} m.", width=scene.width, height=scene.height,
                          gsd=contract.gsd))
+        if hook is not None:
+            gt = scene.geotransform
+            hook.start(CellGrid((gt[0], gt[1] * cell, 0.0, gt[3], 0.0, gt[5] * cell), scene.projection,
+                                -(-scene.width // cell), -(-scene.height // cell)))
         metadata = {META_MODEL: contract.name, META_MODEL_VERSION: contract.version, META_PROVIDER: model.provider,
                     META_SOURCE: ", ".join(sources)}
         products = ProductWriters(targets, scene.width, scene.height, contract.gsd, scene.geotransform,
@@ -361,9 +420,9 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
             tracker = _Progress(1, progress, is_cancelled)
             tracker.check()
             if contract.kind == KIND_DENSE:
-                _run_dense(scene, model, products, tracker, {PRODUCT_BY_KEY[key].model_output for key in targets})
+                _run_dense(scene, model, products, tracker, {PRODUCT_BY_KEY[key].model_output for key in targets}, hook)
             else:
-                _run_patch(scene, model, products, tracker)
+                _run_patch(scene, model, products, tracker, hook)
             tracker.check()
             written = products.commit()
         except BaseException:

@@ -32,3 +32,56 @@ def write_grid_raster(path: Path, array: np.ndarray, pixel: float, *, epsg: int 
         band.WriteArray(values)
     ds = None
     return path
+
+
+#: The Hong Kong expert sample rasters of ../shared/data use their own codes; in LCZ codes they are LCZ 2, LCZ 4 and
+#: LCZ F (found by comparing them with the PRD map of the same authors; test_assessment.HK_MAPPING says the same).
+HK_SAMPLE_TO_LCZ = {9: 2, 11: 4, 17: 16}
+
+
+def polygonise_classes(path: Path | str, name: str = "training areas", recode: dict[int, int] | None = None):
+    """A class raster (0 / nodata = none) as core.assessment.PolygonReference: one polygon per connected patch."""
+    from osgeo import ogr
+
+    from core.assessment import PolygonReference
+
+    dataset = gdal.Open(str(path))
+    band = dataset.GetRasterBand(1)
+    memory = ogr.GetDriverByName("Memory").CreateDataSource("")
+    srs = dataset.GetSpatialRef()
+    layer = memory.CreateLayer("areas", srs=srs, geom_type=ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("lcz", ogr.OFTInteger))
+    gdal.Polygonize(band, band.GetMaskBand(), layer, 0)
+    features = [(bytes(f.GetGeometryRef().ExportToWkb()), (recode or {}).get(f.GetField("lcz"), f.GetField("lcz")))
+                for f in layer if f.GetField("lcz")]
+    return PolygonReference(features, srs.ExportToWkt(), name, "lcz")
+
+
+def square(x0: float, y0: float, size: float) -> bytes:
+    """A square polygon (WKB) with its upper-left corner at (x0, y0)."""
+    from osgeo import ogr
+
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for x, y in ((x0, y0), (x0 + size, y0), (x0 + size, y0 - size), (x0, y0 - size), (x0, y0)):
+        ring.AddPoint_2D(x, y)
+    polygon = ogr.Geometry(ogr.wkbPolygon)
+    polygon.AddGeometry(ring)
+    return bytes(polygon.ExportToWkb())
+
+
+def write_polygons(path: Path, reference) -> Path:
+    """A PolygonReference as a GeoPackage layer with its class field (what a user digitises in QGIS)."""
+    from osgeo import ogr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(reference.crs_wkt)
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("training_areas", srs=srs, geom_type=ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn(reference.field_name, ogr.OFTString))
+    for wkb, value in reference.features:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField(reference.field_name, str(value))
+        feature.SetGeometry(ogr.CreateGeometryFromWkb(wkb))
+        layer.CreateFeature(feature)
+    source = None
+    return path

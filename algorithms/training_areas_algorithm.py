@@ -1,0 +1,147 @@
+"""hselcz:map_training_areas: the LCZ map adapted to the user's training areas (core.training_areas).
+
+A sibling of hselcz:map (same inputs, outputs and styles, inherited) with the training areas, the class field,
+a saved adapter to apply instead, the adapter file to save and the cross-validated report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterVectorLayer,
+)
+
+from ..core.errors import EngineError
+from ..core.runtime import DeviceError
+from .assess_algorithms import read_polygons
+from .map_algorithm import MapAlgorithm
+
+
+class MapTrainingAreasAlgorithm(MapAlgorithm):
+    """Map LCZ (and HSE) with the model's map adapted to local training areas."""
+
+    TRAINING_AREAS = "TRAINING_AREAS"
+    CLASS_FIELD = "CLASS_FIELD"
+    ADAPTER = "ADAPTER"
+    FOLDS = "FOLDS"
+    OUTPUT_ADAPTER = "OUTPUT_ADAPTER"
+    OUTPUT_HTML = "OUTPUT_HTML"
+    NUMBERS = (
+        ("CV_OA", "oa", "Cross-validated OA of the adapted map on the training areas"),
+        ("CV_KAPPA", "kappa", "Cross-validated Kappa of the adapted map on the training areas"),
+        ("MODEL_OA", "oa", "OA of the model alone on the same cells"),
+        ("MODEL_KAPPA", "kappa", "Kappa of the model alone on the same cells"),
+    )
+
+    def createInstance(self) -> MapTrainingAreasAlgorithm:  # noqa: N802
+        return MapTrainingAreasAlgorithm()
+
+    def name(self) -> str:
+        return "map_training_areas"
+
+    def displayName(self) -> str:  # noqa: N802
+        return self.tr("Map local climate zones with local training areas")
+
+    def shortDescription(self) -> str:  # noqa: N802
+        return self.tr("Adapts the model's LCZ map to training areas digitised over the city (WUDAPT-style).")
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return self.tr(
+            "<p>The WUDAPT way of mapping a city's local climate zones, on top of the model: you digitise a few "
+            "homogeneous <b>training areas</b> per LCZ class (polygons spanning several 100 m cells), and a small "
+            "classifier is fitted on the model's own features of the 100 m cells inside them (its class "
+            "log-probabilities and, for the So2Sat ResNet20, its 256 penultimate features). The map is then made "
+            "with that classifier. Where the model sees a class you gave no training area for, and the cell does "
+            "not resemble any of your classes, the model's own label is kept.</p>"
+            "<p><b>Class field</b>: LCZ codes 1-17 (11-17 for A-G) or labels 1-10 and A-G, optionally written "
+            "'LCZ 1' or 'LCZ A'. Other values are refused.</p>"
+            "<p><b>Honest self-assessment</b>: the log and the report give the accuracy of the adapted map "
+            "<i>cross-validated by polygon</i>: each fold leaves out whole training areas, never single cells "
+            "(neighbouring cells of one polygon are near-copies). The model alone on the same cells is shown beside "
+            "it. Warnings name classes with fewer than 3 areas, areas too small for a 100 m cell, and areas of "
+            "different classes that overlap.</p>"
+            "<p><b>Saved adapter</b>: save the fitted adapter (.json) and apply it to other scenes of the city "
+            "with the same model, instead of training areas.</p>"
+            "<p>Other parameters and the outputs are those of <i>Map settlement density and local climate "
+            "zones</i>.</p>"
+        )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
+        super().initAlgorithm(config)
+        self.addParameter(QgsProcessingParameterVectorLayer(
+            self.TRAINING_AREAS, self.tr("Training areas (polygons)"), [QgsProcessing.TypeVectorPolygon],
+            optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            self.CLASS_FIELD, self.tr("LCZ class field of the training areas"), parentLayerParameterName=self.TRAINING_AREAS,
+            optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            self.ADAPTER, self.tr("Saved adapter to apply instead (.json)"), extension="json", optional=True))
+        folds = QgsProcessingParameterNumber(self.FOLDS, self.tr("Cross-validation folds (by polygon)"),
+                                             QgsProcessingParameterNumber.Integer, defaultValue=5, minValue=2,
+                                             maxValue=20)
+        folds.setFlags(folds.flags() | folds.FlagAdvanced)
+        self.addParameter(folds)
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_ADAPTER, self.tr("Fitted adapter"), self.tr("JSON files (*.json)"), optional=True,
+            createByDefault=False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_HTML, self.tr("Cross-validation report"), self.tr("HTML files (*.html)"), optional=True,
+            createByDefault=True))
+        for key, _score, description in self.NUMBERS:
+            self.addOutput(QgsProcessingOutputNumber(key, self.tr(description)))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.assessment_report import lcz_report_html, write_text_atomic
+        from ..core.engine import OutputPaths
+        from ..core.training_areas import cross_validation_assessment, map_with_training_areas
+
+        layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
+        adapter_path = self.parameterAsFile(parameters, self.ADAPTER, context) or None
+        areas = None
+        if parameters.get(self.TRAINING_AREAS) not in (None, ""):
+            if not self.parameterAsString(parameters, self.CLASS_FIELD, context):
+                raise QgsProcessingException(self.tr("Choose the field that holds the LCZ class of each training area."))
+            areas = read_polygons(self, parameters, context, self.TRAINING_AREAS, self.CLASS_FIELD, layer.crs(),
+                                  feedback)
+        save_to = self.parameterAsFileOutput(parameters, self.OUTPUT_ADAPTER, context) or None
+        html_path = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context) or None
+        if html_path and not Path(html_path).parent.is_dir():
+            raise QgsProcessingException(self.tr("Cannot write the report {path}: its folder does not exist.").format(
+                path=html_path))
+        try:
+            result = map_with_training_areas(
+                layer.source(), OutputPaths(**paths), training_areas=areas, adapter_path=adapter_path,
+                save_adapter=save_to, model_path=model_path, bands=bands, device=device,
+                folds=self.parameterAsInt(parameters, self.FOLDS, context),
+                progress=lambda fraction: feedback.setProgress(100.0 * fraction), is_cancelled=feedback.isCanceled,
+                log=feedback.pushInfo, warn=feedback.pushWarning,
+            )
+        except DeviceError as exc:
+            raise QgsProcessingException(self._device_message(exc)) from exc
+        except EngineError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+        outputs = self._publish(result.mapping.outputs, paths, context)
+        if result.adapter_path:
+            outputs[self.OUTPUT_ADAPTER] = result.adapter_path
+        if result.cross_validation is not None:
+            assessment = cross_validation_assessment(result, areas.name)
+            if html_path:
+                write_text_atomic(html_path, lcz_report_html(assessment))
+                outputs[self.OUTPUT_HTML] = html_path
+            scores = {"CV": result.cross_validation.scores, "MODEL": result.cross_validation.model_alone}
+            for key, score, _description in self.NUMBERS:
+                outputs[key] = scores[key.split("_")[0]][score]
+        return outputs

@@ -1,0 +1,315 @@
+"""Map LCZ with a city's training areas: the model's map, adapted to polygons digitised by people who know the city.
+
+Two passes of the engine over the scene, never storing a scene's features (256 floats per cell and date):
+1. collect the model's probabilities (and embedding) on the 100 m cells whose centre lies in a training area
+   (patch models run those cells only);
+2. fit the adapter (core.adapter), cross-validate it by polygon, and map the scene with the adapter applied to
+   every row of cells as it is computed (core.engine.CellHook).
+An adapter saved from one run can be applied to other scenes of the city (pass 2 only).
+
+Accepted class values: the LCZ codes 1-17 (11-17 = A-G), or the labels 1-10 and A-G, optionally written
+"LCZ 1" / "LCZ A". Anything else is refused with the values named.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+from .adapter import CrossValidation, LczAdapter, cell_features, cross_validate
+from .assessment import LCZ_SCHEME, LczAssessment, PolygonReference, _srs, class_code_of
+from .engine import CellGrid, MappingResult, OutputPaths, map_scene
+from .errors import EngineError
+from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
+
+gdal.UseExceptions()
+
+#: Fewer polygons than this in a class: its cross-validated score rests on too few independent samples.
+MIN_POLYGONS_PER_CLASS = 3
+#: Share of pass 1 in the progress bar (pass 1 runs only the training cells of patch models).
+_FIT_SHARE = 0.3
+_LABELS = {c.code: c.label for c in LCZ_CLASSES}
+
+
+def parse_classes(areas: PolygonReference) -> list[int]:
+    """The LCZ code of every training area; refuses values that are not LCZ classes, naming them."""
+    codes, bad = [], {}
+    for _wkb, value in areas.features:
+        code = class_code_of(value)
+        if code is None or not 1 <= code <= LCZ_CLASS_COUNT:
+            bad[str(value)] = bad.get(str(value), 0) + 1
+            codes.append(0)
+        else:
+            codes.append(code)
+    if bad:
+        shown = ", ".join(f"{value!r} ({count})" for value, count in sorted(bad.items())[:10])
+        raise EngineError(
+            f"The field {areas.field_name!r} of {areas.name} holds values that are not LCZ classes: {shown}. Use the "
+            "codes 1-17 (11-17 for A-G) or the labels 1-10 and A-G (optionally 'LCZ 1', 'LCZ A')."
+        )
+    if not codes:
+        raise EngineError(f"The training areas {areas.name} hold no polygon.")
+    return codes
+
+
+@dataclass
+class TrainingCells:
+    """The training cells of one scene: class, polygon (group) and model outputs per cell."""
+
+    codes: np.ndarray
+    groups: np.ndarray
+    probabilities: np.ndarray  # (n, 17)
+    embedding: np.ndarray | None  # (n, D)
+
+    @property
+    def features(self) -> np.ndarray:
+        return cell_features(self.probabilities, self.embedding)
+
+
+class _TrainingCellCollector:
+    """CellHook of pass 1: rasterises the training areas on the run's cell grid and keeps their cells' outputs."""
+
+    def __init__(self, areas: PolygonReference, codes: list[int]):
+        self.areas, self.codes = areas, codes
+        self.polygon: np.ndarray | None = None  # (H, W): 1-based polygon index, 0 = none
+        self._rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
+        self.warnings: list[str] = []
+
+    def start(self, grid: CellGrid) -> None:
+        self.polygon = _rasterise_polygons(self.areas, grid)
+        if not self.polygon.any():
+            raise EngineError(
+                f"No training area of {self.areas.name} covers the centre of a 100 m cell of the scene: they lie "
+                "outside it, or are all smaller than a cell. Digitise the training areas over this scene."
+            )
+
+    def needed(self, first_row: int, rows: int) -> np.ndarray:
+        return self.polygon[first_row : first_row + rows] > 0
+
+    def cells(self, first_row: int, probabilities: np.ndarray, embedding: np.ndarray | None,
+              valid: np.ndarray) -> np.ndarray:
+        rows = probabilities.shape[1]
+        polygon = self.polygon[first_row : first_row + rows]
+        take = (polygon > 0) & valid
+        if take.any():
+            emb = embedding[:, take].T if embedding is not None and embedding.shape[0] else None
+            self._rows.append((polygon[take], probabilities[:, take].T.copy(), take, emb))
+        return probabilities
+
+    def collected(self) -> TrainingCells:
+        if not self._rows:
+            raise EngineError(f"The training areas of {self.areas.name} cover only cells without valid data.")
+        groups = np.concatenate([r[0] for r in self._rows])
+        probabilities = np.concatenate([r[1] for r in self._rows])
+        embeddings = [r[3] for r in self._rows]
+        embedding = None if any(e is None for e in embeddings) else np.concatenate(embeddings)
+        codes = np.asarray(self.codes, dtype=np.int64)[groups - 1]
+        return TrainingCells(codes, groups, probabilities, embedding)
+
+
+class _AdapterApplier:
+    """CellHook of pass 2: every valid cell's probabilities through the adapter."""
+
+    def __init__(self, adapter: LczAdapter):
+        self.adapter = adapter
+
+    def start(self, grid: CellGrid) -> None:
+        pass
+
+    def needed(self, first_row: int, rows: int) -> None:
+        return None
+
+    def cells(self, first_row: int, probabilities: np.ndarray, embedding: np.ndarray | None,
+              valid: np.ndarray) -> np.ndarray:
+        if not valid.any():
+            return probabilities
+        emb = embedding[:, valid].T if embedding is not None and embedding.shape[0] else None
+        adapted = probabilities.copy()
+        adapted[:, valid] = self.adapter.adapt(probabilities[:, valid].T, emb).T
+        return adapted
+
+
+def _rasterise_polygons(areas: PolygonReference, grid: CellGrid) -> np.ndarray:
+    """1-based polygon index per cell whose centre lies in it (later polygons win where they overlap)."""
+    target, source = _srs(grid.projection), _srs(areas.crs_wkt)
+    if source is None:
+        raise EngineError(f"The training areas {areas.name} have no coordinate reference system; assign one first.")
+    transform = None if source.IsSame(target) else osr.CoordinateTransformation(source, target)
+    memory = ogr.GetDriverByName("Memory").CreateDataSource("")
+    layer = memory.CreateLayer("areas", srs=target, geom_type=ogr.wkbUnknown)
+    layer.CreateField(ogr.FieldDefn("index", ogr.OFTInteger))
+    for index, (wkb, _value) in enumerate(areas.features, start=1):
+        if not wkb:
+            continue
+        geometry = ogr.CreateGeometryFromWkb(wkb)
+        if transform is not None:
+            geometry.Transform(transform)
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("index", index)
+        feature.SetGeometry(geometry)
+        layer.CreateFeature(feature)
+    raster = gdal.GetDriverByName("MEM").Create("", grid.width, grid.height, 1, gdal.GDT_Int32)
+    raster.SetGeoTransform(grid.geotransform)
+    raster.SetProjection(grid.projection)
+    gdal.RasterizeLayer(raster, [1], layer, options=["ATTRIBUTE=index"])
+    return raster.GetRasterBand(1).ReadAsArray().astype(np.int64)
+
+
+def training_area_warnings(areas: PolygonReference, codes: list[int], cells: TrainingCells | None) -> list[str]:
+    """What makes the self-assessment or the fit weak: few polygons per class, tiny polygons, conflicting overlaps."""
+    warnings: list[str] = []
+    per_class: dict[int, int] = {}
+    for code in codes:
+        per_class[code] = per_class.get(code, 0) + 1
+    few = {code: n for code, n in sorted(per_class.items()) if n < MIN_POLYGONS_PER_CLASS}
+    if few:
+        listed = ", ".join(f"LCZ {_LABELS[code]} ({n})" for code, n in few.items())
+        warnings.append(
+            f"Classes with fewer than {MIN_POLYGONS_PER_CLASS} training areas: {listed}. Their cross-validated "
+            "scores rest on one or two polygons; digitise more areas of these classes in different parts of the city."
+        )
+    if cells is not None:
+        covered = set(np.unique(cells.groups).tolist())
+        small = [index for index in range(1, len(codes) + 1) if index not in covered]
+        if small:
+            warnings.append(
+                f"{len(small)} training area(s) cover no whole 100 m cell (no cell centre inside, or no valid data) "
+                f"and were not used: polygon number(s) {', '.join(map(str, small[:10]))}"
+                f"{' ...' if len(small) > 10 else ''}. LCZ training areas should span several 100 m cells."
+            )
+    geometries = [ogr.CreateGeometryFromWkb(wkb) if wkb else None for wkb, _ in areas.features]
+    conflicts = []
+    for i in range(len(geometries)):
+        for j in range(i + 1, len(geometries)):
+            a, b = geometries[i], geometries[j]
+            if a is None or b is None or codes[i] == codes[j] or not a.Intersects(b):
+                continue
+            overlap = a.Intersection(b)
+            if overlap is not None and overlap.GetArea() > 0:
+                conflicts.append((i + 1, j + 1))
+    if conflicts:
+        pairs = ", ".join(f"{i} and {j}" for i, j in conflicts[:10])
+        warnings.append(
+            f"Training areas of different classes overlap: polygons {pairs}{' ...' if len(conflicts) > 10 else ''}. "
+            "A cell in both takes the class of the later polygon; correct the areas."
+        )
+    return warnings
+
+
+@dataclass
+class AdaptationResult:
+    mapping: MappingResult
+    adapter: LczAdapter
+    adapter_path: str | None = None
+    cross_validation: CrossValidation | None = None
+    training_cells: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def map_with_training_areas(
+    source: str | Sequence[str],
+    outputs: OutputPaths,
+    *,
+    training_areas: PolygonReference | None = None,
+    adapter_path: str | None = None,
+    save_adapter: str | None = None,
+    model_path: str | None = None,
+    bands: str | None = None,
+    device: str = "auto",
+    folds: int = 5,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> AdaptationResult:
+    """Fit an adapter on the training areas (or load a saved one) and map the scene with it."""
+    say = log or (lambda line: None)
+    warnings: list[str] = []
+
+    def warning(text: str) -> None:
+        warnings.append(text)
+        (warn or (lambda line: say("Warning: " + line)))(text)
+
+    if (training_areas is None) == (adapter_path is None):
+        raise EngineError("Give either training areas to fit an adapter, or a saved adapter to apply (not both).")
+    if save_adapter:
+        _check_adapter_target(save_adapter)
+    cross_validation, training_cells = None, 0
+    if adapter_path is not None:
+        adapter = LczAdapter.load(adapter_path)
+        say(f"Adapter: {adapter_path} (fitted on {adapter.model}; classes "
+            f"{', '.join(_LABELS[int(c)] for c in adapter.classes)}).")
+    else:
+        codes = parse_classes(training_areas)
+        collector = _TrainingCellCollector(training_areas, codes)
+        with tempfile.TemporaryDirectory(prefix="hselcz_ta_") as folder:
+            first = map_scene(
+                source, OutputPaths(lcz=str(Path(folder) / "model_lcz.tif")), model_path=model_path, bands=bands,
+                device=device, progress=(lambda f: progress(_FIT_SHARE * f)) if progress else None,
+                is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=collector,
+            )
+        cells = collector.collected()
+        for text in training_area_warnings(training_areas, codes, cells):
+            warning(text)
+        training_cells = len(cells.codes)
+        kind = "log-probabilities" + (f" + {cells.embedding.shape[1]} embedding features" if cells.embedding is not None else "")
+        model = f"{first.contract.name} {first.contract.version}"
+        if np.unique(cells.codes).size < 2:
+            raise EngineError("The training areas hold only one class inside the scene; an adapted map needs at least two.")
+        cross_validation = cross_validate(cells.features, cells.codes, cells.groups, cells.probabilities,
+                                          cells.embedding, folds=folds, kind=kind)
+        say(f"Training cells: {training_cells} in {np.unique(cells.groups).size} areas, classes "
+            f"{', '.join(_LABELS[int(c)] for c in np.unique(cells.codes))}; features: {kind}.")
+        say(f"Cross-validated by polygon ({cross_validation.folds} folds): OA {cross_validation.scores['oa']:.3f}, "
+            f"Kappa {cross_validation.scores['kappa']:.3f} (the model alone on the same cells: OA "
+            f"{cross_validation.model_alone['oa']:.3f}, Kappa {cross_validation.model_alone['kappa']:.3f}).")
+        adapter = LczAdapter.fit(cells.features, cells.codes, model=model, kind=kind)
+    mapping = map_scene(
+        source, outputs, model_path=model_path, bands=bands, device=device,
+        progress=(lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)) if progress and adapter_path is None else progress,
+        is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=_AdapterApplier(adapter),
+    )
+    saved = str(adapter.save(save_adapter)) if save_adapter else None
+    return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, warnings)
+
+
+def cross_validation_assessment(result: AdaptationResult, areas_name: str) -> LczAssessment:
+    """The cross-validation as an assessment, so that the assessment report (core.assessment_report) shows it."""
+    cv = result.cross_validation
+    if cv is None:
+        raise ValueError("the adapter was loaded, not fitted: there is no cross-validation")
+    rows = [dict(row, label=LCZ_SCHEME[row["code"] - 1].label, name=LCZ_SCHEME[row["code"] - 1].name)
+            for row in cv.per_class]
+    alone = cv.model_alone
+    notes = [
+        f"Cross-validated by polygon in {cv.folds} folds: every training area was predicted by an adapter fitted "
+        "without it. These scores describe the training areas' classes and places, not the whole city.",
+        f"The model alone on the same {result.training_cells} cells: OA {alone['oa']:.3f}, Kappa {alone['kappa']:.3f}.",
+        *result.warnings,
+    ]
+    return LczAssessment(
+        prediction=f"LCZ adapted to the training areas ({result.adapter.features})",
+        reference=f"training areas {areas_name}", scheme="lcz", classes=LCZ_SCHEME, confusion=cv.confusion,
+        scores=cv.scores, per_class=rows, grid="the scene's 100 m cells whose centre lies in a training area",
+        reference_cells=result.training_cells, unpredicted_cells=0, excluded_cells=0, notes=notes,
+    )
+
+
+def _check_adapter_target(path: str) -> None:
+    """Refuse an adapter file that cannot be written, before anything is computed."""
+    target = Path(path).expanduser()
+    if target.suffix.lower() != ".json":
+        raise EngineError(f"The adapter file {target} must end in .json (the adapter is saved as JSON).")
+    if target.is_dir() or not target.parent.is_dir():
+        raise EngineError(f"Cannot write the adapter {target}: its folder does not exist or it is a folder.")
+    probe = target.parent / f".{target.name}.probe"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise EngineError(f"Cannot write the adapter {target}: {exc.strerror or exc}.") from exc

@@ -1,0 +1,119 @@
+"""core.adapter (fit, apply, save, grouped cross-validation) and core.training_areas (classes, warnings), numpy/OGR only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from raster_fixtures import HONG_KONG_ORIGIN, square
+
+from core.adapter import LczAdapter, cell_features, cross_validate, polygon_folds
+from core.assessment import PolygonReference
+from core.errors import EngineError
+from core.training_areas import TrainingCells, parse_classes, training_area_warnings
+
+
+def clusters(codes: list[int], per_class: int, features: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian clusters, one per code, well apart."""
+    rng = np.random.default_rng(seed)
+    centres = {code: rng.normal(0, 4, features) for code in codes}
+    x = np.concatenate([centres[c] + rng.normal(0, 1, (per_class, features)) for c in codes])
+    return x, np.repeat(codes, per_class)
+
+
+def probabilities_for(labels: np.ndarray, confidence: float = 0.6) -> np.ndarray:
+    p = np.full((len(labels), 17), (1 - confidence) / 16, dtype=np.float32)
+    p[np.arange(len(labels)), labels - 1] = confidence
+    return p
+
+
+def test_fit_learns_the_classes_and_keeps_the_model_label_far_from_them() -> None:
+    embedding, codes = clusters([2, 6, 11], per_class=40)
+    model_says = np.full(len(codes), 8)  # the model is wrong everywhere (LCZ 8, a class without training areas)
+    p = probabilities_for(model_says)
+    adapter = LczAdapter.fit(cell_features(p, embedding), codes, model="m 1")
+    adapted = adapter.adapt(p, embedding).argmax(axis=1) + 1
+    # Cells beyond their class's 95 % radius keep the model's label (by design); all others get their class.
+    assert (adapted == codes).mean() >= 0.9 and ((adapted == codes) | (adapted == 8)).all()
+    far = embedding + 100.0  # nothing like any training area: the model's LCZ 8 is kept
+    assert (adapter.adapt(p, far).argmax(axis=1) + 1 == 8).all()
+    trained_label = probabilities_for(np.full(len(codes), 6))  # the model names a trained class: adapted anyway
+    assert (adapter.adapt(trained_label, far).argmax(axis=1) + 1 != 8).all()
+
+
+def test_saved_adapter_predicts_the_same_and_foreign_files_are_refused(tmp_path: Path) -> None:
+    embedding, codes = clusters([1, 14, 17], per_class=20)
+    p = probabilities_for(np.full(len(codes), 14))
+    adapter = LczAdapter.fit(cell_features(p, embedding), codes, model="m 1", kind="log-probabilities + 20")
+    loaded = LczAdapter.load(adapter.save(tmp_path / "adapter.json"))
+    np.testing.assert_allclose(loaded.adapt(p, embedding), adapter.adapt(p, embedding), rtol=1e-6)
+    assert loaded.model == "m 1" and list(loaded.classes) == [1, 14, 17]
+    with pytest.raises(EngineError, match="fitted on 37 features"):
+        loaded.adapt(p, None)
+    (tmp_path / "other.json").write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(EngineError, match="not an LCZ adapter"):
+        LczAdapter.load(tmp_path / "other.json")
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(EngineError, match="Cannot read the adapter"):
+        LczAdapter.load(tmp_path / "broken.json")
+    with pytest.raises(EngineError, match="only one class"):
+        LczAdapter.fit(cell_features(p, embedding)[:5], np.full(5, 1))
+
+
+def test_folds_keep_polygons_whole_and_classes_spread() -> None:
+    groups = np.repeat(np.arange(1, 13), 5)
+    codes = np.repeat([1, 1, 1, 1, 2, 2, 2, 2, 11, 11, 11, 11], 5)
+    fold = polygon_folds(groups, codes, folds=4)
+    for group in np.unique(groups):
+        assert np.unique(fold[groups == group]).size == 1
+    for code in (1, 2, 11):
+        assert np.unique(fold[codes == code]).size == 4  # four polygons of each class in four different folds
+
+
+def test_cross_validation_by_polygon_does_not_reward_memorised_polygons() -> None:
+    """Each polygon has its own signature and a random class: per-cell folds would score ~1, by polygon ~chance."""
+    rng = np.random.default_rng(3)
+    polygons, cells = 30, 12
+    signature = rng.normal(0, 5, (polygons, 40))  # more dimensions than polygons: linearly separable
+    polygon_code = rng.choice([2, 5, 12], polygons)
+    groups = np.repeat(np.arange(1, polygons + 1), cells)
+    embedding = signature[groups - 1] + rng.normal(0, 0.1, (len(groups), 40))
+    codes = polygon_code[groups - 1]
+    p = probabilities_for(np.full(len(codes), 8))
+    result = cross_validate(cell_features(p, embedding), codes, groups, p, embedding, folds=5)
+    assert result.scores["oa"] < 0.6 and result.folds == 5
+    assert result.model_alone["oa"] == 0.0
+    per_cell = cross_validate(cell_features(p, embedding), codes, np.arange(len(codes)), p, embedding, folds=5)
+    assert per_cell.scores["oa"] > 0.9  # what a per-cell split would have reported
+
+
+def areas(values: list[object], squares: list[tuple[float, float, float]]) -> PolygonReference:
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32650)
+    return PolygonReference([(square(*s), v) for v, s in zip(values, squares, strict=True)], srs.ExportToWkt(),
+                            "test areas", "lcz")
+
+
+def test_class_values_accept_codes_and_labels_and_refuse_the_rest() -> None:
+    x, y = HONG_KONG_ORIGIN
+    ok = areas([3, "A", "LCZ 5", "lcz g", 17.0], [(x, y, 300)] * 5)
+    assert parse_classes(ok) == [3, 11, 5, 17, 17]
+    with pytest.raises(EngineError, match=r"not LCZ classes: '0' \(1\), '18' \(1\), 'X' \(2\)"):
+        parse_classes(areas([0, 18, "X", "X", 2], [(x, y, 300)] * 5))
+
+
+def test_warnings_name_few_polygons_tiny_areas_and_conflicting_overlaps() -> None:
+    x, y = HONG_KONG_ORIGIN
+    reference = areas([1, 1, 1, 11, 11], [(x, y, 500), (x + 1000, y, 500), (x + 2000, y, 500),
+                                          (x + 200, y - 200, 500), (x + 5000, y, 40)])
+    codes = parse_classes(reference)
+    cells = TrainingCells(np.array([1, 1, 11]), np.array([1, 2, 4]), probabilities_for(np.array([1, 1, 11])), None)
+    warnings = training_area_warnings(reference, codes, cells)
+    assert len(warnings) == 3, warnings
+    assert "fewer than 3 training areas: LCZ A (2)" in warnings[0]
+    assert "cover no whole 100 m cell" in warnings[1] and "polygon number(s) 3, 5" in warnings[1]
+    assert "different classes overlap: polygons 1 and 4" in warnings[2]
