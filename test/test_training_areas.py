@@ -97,6 +97,12 @@ def test_bad_requests_are_refused_before_computing(hong_kong_areas, tmp_path) ->
     unknown = PolygonReference([(wkb, "Z") for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "bad", "lcz")
     with pytest.raises(EngineError, match="not LCZ classes: 'Z'"):
         map_with_training_areas(str(SCENE), out, training_areas=unknown, bands=BANDS)
+    empty = PolygonReference([], hong_kong_areas.crs_wkt, "empty layer", "lcz")
+    with pytest.raises(EngineError, match="empty layer hold no polygon"):
+        map_with_training_areas(str(SCENE), out, training_areas=empty, bands=BANDS)
+    one_class = PolygonReference([(wkb, 4) for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "one", "lcz")
+    with pytest.raises(EngineError, match="only one class inside the scene"):
+        map_with_training_areas(str(SCENE), out, training_areas=one_class, bands=BANDS, device="CPU")
     assert list(tmp_path.iterdir()) == []
 
 
