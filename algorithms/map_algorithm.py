@@ -21,6 +21,7 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
@@ -69,6 +70,7 @@ class MapAlgorithm(QgsProcessingAlgorithm):
     """Map settlement density (HSE) and local climate zones (LCZ) from one Sentinel-2 raster."""
 
     INPUT = "INPUT"
+    MORE_DATES = "MORE_DATES"
     MODEL = "MODEL"
     BUNDLED_MODEL = "BUNDLED_MODEL"
     BANDS = "BANDS"
@@ -149,10 +151,23 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             "per class.</p>"
             "<p>The model runs through onnxruntime, which must be installed in the Python that QGIS uses; "
             "without it the algorithm stops and explains how to install it.</p>"
-        ).format(default=DEFAULT_MODEL_PATH.name, distilled=BUNDLED_MODEL_FILES[1])
+        ).format(default=DEFAULT_MODEL_PATH.name, distilled=BUNDLED_MODEL_FILES[1]) + self.tr(
+            "<h3>Several dates</h3><p><b>More dates</b>: other scenes of the same place (any footprint, CRS or date). "
+            "Each is read on the first scene's grid and run through the model; the LCZ comes from the mean of the "
+            "dates' class probabilities in each 100 m cell, the settlement density from the median of the dates in "
+            "each 20 m pixel (a single hazy date cannot drag it). <b>Dates per LCZ cell</b> (optional output): how "
+            "many dates had data in each cell.</p>"
+        )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Sentinel-2 raster")))
+        more = QgsProcessingParameterMultipleLayers(
+            self.MORE_DATES, self.tr("More dates of the same place (fused with the first)"),
+            QgsProcessing.TypeRaster, optional=True,
+        )
+        more.setHelp(self.tr("Other Sentinel-2 scenes of the same place; read on the first scene's grid. LCZ from the "
+                             "mean of the dates' class probabilities, HSE from their median."))
+        self.addParameter(more)
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.BUNDLED_MODEL,
@@ -247,8 +262,22 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
         layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
-        result = self._run_engine(layer, model_path, bands, device, paths, feedback)
+        sources = [layer.source()] + self._more_dates(parameters, context)
+        result = self._run_engine(sources, model_path, bands, device, paths, feedback)
         return self._publish(result.outputs, paths, context)
+
+    def _more_dates(self, parameters: dict[str, Any], context: QgsProcessingContext) -> list[str]:
+        """The file sources of the other dates (GDAL rasters only, like the input)."""
+        sources = []
+        for other in self.parameterAsLayerList(parameters, self.MORE_DATES, context):
+            if other.providerType() != "gdal":
+                raise QgsProcessingException(
+                    self.tr("The input layer {name} is not a file raster read by GDAL (provider {provider}).").format(
+                        name=other.name(), provider=other.providerType()
+                    )
+                )
+            sources.append(other.source())
+        return sources
 
     def _mapping_inputs(self, parameters: dict[str, Any], context: QgsProcessingContext
                         ) -> tuple[QgsRasterLayer, str, str | None, str, dict[str, str | None]]:
@@ -291,16 +320,17 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                 self._do_not_load(context, paths[spec.key])
         return outputs
 
-    def _run_engine(self, layer: QgsRasterLayer, model_path: str, bands: str | None, device: str,
+    def _run_engine(self, sources: list[str], model_path: str, bands: str | None, device: str,
                     paths: dict[str, str | None], feedback: QgsProcessingFeedback) -> MappingResult:
         """The one place where engine errors become QgsProcessingException."""
         # Imported when run, not with the provider: the provider and its help stay available even where
         # the engine's dependencies are broken, and QGIS starts faster.
-        from ..core.engine import OutputPaths, map_scene
+        from ..core.engine import OutputPaths
+        from ..core.multidate import map_dates
 
         try:
-            return map_scene(
-                layer.source(),
+            return map_dates(
+                sources,
                 OutputPaths(**paths),
                 model_path=model_path,
                 bands=bands,

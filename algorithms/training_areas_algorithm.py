@@ -109,6 +109,10 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
         from ..core.training_areas import cross_validation_assessment, map_with_training_areas
 
         layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
+        if self._more_dates(parameters, context):
+            raise QgsProcessingException(self.tr(
+                "Training areas work on one date for now: leave 'More dates' empty (or fuse the dates with "
+                "hselcz:map and adapt each date separately)."))
         adapter_path = self.parameterAsFile(parameters, self.ADAPTER, context) or None
         areas = None
         if parameters.get(self.TRAINING_AREAS) not in (None, ""):

@@ -45,7 +45,7 @@ from .products import (
     PRODUCTS,
     pixels_per_cell,
 )
-from .reader import Scene, open_scene
+from .reader import Grid, Scene, open_scene
 from .tiling import blend_weight, block_sum, fill_invalid, read_padded, window_grid
 from .writer import ProductWriters, check_writable, remove_empty_folders
 
@@ -66,6 +66,7 @@ class OutputPaths:
     lcz: str | None
     hse: str | None = None
     probabilities: str | None = None
+    dates: str | None = None
 
     def requested(self) -> dict[str, str]:
         return {spec.key: str(getattr(self, spec.key)) for spec in PRODUCTS if getattr(self, spec.key)}
@@ -80,6 +81,7 @@ class MappingResult:
     contract: ModelContract
     warnings: list[str] = field(default_factory=list)  # the warnings the run gave, each once, as a record
     seconds: float = 0.0
+    grid: Grid | None = None  # the 10 m working grid (later dates of a multi-date run are warped onto it)
 
     def __getattr__(self, key: str) -> str | None:
         if key in PRODUCT_BY_KEY:
@@ -291,12 +293,14 @@ def map_scene(
     log: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
     cell_hook: CellHook | None = None,
+    grid: Grid | None = None,
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
     `log` receives information lines and `warn` warnings, each once, as they arise; without `warn` the warnings
     go to `log` marked "Warning: " (core.messages). `cell_hook` sees and may change the LCZ probabilities of every
-    row of cells before they are written (training-area adaptation, core.training_areas).
+    row of cells before they are written (training-area adaptation, core.training_areas). `grid` warps the input onto
+    that working grid (the first date's, in a multi-date run: core.multidate).
     """
     started = time.perf_counter()
     messages = RunMessages(log, warn)
@@ -309,7 +313,7 @@ def map_scene(
         try:
             targets = {key: check_writable(path, sources, created) for key, path in requested.items()}
             return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started,
-                                cell_hook)
+                                cell_hook, grid)
         except BaseException:
             remove_empty_folders(created)
             raise
@@ -351,7 +355,8 @@ def _sigterm_cleans_up() -> Iterator[None]:
 
 def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,
                  device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
-                 messages: RunMessages, started: float, hook: CellHook | None = None) -> MappingResult:
+                 messages: RunMessages, started: float, hook: CellHook | None = None,
+                 grid: Grid | None = None) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
     if len(set(targets.values())) < len(targets):
         raise EngineError("Two outputs point at the same file; give each output its own file name.")
@@ -362,7 +367,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
                      version=contract.version, kind=contract.kind, path=model.path, provider=model.provider))
     for key in list(targets):
         spec = PRODUCT_BY_KEY[key]
-        if contract.output_for(spec.model_output) is None:
+        if not spec.derived and contract.output_for(spec.model_output) is None:
             missing = tr("The model '{name}' has no {output} output: the layer '{layer}' was not produced. Choose a "
                          "model with that output to map it (the bundled multi-task model has one).",
                          name=contract.name, output=spec.model_output.upper(), layer=tr(spec.layer_name))
@@ -375,19 +380,20 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
     if previous_cache > _GDAL_CACHE_BYTES:
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
-        written = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook)
+        written, working = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook,
+                                       grid)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
-                         seconds=time.perf_counter() - started)
+                         seconds=time.perf_counter() - started, grid=working)
 
 
 def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel, bands: str | None,
                 targets: dict[str, Path], messages: RunMessages,
                 progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
-                hook: CellHook | None = None) -> dict[str, str]:
+                hook: CellHook | None = None, grid: Grid | None = None) -> tuple[dict[str, str], Grid]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
-    scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info)
+    scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid)
     try:
         for warning in scene.warnings:
             messages.warn(warning)
@@ -420,7 +426,8 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
             tracker = _Progress(1, progress, is_cancelled)
             tracker.check()
             if contract.kind == KIND_DENSE:
-                _run_dense(scene, model, products, tracker, {PRODUCT_BY_KEY[key].model_output for key in targets}, hook)
+                model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}
+                _run_dense(scene, model, products, tracker, model_outputs, hook)
             else:
                 _run_patch(scene, model, products, tracker, hook)
             tracker.check()
@@ -428,6 +435,7 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
         except BaseException:
             products.discard()
             raise
+        working = scene.grid
     finally:
         scene.close()
-    return written
+    return written, working

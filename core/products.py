@@ -28,6 +28,8 @@ PROBABILITY_NODATA = -1.0
 MODEL_LCZ = "lcz"  # 17 class probabilities
 MODEL_HSE = "hse"  # settlement density 0..1
 MODEL_EMBEDDING = "embedding"  # optional features (no product yet)
+#: Not a model tensor: how many dates gave a cell its value (1 in a single-date run; core.multidate).
+DERIVED_DATES = "dates"
 #: Channels of each mapped model output.
 MODEL_CHANNELS = {MODEL_LCZ: LCZ_CLASS_COUNT, MODEL_HSE: 1}
 
@@ -62,6 +64,10 @@ def _density(density: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid, np.clip(density[0], 0.0, 1.0), HSE_NODATA).astype(np.float32)
 
 
+def _date_count(counts: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, counts[0], 0).astype(np.uint8)
+
+
 @dataclass(frozen=True)
 class ProductSpec:
     """One output GeoTIFF, from the model output it is computed from to the style QGIS gives it."""
@@ -80,6 +86,7 @@ class ProductSpec:
     units: str | None = None
     style: str | None = None  # QML file in resources/styles
     categorical: bool = False  # a colour table and class names from the LCZ palette
+    derived: bool = False  # computed by the engine, not read from a model tensor
     required: bool = False  # the algorithm always writes it
     create_by_default: bool = True
 
@@ -108,8 +115,15 @@ PROBABILITIES = ProductSpec(
 )
 assert PROBABILITIES.bands == LCZ_CLASS_COUNT
 
+DATES = ProductSpec(
+    key="dates", parameter="OUTPUT_DATES", title="Number of dates that gave each 100 m cell its LCZ, 100 m",
+    layer_name="Dates per LCZ cell", model_output=DERIVED_DATES, cell_m=LCZ_CELL_M, data_type="Byte", nodata=0,
+    predictor=2, band_names=("Dates with valid data",), encode=_date_count, units="dates", derived=True,
+    create_by_default=False,
+)
+
 #: Every product, in the order of the algorithm's parameters and of the files a run reports.
-PRODUCTS: tuple[ProductSpec, ...] = (LCZ, HSE, PROBABILITIES)
+PRODUCTS: tuple[ProductSpec, ...] = (LCZ, HSE, PROBABILITIES, DATES)
 PRODUCT_BY_KEY: dict[str, ProductSpec] = {spec.key: spec for spec in PRODUCTS}
 #: The cell size each model output is averaged to (the same for every product made from it).
 MODEL_OUTPUT_CELL_M: dict[str, float] = {spec.model_output: spec.cell_m for spec in PRODUCTS}

@@ -48,6 +48,16 @@ class Radiometry:
     why: str = ""
 
 
+@dataclass(frozen=True)
+class Grid:
+    """A north-up working grid: where a later date of a multi-date run is warped to (the first date's grid)."""
+
+    geotransform: tuple[float, ...]
+    projection: str
+    width: int
+    height: int
+
+
 @dataclass
 class Scene:
     """The input on the working grid, ready to be read window by window."""
@@ -73,6 +83,10 @@ class Scene:
     @property
     def width(self) -> int:
         return self.dataset.RasterXSize
+
+    @property
+    def grid(self) -> Grid:
+        return Grid(tuple(self.dataset.GetGeoTransform()), self.dataset.GetProjection(), self.width, self.height)
 
     @property
     def height(self) -> int:
@@ -365,6 +379,7 @@ def open_scene(
     band_mapping: str | None = None,
     gsd: float = 10.0,
     log: Callable[[str], None] | None = None,
+    grid: Grid | None = None,
 ) -> Scene:
     """Identify the required bands in the input and build the working grid (see the module docstring).
 
@@ -374,7 +389,7 @@ def open_scene(
     """
     vsimem: list[str] = []
     try:
-        return _build_scene(sources, required_bands, band_mapping, gsd, log, vsimem)
+        return _build_scene(sources, required_bands, band_mapping, gsd, log, vsimem, grid)
     except BaseException as exc:
         traceback.clear_frames(exc.__traceback__)
         _unlink(vsimem)
@@ -382,7 +397,7 @@ def open_scene(
 
 
 def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], band_mapping: str | None, gsd: float,
-                 log: Callable[[str], None] | None, vsimem: list[str]) -> Scene:
+                 log: Callable[[str], None] | None, vsimem: list[str], grid: Grid | None = None) -> Scene:
     """open_scene, recording every /vsimem file it creates in `vsimem`."""
     say = log or (lambda message: None)
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
@@ -435,7 +450,11 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
     ground = ground_pixel_size(stack)
     nominal = (math.hypot(gt[1], gt[4]), math.hypot(gt[2], gt[5]))
     geographic = _is_geographic(stack.GetProjection())
-    if geographic:
+    if grid is not None:
+        notes.append(tr("The input is warped onto the working grid of the first date ({width} x {height} pixels).",
+                        width=grid.width, height=grid.height))
+        working = _warp_onto(stack, grid, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
+    elif geographic:
         epsg = _utm_epsg(stack)
         notes.append(tr("The input is in a geographic CRS; it is warped to UTM (EPSG:{epsg}) at {gsd:g} m.", epsg=epsg, gsd=gsd))
         working = _warp(stack, f"EPSG:{epsg}", gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
@@ -488,6 +507,17 @@ def _srs_key(wkt: str) -> str:
     srs = osr.SpatialReference()
     srs.ImportFromWkt(wkt)
     return srs.ExportToProj4()
+
+
+def _warp_onto(stack: gdal.Dataset, grid: Grid, nodata: tuple, path: str, vsimem: list[str]) -> gdal.Dataset:
+    """Warp onto exactly `grid` (VRT, lazy): another date of the same place, cell for cell on the first one."""
+    gt = grid.geotransform
+    bounds = (gt[0], gt[3] + gt[5] * grid.height, gt[0] + gt[1] * grid.width, gt[3])
+    src_nodata = " ".join(str(n if n is not None else 0) for n in nodata)
+    vsimem.append(path)
+    return gdal.Warp(path, stack, format="VRT", outputBounds=bounds, width=grid.width, height=grid.height,
+                     dstSRS=grid.projection, resampleAlg="bilinear", srcNodata=src_nodata, dstNodata=0,
+                     warpOptions=["UNIFIED_SRC_NODATA=NO"])
 
 
 def _warp(stack: gdal.Dataset, dst_srs: str | None, gsd: float, nodata: tuple, path: str, vsimem: list[str]) -> gdal.Dataset:

@@ -16,12 +16,14 @@ from osgeo import gdal
 from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
 from .products import (
+    DERIVED_DATES,
     GTIFF_OPTIONS,
     HSE_CELL_M,
     LCZ_CELL_M,
     META_CLASS_PREFIX,
     META_PRODUCT,
     META_UNITS,
+    MODEL_LCZ,
     PRODUCT_BY_KEY,
     ProductSpec,
     output_extension_problem,
@@ -155,6 +157,7 @@ class ProductWriters:
                  projection: str, metadata: dict[str, str]):
         self.writers: dict[str, AtomicGeoTiff] = {}
         self.valid_cells: dict[str, int] = {}
+        self.single_date = True
         try:
             for key, target in targets.items():
                 self._open(PRODUCT_BY_KEY[key], target, width, height, gsd, geotransform, projection, metadata)
@@ -185,12 +188,19 @@ class ProductWriters:
             style_lcz_band(writer.dataset.GetRasterBand(1))
 
     def write(self, model_output: str, row: int, values: np.ndarray, valid: np.ndarray) -> None:
-        """values (C, rows, cells) of `model_output` for the cell rows starting at `row`; valid (rows, cells)."""
+        """values (C, rows, cells) of `model_output` for the cell rows starting at `row`; valid (rows, cells).
+
+        In a single-date run the LCZ rows also give the date count (1 where valid); a multi-date run writes the
+        counts itself (single_date False).
+        """
         for key, writer in self.writers.items():
             spec = PRODUCT_BY_KEY[key]
             if spec.model_output == model_output:
                 self.valid_cells[key] += int(valid.sum())
                 writer.write_rows(row, spec.encode(values, valid))
+            elif self.single_date and spec.model_output == DERIVED_DATES and model_output == MODEL_LCZ:
+                self.valid_cells[key] += int(valid.sum())
+                writer.write_rows(row, spec.encode(valid[None].astype(np.uint8), valid))
 
     def commit(self) -> dict[str, str]:
         """Publish every product; refuse all of them if one has no valid cell."""

@@ -150,6 +150,30 @@
 <context>
     <name>Engine</name>
     <message>
+        <source>Dates per LCZ cell</source>
+        <translation>Aufnahmen je LCZ-Zelle</translation>
+    </message>
+    <message>
+        <source>{dates} dates fused: LCZ from the mean probabilities, HSE from the median.</source>
+        <translation>{dates} Aufnahmen zusammengeführt: LCZ aus den mittleren Wahrscheinlichkeiten, HSE aus dem Median.</translation>
+    </message>
+    <message>
+        <source>Date {number} of {count}: {source}</source>
+        <translation>Aufnahme {number} von {count}: {source}</translation>
+    </message>
+    <message>
+        <source>Date {number} ({source}): {problem}</source>
+        <translation>Aufnahme {number} ({source}): {problem}</translation>
+    </message>
+    <message>
+        <source>Later dates are read on the first date&apos;s grid: this date does not overlap the first one, or has no data where it does.</source>
+        <translation>Weitere Aufnahmen werden auf dem Raster der ersten gelesen: Diese Aufnahme überlappt die erste nicht oder hat dort keine Daten.</translation>
+    </message>
+    <message>
+        <source>The input is warped onto the working grid of the first date ({width} x {height} pixels).</source>
+        <translation>Die Eingabe wird auf das Arbeitsraster der ersten Aufnahme umprojiziert ({width} x {height} Pixel).</translation>
+    </message>
+    <message>
         <source>Model: {name} {version} ({kind}, {path}); execution provider: {provider}</source>
         <translation>Modell: {name} {version} ({kind}, {path}); Ausführungsanbieter: {provider}</translation>
     </message>

@@ -32,7 +32,8 @@ from core.lcz import LCZ_CLASSES
 
 ALG_ID = "hselcz:map"
 SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
-PARAMETERS = ["INPUT", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"]
+PARAMETERS = ["INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE",
+              "OUTPUT_PROBABILITIES", "OUTPUT_DATES"]
 
 
 def test_plugin_lifecycle_registers_and_removes_provider(qgis_iface, qgis_processing):
@@ -80,7 +81,8 @@ def test_algorithm_interface(algorithm):
     assert {"sentinel-2", "lcz", "settlement"} <= set(algorithm.tags())
     assert not algorithm.icon().isNull()
     assert [p.name() for p in algorithm.parameterDefinitions()] == PARAMETERS
-    assert {o.name() for o in algorithm.outputDefinitions()} == {"OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"}
+    assert {o.name() for o in algorithm.outputDefinitions()} == {"OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES",
+                                                                  "OUTPUT_DATES"}
     assert algorithm.flags() & algorithm.FlagCanCancel
     assert not algorithm.flags() & algorithm.FlagHideFromModeler
     assert not algorithm.flags() & algorithm.FlagNoThreading
@@ -88,7 +90,10 @@ def test_algorithm_interface(algorithm):
     def optional(name: str) -> bool:
         return bool(algorithm.parameterDefinition(name).flags() & QgsProcessingParameterDefinition.FlagOptional)
 
-    assert [name for name in PARAMETERS if optional(name)] == ["MODEL", "BANDS", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"]
+    assert [name for name in PARAMETERS if optional(name)] == ["MORE_DATES", "MODEL", "BANDS", "OUTPUT_HSE",
+                                                               "OUTPUT_PROBABILITIES", "OUTPUT_DATES"]
+    assert algorithm.parameterDefinition("MORE_DATES").type() == "multilayer"
+    assert not algorithm.parameterDefinition("OUTPUT_DATES").createByDefault()
     assert algorithm.parameterDefinition("INPUT").type() == "raster"
     model = algorithm.parameterDefinition("MODEL")
     assert model.type() == "file" and model.extension() == "onnx"
@@ -532,3 +537,20 @@ def test_missing_device_names_the_dialog_options(plugin, tmp_path):
     assert '"auto (first available accelerator, else CPU)" or "CPU" in the algorithm dialog' in message
     assert "DEVICE=0 (auto) or DEVICE=1 (CPU)" in message and 'device="' not in message
     assert list(tmp_path.iterdir()) == []
+
+
+HK_DATES = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
+
+
+@pytest.mark.skipif(not HK_DATES.is_dir(), reason="the shared real data is not here")
+def test_two_dates_are_fused_in_qgis(plugin, tmp_path):
+    """MORE_DATES: the 2016 scene fused with the 2018 one; the date count says where both had data."""
+    first, second = (HK_DATES / f"hongkong_S2L1C_{day}_10band_10m.tif" for day in ("20180323", "20160927"))
+    feedback = RecordingFeedback()
+    results = processing.run(ALG_ID, {
+        "INPUT": str(first), "MORE_DATES": [str(second)], "BANDS": "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12",
+        "OUTPUT_LCZ": str(tmp_path / "lcz.tif"), "OUTPUT_DATES": str(tmp_path / "dates.tif"),
+    }, feedback=feedback)
+    dates = gdal.Open(results["OUTPUT_DATES"]).ReadAsArray()
+    assert set(np.unique(dates)) <= {0, 1, 2} and (dates == 2).mean() > 0.9
+    assert "2 dates fused" in feedback.log and "Date 2 of 2" in feedback.log

@@ -1,0 +1,173 @@
+"""Several dates of the same place fused into one map: the LCZ probabilities averaged, HSE by the median.
+
+Why: a single scene carries its season, haze and shadows; averaging the class probabilities of two dates raised
+the So2Sat ResNet20's Kappa by about +0.03 in the founders' offline measurement. How:
+1. the first date is mapped on its own working grid (as map_scene always does); every later date is warped onto
+   that grid (core.reader, `grid=`), so the dates are compared cell for cell, whatever their CRS and footprint;
+2. each date writes its probabilities (and HSE) into a temporary folder beside nothing of the user's;
+3. the dates are fused row block by row block (memory: one block of rows of every date, never whole rasters):
+   LCZ = argmax of the mean probabilities over the dates with a value in the cell; HSE = per 20 m pixel the
+   median of the dates with a value. The median because one hazy or cloudy date must not drag a pixel
+   (with three dates or more it is ignored outright; with two, the median is their mean); the count of dates
+   per LCZ cell is the optional `dates` product.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+
+from .engine import MappingResult, OutputPaths, map_scene
+from .errors import CancelledError, EngineError
+from .i18n import tr
+from .lcz import LCZ_CLASS_COUNT
+from .messages import RunMessages
+from .products import (
+    DERIVED_DATES,
+    HSE_NODATA,
+    META_MODEL,
+    META_MODEL_VERSION,
+    META_PROVIDER,
+    META_SOURCE,
+    MODEL_HSE,
+    MODEL_LCZ,
+    PROBABILITY_NODATA,
+)
+from .writer import ProductWriters, check_writable, remove_empty_folders
+
+gdal.UseExceptions()
+
+#: Rows of cells fused at a time (per date: 17 bands x rows x width floats).
+_BLOCK_ROWS = 64
+
+
+def _describe(source: str | Sequence[str]) -> str:
+    return str(source) if isinstance(source, (str, Path)) else ", ".join(str(s) for s in source)
+
+
+def map_dates(
+    dates: Sequence[str | Sequence[str]],
+    outputs: OutputPaths,
+    *,
+    model_path: str | None = None,
+    bands: str | None = None,
+    device: str = "auto",
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> MappingResult:
+    """Map several dates of one place into one set of products (one date: exactly map_scene)."""
+    if not dates:
+        raise EngineError("No input scene was given.")
+    if len(dates) == 1:
+        return map_scene(dates[0], outputs, model_path=model_path, bands=bands, device=device, progress=progress,
+                         is_cancelled=is_cancelled, log=log, warn=warn)
+    # One warning channel for all dates: a warning every date gives (e.g. "no HSE output") is said once.
+    common = dict(model_path=model_path, bands=bands, device=device, is_cancelled=is_cancelled, log=log,
+                  warn=RunMessages(log, warn).warn)
+    started = time.perf_counter()
+    say = log or (lambda line: None)
+    requested = outputs.requested()
+    if not requested:
+        raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
+    inputs = [str(s) for date in dates for s in ([date] if isinstance(date, (str, Path)) else date)]
+    created: list[Path] = []
+    try:
+        targets = {key: check_writable(path, inputs, created) for key, path in requested.items()}
+        if len(set(targets.values())) < len(targets):
+            raise EngineError("Two outputs point at the same file; give each output its own file name.")
+        with tempfile.TemporaryDirectory(prefix="hselcz_dates_") as folder:
+            runs = _map_each_date(dates, Path(folder), "hse" in targets, progress, common, say)
+            first = runs[0]
+            metadata = {META_MODEL: first.contract.name, META_MODEL_VERSION: first.contract.version,
+                        META_PROVIDER: first.provider, META_SOURCE: " | ".join(_describe(d) for d in dates)}
+            if "hse" in targets and not first.hse:
+                targets.pop("hse")  # the model has no HSE output: map_scene has warned
+            if not targets:
+                raise EngineError("Nothing that this model can produce was requested.")
+            grid = first.grid
+            writers = ProductWriters(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
+                                     grid.projection, metadata)
+            writers.single_date = False
+            try:
+                _fuse_lcz([Path(r.probabilities) for r in runs], writers, is_cancelled)
+                if "hse" in targets:
+                    _fuse_hse([Path(r.hse) for r in runs], writers, is_cancelled)
+                written = writers.commit()
+            except BaseException:
+                writers.discard()
+                raise
+    except BaseException:
+        remove_empty_folders(created)
+        raise
+    if progress:
+        progress(1.0)
+    say(tr("{dates} dates fused: LCZ from the mean probabilities, HSE from the median.", dates=len(dates)))
+    said = list(dict.fromkeys(w for run in runs for w in run.warnings))
+    return MappingResult(outputs=written, provider=first.provider, contract=first.contract, warnings=said,
+                         seconds=time.perf_counter() - started, grid=grid)
+
+
+def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, say) -> list[MappingResult]:
+    """Every date through map_scene into the temporary folder; later dates onto the first date's grid."""
+    runs: list[MappingResult] = []
+    share = 0.9 / len(dates)
+    for index, date in enumerate(dates):
+        say(tr("Date {number} of {count}: {source}", number=index + 1, count=len(dates), source=_describe(date)))
+        paths = OutputPaths(lcz=None, probabilities=str(folder / f"probabilities_{index}.tif"),
+                            hse=str(folder / f"hse_{index}.tif") if want_hse else None)
+        scaled = (lambda f, i=index: progress(share * (i + f))) if progress else None
+        try:
+            run = map_scene(date, paths, progress=scaled, grid=runs[0].grid if runs else None, **common)
+        except CancelledError:
+            raise
+        except EngineError as exc:
+            problem = str(exc)
+            if index and "no valid pixels" in problem:
+                problem += " " + tr("Later dates are read on the first date's grid: this date does not overlap the "
+                                    "first one, or has no data where it does.")
+            raise EngineError(tr("Date {number} ({source}): {problem}", number=index + 1, source=_describe(date),
+                                 problem=problem)) from exc
+        runs.append(run)
+    return runs
+
+
+def _fuse_lcz(paths: list[Path], writers: ProductWriters, is_cancelled) -> None:
+    datasets = [gdal.Open(str(path)) for path in paths]
+    width, height = datasets[0].RasterXSize, datasets[0].RasterYSize
+    for top in range(0, height, _BLOCK_ROWS):
+        if is_cancelled and is_cancelled():
+            raise CancelledError("The run was cancelled; no output was written.")
+        rows = min(_BLOCK_ROWS, height - top)
+        total = np.zeros((LCZ_CLASS_COUNT, rows, width), np.float64)
+        count = np.zeros((rows, width), np.int64)
+        for dataset in datasets:
+            block = dataset.ReadAsArray(0, top, width, rows).astype(np.float64).reshape(LCZ_CLASS_COUNT, rows, width)
+            valid = (block != PROBABILITY_NODATA).all(axis=0)
+            total += np.where(valid[None], block, 0.0)
+            count += valid
+        valid = count > 0
+        mean = (total / np.maximum(count, 1)[None]).astype(np.float32)
+        writers.write(MODEL_LCZ, top, mean, valid)
+        writers.write(DERIVED_DATES, top, count[None].astype(np.uint8), valid)
+
+
+def _fuse_hse(paths: list[Path], writers: ProductWriters, is_cancelled) -> None:
+    datasets = [gdal.Open(str(path)) for path in paths]
+    width, height = datasets[0].RasterXSize, datasets[0].RasterYSize
+    for top in range(0, height, _BLOCK_ROWS * 5):
+        rows = min(_BLOCK_ROWS * 5, height - top)
+        stack = np.stack([d.ReadAsArray(0, top, width, rows).astype(np.float32) for d in datasets])
+        stack[stack == HSE_NODATA] = np.nan
+        valid = np.isfinite(stack).any(axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels: no date has a value there
+            median = np.nanmedian(stack, axis=0)
+        writers.write(MODEL_HSE, top, np.nan_to_num(median)[None], valid)
