@@ -9,6 +9,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.paths import ICON_PATH
 from ..core.products import OUTPUT_EXTENSIONS
 from .assess_algorithms import AssessHseAlgorithm, AssessLczAlgorithm
+from .growth_algorithm import MapGrowthAlgorithm
 from .map_algorithm import MapAlgorithm
 from .training_areas_algorithm import MapTrainingAreasAlgorithm
 
@@ -32,6 +33,7 @@ class HseLczProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802
         self.addAlgorithm(MapAlgorithm())
         self.addAlgorithm(MapTrainingAreasAlgorithm())
+        self.addAlgorithm(MapGrowthAlgorithm())
         self.addAlgorithm(AssessLczAlgorithm())
         self.addAlgorithm(AssessHseAlgorithm())
 

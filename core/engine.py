@@ -25,13 +25,14 @@ import numpy as np
 from osgeo import gdal
 
 from .aggregation import MIN_VALID_SHARE, CellAggregator, RollingAccumulator
-from .contract import DN_PER_REFLECTANCE, KIND_DENSE, UNIT_REFLECTANCE, ModelContract
+from .contract import DN_PER_REFLECTANCE, KIND_DENSE, KIND_PATCH, UNIT_REFLECTANCE, ModelContract
 from .errors import CancelledError, EngineError, TerminatedError
 from .i18n import tr
 from .lcz import LCZ_CLASS_COUNT
 from .messages import RunMessages
 from .model import LoadedModel, load_model
 from .products import (
+    DERIVED_UNCERTAINTY,
     LCZ_CELL_M,
     META_MODEL,
     META_MODEL_VERSION,
@@ -47,6 +48,8 @@ from .products import (
 )
 from .reader import Grid, Scene, open_scene
 from .tiling import blend_weight, block_sum, fill_invalid, read_padded, window_grid
+from .uncertainty import METADATA_KEY as UNCERTAINTY_KEY
+from .uncertainty import UncertaintyCalibration
 from .writer import ProductWriters, check_writable, remove_empty_folders
 
 gdal.UseExceptions()
@@ -67,6 +70,7 @@ class OutputPaths:
     hse: str | None = None
     probabilities: str | None = None
     dates: str | None = None
+    uncertainty: str | None = None
 
     def requested(self) -> dict[str, str]:
         return {spec.key: str(getattr(self, spec.key)) for spec in PRODUCTS if getattr(self, spec.key)}
@@ -138,7 +142,7 @@ def _to_model_units(batch: np.ndarray, contract: ModelContract) -> np.ndarray:
 
 
 def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
-               hook: CellHook | None = None) -> None:
+               hook: CellHook | None = None, uncertainty: UncertaintyCalibration | None = None) -> None:
     """One window of patch_size centred on each 100 m cell, like the So2Sat LCZ42 production maps."""
     contract = model.contract
     cell, patch = pixels_per_cell(LCZ_CELL_M, contract.gsd), contract.patch_size
@@ -181,7 +185,7 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                 raise EngineError(f"{model.path}: a patch model must return (N, 17) probabilities, not {out.shape}.")
             for (r, c), p in zip(batch_cells, out, strict=True):
                 probabilities[:, r, c] = p
-            if hook is not None and MODEL_EMBEDDING in results:
+            if (hook is not None or uncertainty is not None) and MODEL_EMBEDDING in results:
                 features = results[MODEL_EMBEDDING].reshape(len(batch_cells), -1)
                 if embedding is None:
                     embedding = np.zeros((features.shape[1], rows, cells_x), dtype=np.float32)
@@ -193,6 +197,12 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                 embedding = np.zeros((0, rows, cells_x), dtype=np.float32)  # no valid cell in these rows
             probabilities = hook.cells(first, probabilities, embedding, cell_valid)
         products.write(MODEL_LCZ, first, probabilities, cell_valid)
+        if uncertainty is not None:
+            score = np.zeros((1, rows, cells_x), dtype=np.float32)
+            if cell_valid.any():
+                features = embedding[:, cell_valid].T if embedding is not None and embedding.shape[0] else None
+                score[0, cell_valid] = uncertainty.score(probabilities[:, cell_valid].T, features)
+            products.write(DERIVED_UNCERTAINTY, first, score, cell_valid)
 
 
 def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
@@ -365,6 +375,9 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
     contract = model.contract
     messages.info(tr("Model: {name} {version} ({kind}, {path}); execution provider: {provider}", name=contract.name,
                      version=contract.version, kind=contract.kind, path=model.path, provider=model.provider))
+    calibration = None
+    if "uncertainty" in targets:
+        calibration = _uncertainty_calibration(contract, model.path)
     for key in list(targets):
         spec = PRODUCT_BY_KEY[key]
         if not spec.derived and contract.output_for(spec.model_output) is None:
@@ -381,17 +394,29 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
         written, working = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook,
-                                       grid)
+                                       grid, calibration)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
                          seconds=time.perf_counter() - started, grid=working)
 
 
+def _uncertainty_calibration(contract: ModelContract, path: Path) -> UncertaintyCalibration:
+    """The model's uncertainty calibration; refused before computing when the model cannot give one."""
+    if contract.kind != KIND_PATCH or contract.output_for(MODEL_EMBEDDING) is None or UNCERTAINTY_KEY not in contract.extra:
+        raise EngineError(
+            f"The model '{contract.name}' cannot map the LCZ uncertainty: that needs a patch model with an embedding "
+            "output and an uncertainty calibration in its metadata (the bundled So2Sat ResNet20 has both; "
+            "docs/MODEL_CONTRACT.md). Leave the uncertainty output empty or choose that model."
+        )
+    return UncertaintyCalibration.from_metadata(contract.extra[UNCERTAINTY_KEY], str(path))
+
+
 def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel, bands: str | None,
                 targets: dict[str, Path], messages: RunMessages,
                 progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
-                hook: CellHook | None = None, grid: Grid | None = None) -> tuple[dict[str, str], Grid]:
+                hook: CellHook | None = None, grid: Grid | None = None,
+                calibration: UncertaintyCalibration | None = None) -> tuple[dict[str, str], Grid]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
     scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid)
     try:
@@ -429,7 +454,7 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}
                 _run_dense(scene, model, products, tracker, model_outputs, hook)
             else:
-                _run_patch(scene, model, products, tracker, hook)
+                _run_patch(scene, model, products, tracker, hook, calibration)
             tracker.check()
             written = products.commit()
         except BaseException:

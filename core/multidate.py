@@ -80,6 +80,8 @@ def map_dates(
     inputs = [str(s) for date in dates for s in ([date] if isinstance(date, (str, Path)) else date)]
     created: list[Path] = []
     try:
+        if "uncertainty" in requested:
+            raise EngineError("The LCZ uncertainty is mapped for one date at a time; leave it empty when fusing dates.")
         targets = {key: check_writable(path, inputs, created) for key, path in requested.items()}
         if len(set(targets.values())) < len(targets):
             raise EngineError("Two outputs point at the same file; give each output its own file name.")

@@ -30,6 +30,9 @@ MODEL_HSE = "hse"  # settlement density 0..1
 MODEL_EMBEDDING = "embedding"  # optional features (no product yet)
 #: Not a model tensor: how many dates gave a cell its value (1 in a single-date run; core.multidate).
 DERIVED_DATES = "dates"
+#: Not a model tensor: the LCZ uncertainty from the probabilities and the embedding (core.uncertainty).
+DERIVED_UNCERTAINTY = "uncertainty"
+UNCERTAINTY_NODATA = -1.0
 #: Channels of each mapped model output.
 MODEL_CHANNELS = {MODEL_LCZ: LCZ_CLASS_COUNT, MODEL_HSE: 1}
 
@@ -66,6 +69,10 @@ def _density(density: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def _date_count(counts: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid, counts[0], 0).astype(np.uint8)
+
+
+def _uncertainty(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, np.clip(values[0], 0.0, 1.0), UNCERTAINTY_NODATA).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -122,9 +129,46 @@ DATES = ProductSpec(
     create_by_default=False,
 )
 
+UNCERTAINTY = ProductSpec(
+    key="uncertainty", parameter="OUTPUT_UNCERTAINTY",
+    title="LCZ uncertainty (0 more certain .. 1 less certain), 100 m", layer_name="LCZ uncertainty",
+    model_output=DERIVED_UNCERTAINTY, cell_m=LCZ_CELL_M, data_type="Float32", nodata=UNCERTAINTY_NODATA, predictor=3,
+    band_names=("LCZ uncertainty (0 more certain, 1 less certain)",), encode=_uncertainty, units="0..1",
+    style="uncertainty.qml", derived=True, create_by_default=False,
+)
+
 #: Every product, in the order of the algorithm's parameters and of the files a run reports.
-PRODUCTS: tuple[ProductSpec, ...] = (LCZ, HSE, PROBABILITIES, DATES)
-PRODUCT_BY_KEY: dict[str, ProductSpec] = {spec.key: spec for spec in PRODUCTS}
+PRODUCTS: tuple[ProductSpec, ...] = (LCZ, HSE, PROBABILITIES, DATES, UNCERTAINTY)
+
+# ------------------------------------------------------------------------------ settlement growth (core.growth)
+DERIVED_CHANGE = "hse_change"
+CHANGE_NODATA = -9.0
+NEW_BUILT_NODATA = 255
+
+
+def _change(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, np.clip(values[0], -1.0, 1.0), CHANGE_NODATA).astype(np.float32)
+
+
+def _new_built(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, values[1], NEW_BUILT_NODATA).astype(np.uint8)
+
+
+CHANGE = ProductSpec(
+    key="change", parameter="OUTPUT_CHANGE", title="Settlement density change, later - earlier (-1..1), 20 m",
+    layer_name="Settlement density change", model_output=DERIVED_CHANGE, cell_m=HSE_CELL_M, data_type="Float32",
+    nodata=CHANGE_NODATA, predictor=3, band_names=("Change of the built-up fraction (later - earlier)",),
+    encode=_change, units="fraction -1..1", style="hse_change.qml", derived=True, required=True,
+)
+NEW_BUILT = ProductSpec(
+    key="new_built", parameter="OUTPUT_NEW_BUILT", title="New built-up (1) and lost built-up (2), 20 m",
+    layer_name="New built-up", model_output=DERIVED_CHANGE, cell_m=HSE_CELL_M, data_type="Byte",
+    nodata=NEW_BUILT_NODATA, predictor=2, band_names=("0 no change of state, 1 new built-up, 2 built-up lost",),
+    encode=_new_built, style="new_built.qml", derived=True,
+)
+GROWTH_PRODUCTS: tuple[ProductSpec, ...] = (CHANGE, NEW_BUILT)
+
+PRODUCT_BY_KEY: dict[str, ProductSpec] = {spec.key: spec for spec in PRODUCTS + GROWTH_PRODUCTS}
 #: The cell size each model output is averaged to (the same for every product made from it).
 MODEL_OUTPUT_CELL_M: dict[str, float] = {spec.model_output: spec.cell_m for spec in PRODUCTS}
 assert all(MODEL_OUTPUT_CELL_M[spec.model_output] == spec.cell_m for spec in PRODUCTS)

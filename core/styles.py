@@ -17,6 +17,31 @@ from .paths import STYLES_DIR
 
 LCZ_QML = STYLES_DIR / "lcz.qml"
 HSE_QML = STYLES_DIR / "hse.qml"
+UNCERTAINTY_QML = STYLES_DIR / "uncertainty.qml"
+CHANGE_QML = STYLES_DIR / "hse_change.qml"
+NEW_BUILT_QML = STYLES_DIR / "new_built.qml"
+#: Settlement density change (ColorBrewer "RdBu" reversed): loss blue, stable transparent, growth red.
+CHANGE_RAMP: tuple[tuple[float, str, int, str], ...] = (
+    (-1.0, "#2166ac", 255, "-1 loss"),
+    (-0.3, "#92c5de", 255, "-0.3"),
+    (-0.1, "#f7f7f7", 0, "stable"),
+    (0.1, "#f7f7f7", 0, ""),
+    (0.3, "#f4a582", 255, "0.3"),
+    (1.0, "#b2182b", 255, "1 growth"),
+)
+NEW_BUILT_CLASSES: tuple[tuple[int, str, int, str], ...] = (
+    (0, "#ffffff", 0, "No change of state"),
+    (1, "#d7191c", 255, "New built-up"),
+    (2, "#2c7bb6", 255, "Built-up lost"),
+)
+#: (value, colour, alpha, label): ColorBrewer "Purples", light where the map is more certain.
+UNCERTAINTY_RAMP: tuple[tuple[float, str, int, str], ...] = (
+    (0.0, "#fcfbfd", 255, "0 more certain"),
+    (0.25, "#dadaeb", 255, "0.25"),
+    (0.5, "#9e9ac8", 255, "0.5"),
+    (0.75, "#6a51a3", 255, "0.75"),
+    (1.0, "#3f007d", 255, "1 less certain"),
+)
 
 #: The oldest QGIS the plugin supports; written into the QML as the version that made it.
 QGIS_VERSION = "3.22.0"
@@ -75,7 +100,16 @@ def lcz_qml() -> str:
 
 def hse_qml() -> str:
     """Single-band pseudocolour renderer with a continuous 0..1 ramp and a continuous legend."""
-    low, high = HSE_RAMP[0][0], HSE_RAMP[-1][0]
+    return _ramp_qml(HSE_RAMP)
+
+
+def uncertainty_qml() -> str:
+    """The LCZ uncertainty: a sequential ramp, legend from 'more certain' to 'less certain'."""
+    return _ramp_qml(UNCERTAINTY_RAMP)
+
+
+def _ramp_qml(ramp: tuple[tuple[float, str, int, str], ...]) -> str:
+    low, high = ramp[0][0], ramp[-1][0]
     renderer = ET.Element("rasterrenderer", {"type": "singlebandpseudocolor", "band": "1", "opacity": "1",
                                               "alphaBand": "-1", "nodataColor": "",
                                               "classificationMin": _number(low), "classificationMax": _number(high)})
@@ -84,16 +118,33 @@ def hse_qml() -> str:
         "colorRampType": "INTERPOLATED", "classificationMode": "1", "clip": "0", "labelPrecision": "2",
         "minimumValue": _number(low), "maximumValue": _number(high),
     })
-    for value, color, alpha, label in HSE_RAMP:
+    for value, color, alpha, label in ramp:
         ET.SubElement(shader, "item", {"value": _number(value), "color": color, "alpha": str(alpha), "label": label})
     ET.SubElement(shader, "rampLegendSettings", {
         "useContinuousLegend": "1", "orientation": "2", "direction": "0", "prefix": "", "suffix": "",
-        "minimumLabel": HSE_RAMP[0][3], "maximumLabel": HSE_RAMP[-1][3],
+        "minimumLabel": ramp[0][3], "maximumLabel": ramp[-1][3],
     })
     return _document(renderer)
 
 
-STYLES = {LCZ_QML: lcz_qml, HSE_QML: hse_qml}
+def hse_change_qml() -> str:
+    """The HSE change: a diverging ramp, blue for loss, transparent where stable, red for growth."""
+    return _ramp_qml(CHANGE_RAMP)
+
+
+def new_built_qml() -> str:
+    """New built-up (1) in red, built-up lost (2) in blue, no change of state (0) transparent."""
+    renderer = ET.Element("rasterrenderer", {"type": "paletted", "band": "1", "opacity": "1", "alphaBand": "-1",
+                                              "nodataColor": ""})
+    _min_max_origin(renderer)
+    palette = ET.SubElement(renderer, "colorPalette")
+    for value, color, alpha, label in NEW_BUILT_CLASSES:
+        ET.SubElement(palette, "paletteEntry", {"value": str(value), "color": color, "alpha": str(alpha), "label": label})
+    return _document(renderer)
+
+
+STYLES = {LCZ_QML: lcz_qml, HSE_QML: hse_qml, UNCERTAINTY_QML: uncertainty_qml, CHANGE_QML: hse_change_qml,
+          NEW_BUILT_QML: new_built_qml}
 
 
 def write_styles() -> list[Path]:

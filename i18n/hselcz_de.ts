@@ -150,6 +150,34 @@
 <context>
     <name>Engine</name>
     <message>
+        <source>The earlier scene: {problem}</source>
+        <translation>Die frühere Szene: {problem}</translation>
+    </message>
+    <message>
+        <source>The later scene: {problem}</source>
+        <translation>Die spätere Szene: {problem}</translation>
+    </message>
+    <message>
+        <source>The model &apos;{name}&apos; has no HSE output, so it cannot map settlement growth; choose the multi-task model (BUNDLED_MODEL=1) or another model with an HSE output.</source>
+        <translation>Das Modell &apos;{name}&apos; hat keine HSE-Ausgabe und kann daher kein Siedlungswachstum kartieren; wählen Sie das Multi-Task-Modell (BUNDLED_MODEL=1) oder ein anderes Modell mit HSE-Ausgabe.</translation>
+    </message>
+    <message>
+        <source>Settlement growth: {growth:.3f} km2 new built-up, {loss:.3f} km2 lost, over {area:.1f} km2 compared (mean |change| {mean:.3f}).</source>
+        <translation>Siedlungswachstum: {growth:.3f} km2 neu bebaut, {loss:.3f} km2 verloren, auf {area:.1f} km2 verglichen (mittlere |Änderung| {mean:.3f}).</translation>
+    </message>
+    <message>
+        <source>LCZ uncertainty</source>
+        <translation>LCZ-Unsicherheit</translation>
+    </message>
+    <message>
+        <source>Settlement density change</source>
+        <translation>Änderung der Siedlungsdichte</translation>
+    </message>
+    <message>
+        <source>New built-up</source>
+        <translation>Neu bebaut</translation>
+    </message>
+    <message>
         <source>Dates per LCZ cell</source>
         <translation>Aufnahmen je LCZ-Zelle</translation>
     </message>

@@ -33,7 +33,7 @@ from core.lcz import LCZ_CLASSES
 ALG_ID = "hselcz:map"
 SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
 PARAMETERS = ["INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE",
-              "OUTPUT_PROBABILITIES", "OUTPUT_DATES"]
+              "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY"]
 
 
 def test_plugin_lifecycle_registers_and_removes_provider(qgis_iface, qgis_processing):
@@ -72,7 +72,7 @@ def test_provider(plugin):
     assert not provider.icon().isNull()
     assert provider.supportedOutputRasterLayerExtensions() == ["tif", "tiff"]
     assert sorted(a.id() for a in provider.algorithms()) == ["hselcz:assess_hse", "hselcz:assess_lcz", ALG_ID,
-                                                              "hselcz:map_training_areas"]
+                                                              "hselcz:map_growth", "hselcz:map_training_areas"]
 
 
 def test_algorithm_interface(algorithm):
@@ -82,7 +82,7 @@ def test_algorithm_interface(algorithm):
     assert not algorithm.icon().isNull()
     assert [p.name() for p in algorithm.parameterDefinitions()] == PARAMETERS
     assert {o.name() for o in algorithm.outputDefinitions()} == {"OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES",
-                                                                  "OUTPUT_DATES"}
+                                                                  "OUTPUT_DATES", "OUTPUT_UNCERTAINTY"}
     assert algorithm.flags() & algorithm.FlagCanCancel
     assert not algorithm.flags() & algorithm.FlagHideFromModeler
     assert not algorithm.flags() & algorithm.FlagNoThreading
@@ -91,7 +91,8 @@ def test_algorithm_interface(algorithm):
         return bool(algorithm.parameterDefinition(name).flags() & QgsProcessingParameterDefinition.FlagOptional)
 
     assert [name for name in PARAMETERS if optional(name)] == ["MORE_DATES", "MODEL", "BANDS", "OUTPUT_HSE",
-                                                               "OUTPUT_PROBABILITIES", "OUTPUT_DATES"]
+                                                               "OUTPUT_PROBABILITIES", "OUTPUT_DATES",
+                                                               "OUTPUT_UNCERTAINTY"]
     assert algorithm.parameterDefinition("MORE_DATES").type() == "multilayer"
     assert not algorithm.parameterDefinition("OUTPUT_DATES").createByDefault()
     assert algorithm.parameterDefinition("INPUT").type() == "raster"

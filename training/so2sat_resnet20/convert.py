@@ -28,11 +28,14 @@ sys.path.insert(0, str(REPO_ROOT))
 from core import contract  # noqa: E402
 from core.bands import MODEL_BANDS  # noqa: E402
 from core.lcz import LCZ_CLASSES  # noqa: E402
+from core.uncertainty import METADATA_KEY as UNCERTAINTY_KEY  # noqa: E402
+from core.uncertainty import UncertaintyCalibration  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "S2_RESNET20_BS16_LR2e-4_IN32-32-10_PRO-52-0R12_2019-06-27.h5"
 WEIGHTS_SHA256 = "a4348f55e21039b81aec6f57b1c943c851dc70c5b79e025fb9e93438cc1e730f"
 DEFAULT_OUTPUT = REPO_ROOT / "models" / "so2sat_resnet20_lcz.onnx"
+UNCERTAINTY_CALIBRATION = HERE / "uncertainty.json"
 
 OPSET = 17
 PATCH = 32
@@ -146,6 +149,15 @@ def build_graph(weights: h5py.File) -> onnx.GraphProto:
     return helper.make_graph(g.nodes, "so2sat_resnet20_lcz", [image], [lcz, features], initializer=g.initializers)
 
 
+def _uncertainty_metadata() -> dict[str, str]:
+    """The uncertainty calibration (training/uncertainty_calibration.py) as the contract's `uncertainty` key."""
+    if not UNCERTAINTY_CALIBRATION.is_file():
+        return {}
+    text = UNCERTAINTY_CALIBRATION.read_text(encoding="utf-8")
+    UncertaintyCalibration.from_metadata(text, str(UNCERTAINTY_CALIBRATION))  # refuse a broken file here, not in QGIS
+    return {UNCERTAINTY_KEY: text}
+
+
 def build_model(weights_path: Path = WEIGHTS) -> onnx.ModelProto:
     digest = sha256_of(weights_path)
     if digest != WEIGHTS_SHA256:
@@ -178,6 +190,7 @@ def build_model(weights_path: Path = WEIGHTS) -> onnx.ModelProto:
         source="zhu-xlab/So2Sat-LCZ-Classification-Demo, Modules/3_classification/model/, commit 867c2a1",
         source_file=weights_path.name,
         source_sha256=digest,
+        **_uncertainty_metadata(),
     )
     helper.set_model_props(model, metadata)
     onnx.checker.check_model(model, full_check=True)

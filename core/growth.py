@@ -1,0 +1,151 @@
+"""Settlement growth between two dates: the HSE of each on one grid, their difference, new and lost built-up.
+
+Both dates run through a model with an HSE output (the later date warped onto the earlier one's working grid,
+core.multidate's way), each HSE is written to a temporary file, then the two are compared row block by row
+block: change = later - earlier per 20 m pixel; "new built-up" where the earlier density is below
+NOT_BUILT (0.2) and the later one at least BUILT (0.5), "built-up lost" the other way round. Two thresholds with a
+gap between them, not one: a pixel whose density wobbles around one threshold between seasons (leaves, shadows,
+a wet and a dry date) must not read as growth; it has to cross the whole gap. The areas in km2 are the sums of
+those pixels' ground areas.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+
+from .engine import MappingResult, OutputPaths, map_scene
+from .errors import CancelledError, EngineError
+from .i18n import tr
+from .messages import RunMessages
+from .model import load_model
+from .products import DERIVED_CHANGE, HSE_CELL_M, HSE_NODATA, META_MODEL, META_MODEL_VERSION, META_PROVIDER, META_SOURCE
+from .writer import ProductWriters, check_writable, remove_empty_folders
+
+gdal.UseExceptions()
+
+NOT_BUILT = 0.2
+BUILT = 0.5
+_BLOCK_ROWS = 512
+
+
+@dataclass
+class GrowthResult:
+    outputs: dict[str, str]
+    growth_km2: float
+    loss_km2: float
+    compared_km2: float
+    mean_abs_change: float
+    earlier: MappingResult
+    later: MappingResult
+    warnings: list[str] = field(default_factory=list)
+
+
+def map_growth(
+    earlier: str | Sequence[str],
+    later: str | Sequence[str],
+    change: str,
+    *,
+    new_built: str | None = None,
+    model_path: str | None = None,
+    bands: str | None = None,
+    device: str = "auto",
+    not_built: float = NOT_BUILT,
+    built: float = BUILT,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> GrowthResult:
+    """Map the HSE change from `earlier` to `later` (each a scene or its band files)."""
+    if not 0.0 <= not_built < built <= 1.0:
+        raise EngineError(f"The thresholds must satisfy 0 <= not built ({not_built:g}) < built ({built:g}) <= 1.")
+    say = log or (lambda line: None)
+    messages = RunMessages(log, warn)
+    inputs = [str(s) for date in (earlier, later) for s in ([date] if isinstance(date, (str, Path)) else date)]
+    created: list[Path] = []
+    contract = load_model(model_path, "CPU").contract  # refuse a model without HSE before any computing
+    if not contract.has_hse:
+        raise EngineError(tr(
+            "The model '{name}' has no HSE output, so it cannot map settlement growth; choose the multi-task model "
+            "(BUNDLED_MODEL=1) or another model with an HSE output.", name=contract.name))
+    try:
+        targets = {"change": check_writable(change, inputs, created)}
+        if new_built:
+            targets["new_built"] = check_writable(new_built, inputs, created)
+        if len(set(targets.values())) < len(targets):
+            raise EngineError("Two outputs point at the same file; give each output its own file name.")
+        with tempfile.TemporaryDirectory(prefix="hselcz_growth_") as folder:
+            runs = []
+            for index, (name, scene) in enumerate((("earlier", earlier), ("later", later))):
+                scaled = (lambda f, i=index: progress(0.45 * (i + f))) if progress else None
+                try:
+                    run = map_scene(scene, OutputPaths(lcz=None, hse=str(Path(folder) / f"{name}.tif")),
+                                    model_path=model_path, bands=bands, device=device, progress=scaled,
+                                    is_cancelled=is_cancelled, log=log, warn=messages.warn,
+                                    grid=runs[0].grid if runs else None)
+                except CancelledError:
+                    raise
+                except EngineError as exc:
+                    if index == 0:
+                        raise EngineError(tr("The earlier scene: {problem}", problem=str(exc))) from exc
+                    raise EngineError(tr("The later scene: {problem}", problem=str(exc))) from exc
+                runs.append(run)
+            first = runs[0]
+            grid = first.grid
+            metadata = {META_MODEL: first.contract.name, META_MODEL_VERSION: first.contract.version,
+                        META_PROVIDER: first.provider,
+                        META_SOURCE: f"{inputs[0]} -> {inputs[-1]}"}
+            writers = ProductWriters(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
+                                     grid.projection, metadata)
+            try:
+                counts = _compare(Path(runs[0].hse), Path(runs[1].hse), writers, not_built, built, is_cancelled)
+                written = writers.commit()
+            except BaseException:
+                writers.discard()
+                raise
+    except BaseException:
+        remove_empty_folders(created)
+        raise
+    if progress:
+        progress(1.0)
+    pixel_km2 = HSE_CELL_M * HSE_CELL_M / 1e6  # the working grid is in metres (projected, true to scale)
+    growth, loss, compared, abs_sum = counts
+    result = GrowthResult(written, growth * pixel_km2, loss * pixel_km2, compared * pixel_km2,
+                          abs_sum / max(compared, 1), runs[0], runs[1], messages.warnings)
+    say(tr("Settlement growth: {growth:.3f} km2 new built-up, {loss:.3f} km2 lost, over {area:.1f} km2 compared "
+           "(mean |change| {mean:.3f}).", growth=result.growth_km2, loss=result.loss_km2, area=result.compared_km2,
+           mean=result.mean_abs_change))
+    return result
+
+
+def _compare(earlier: Path, later: Path, writers: ProductWriters, not_built: float, built: float,
+             is_cancelled: Callable[[], bool] | None) -> tuple[int, int, int, float]:
+    """Write change and new/lost built-up row block by row block; (growth px, loss px, compared px, sum |change|)."""
+    a_ds, b_ds = gdal.Open(str(earlier)), gdal.Open(str(later))
+    width, height = a_ds.RasterXSize, a_ds.RasterYSize
+    growth = loss = compared = 0
+    abs_sum = 0.0
+    for top in range(0, height, _BLOCK_ROWS):
+        if is_cancelled and is_cancelled():
+            raise CancelledError("The run was cancelled; no output was written.")
+        rows = min(_BLOCK_ROWS, height - top)
+        a = a_ds.ReadAsArray(0, top, width, rows).astype(np.float32)
+        b = b_ds.ReadAsArray(0, top, width, rows).astype(np.float32)
+        valid = (a != HSE_NODATA) & (b != HSE_NODATA)
+        change = b - a
+        state = np.zeros((rows, width), np.uint8)
+        state[(a < not_built) & (b >= built)] = 1
+        state[(a >= built) & (b < not_built)] = 2
+        state[~valid] = 0
+        growth += int((state == 1).sum())
+        loss += int((state == 2).sum())
+        compared += int(valid.sum())
+        abs_sum += float(np.abs(change[valid]).sum())
+        writers.write(DERIVED_CHANGE, top, np.stack([change, state.astype(np.float32)]), valid)
+    return growth, loss, compared, abs_sum

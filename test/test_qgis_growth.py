@@ -1,0 +1,48 @@
+"""hselcz:map_growth inside a real QGIS on the two real Hong Kong dates: outputs, areas, styled layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import processing
+import pytest
+from qgis.core import QgsPalettedRasterRenderer, QgsProcessingException, QgsProject
+from qgis_helpers import plugin_package
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
+EARLIER = DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
+LATER = DATA / "hongkong_S2L1C_20180323_10band_10m.tif"
+BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
+pytestmark = pytest.mark.skipif(not EARLIER.is_file(), reason=f"the shared real data ({DATA}) is not here")
+
+
+@pytest.fixture(scope="module")
+def plugin(qgis_processing):
+    instance = plugin_package().classFactory(None)
+    instance.initProcessing()
+    yield instance
+    instance.unload()
+
+
+def test_growth_layers_and_areas(plugin, tmp_path) -> None:
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    try:
+        results = processing.runAndLoadResults("hselcz:map_growth", {
+            "EARLIER": str(EARLIER), "LATER": str(LATER), "BANDS": BANDS,
+            "OUTPUT_CHANGE": str(tmp_path / "change.tif"), "OUTPUT_NEW_BUILT": str(tmp_path / "new.tif")})
+        layers = {layer.name(): layer for layer in project.mapLayers().values()}
+        assert set(layers) == {"Settlement density change", "New built-up"}
+        assert layers["Settlement density change"].renderer().type() == "singlebandpseudocolor"
+        assert isinstance(layers["New built-up"].renderer(), QgsPalettedRasterRenderer)
+    finally:
+        project.removeAllMapLayers()
+    assert Path(results["OUTPUT_CHANGE"]) == tmp_path / "change.tif"
+    assert 0 <= results["GROWTH_KM2"] < results["COMPARED_KM2"] and results["LOSS_KM2"] >= 0
+
+
+def test_the_lcz_only_model_is_refused(plugin, tmp_path) -> None:
+    with pytest.raises(QgsProcessingException):
+        processing.run("hselcz:map_growth", {"EARLIER": str(EARLIER), "LATER": str(LATER), "BANDS": BANDS,
+                                             "BUNDLED_MODEL": 0, "OUTPUT_CHANGE": str(tmp_path / "change.tif")})
+    assert list(tmp_path.iterdir()) == []
