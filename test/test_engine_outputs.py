@@ -97,7 +97,7 @@ def test_product_formats_styles_and_metadata(tmp_path: Path, dense_model: Path, 
     np.testing.assert_allclose(sums[ok], expected[:, ok].sum(axis=0), rtol=0, atol=1e-5)
     assert (sums[ok] > sum(CONSTANTS)).all() and (sums[~ok] == 17 * PROBABILITY_NODATA).all()
 
-    assert list(result.outputs) == [spec.key for spec in PRODUCTS]
+    assert list(result.outputs) == [spec.key for spec in PRODUCTS if spec.key in ("lcz", "hse", "probabilities")]
     for product, path in result.outputs.items():
         metadata = info(path)["metadata"][""]
         assert metadata[META_PRODUCT] == PRODUCT_BY_KEY[product].title

@@ -41,7 +41,8 @@ def test_provider_and_algorithm_are_listed(env):
 def test_help_lists_parameters(env):
     details = run_json(["help", ALG_ID], env)
     assert set(details["parameters"]) == {
-        "INPUT", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES"
+        "INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE",
+        "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY",
     }
     options = details["parameters"]["BUNDLED_MODEL"]["raw_definition"]["options"]
     assert len(options) == 2 and "default" in options[0] and "HSE" in options[1]
