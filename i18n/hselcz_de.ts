@@ -17,6 +17,146 @@
 <context>
     <name>MapAlgorithm</name>
     <message>
+        <source>&lt;h3&gt;Several dates&lt;/h3&gt;&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: other scenes of the same place (any footprint, CRS or date). Each is read on the first scene&apos;s grid and run through the model; the LCZ comes from the mean of the dates&apos; class probabilities in each 100 m cell, the settlement density from the median of the dates in each 20 m pixel (a single hazy date cannot drag it). &lt;b&gt;Dates per LCZ cell&lt;/b&gt; (optional output): how many dates had data in each cell.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Mehrere Aufnahmen&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: andere Szenen desselben Ortes (beliebige Ausdehnung, KBS oder Datum). Jede wird auf dem Raster der ersten Szene gelesen und durch das Modell gerechnet; die LCZ ergibt sich in jeder 100-m-Zelle aus dem Mittel der Klassenwahrscheinlichkeiten der Aufnahmen, die Siedlungsdichte in jedem 20-m-Pixel aus dem Median der Aufnahmen (eine einzelne dunstige Aufnahme kann ihn nicht verschieben). &lt;b&gt;Aufnahmen je LCZ-Zelle&lt;/b&gt; (optionale Ausgabe): wie viele Aufnahmen in jeder Zelle Daten hatten.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>More dates of the same place (fused with the first)</source>
+        <translation>Weitere Aufnahmen desselben Ortes (mit der ersten zusammengeführt)</translation>
+    </message>
+    <message>
+        <source>Other Sentinel-2 scenes of the same place; read on the first scene&apos;s grid. LCZ from the mean of the dates&apos; class probabilities, HSE from their median.</source>
+        <translation>Andere Sentinel-2-Szenen desselben Ortes; auf dem Raster der ersten Szene gelesen. LCZ aus dem Mittel der Klassenwahrscheinlichkeiten, HSE aus ihrem Median.</translation>
+    </message>
+    <message>
+        <source>Map local climate zones with local training areas</source>
+        <translation>Lokale Klimazonen mit lokalen Trainingsgebieten kartieren</translation>
+    </message>
+    <message>
+        <source>Adapts the model&apos;s LCZ map to training areas digitised over the city (WUDAPT-style).</source>
+        <translation>Passt die LCZ-Karte des Modells an Trainingsgebiete an, die über der Stadt digitalisiert wurden (nach WUDAPT).</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The WUDAPT way of mapping a city&apos;s local climate zones, on top of the model: you digitise a few homogeneous &lt;b&gt;training areas&lt;/b&gt; per LCZ class (polygons spanning several 100 m cells), and a small classifier is fitted on the model&apos;s own features of the 100 m cells inside them (its class log-probabilities and, for the So2Sat ResNet20, its 256 penultimate features). The map is then made with that classifier. Where the model sees a class you gave no training area for, and the cell does not resemble any of your classes, the model&apos;s own label is kept.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Class field&lt;/b&gt;: LCZ codes 1-17 (11-17 for A-G) or labels 1-10 and A-G, optionally written &apos;LCZ 1&apos; or &apos;LCZ A&apos;. Other values are refused.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Honest self-assessment&lt;/b&gt;: the log and the report give the accuracy of the adapted map &lt;i&gt;cross-validated by polygon&lt;/i&gt;: each fold leaves out whole training areas, never single cells (neighbouring cells of one polygon are near-copies). The model alone on the same cells is shown beside it. Warnings name classes with fewer than 3 areas, areas too small for a 100 m cell, and areas of different classes that overlap.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Saved adapter&lt;/b&gt;: save the fitted adapter (.json) and apply it to other scenes of the city with the same model, instead of training areas.&lt;/p&gt;&lt;p&gt;Other parameters and the outputs are those of &lt;i&gt;Map settlement density and local climate zones&lt;/i&gt;.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Die WUDAPT-Methode, die lokalen Klimazonen einer Stadt zu kartieren, aufbauend auf dem Modell: Sie digitalisieren je LCZ-Klasse einige homogene &lt;b&gt;Trainingsgebiete&lt;/b&gt; (Polygone über mehrere 100-m-Zellen), und ein kleiner Klassifikator wird auf den Merkmalen des Modells in den 100-m-Zellen darin angepasst (seine logarithmierten Klassenwahrscheinlichkeiten und, beim So2Sat ResNet20, seine 256 vorletzten Merkmale). Mit diesem Klassifikator wird dann die Karte erstellt. Wo das Modell eine Klasse sieht, für die Sie kein Trainingsgebiet angegeben haben, und die Zelle keiner Ihrer Klassen ähnelt, bleibt die Klasse des Modells.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Klassenfeld&lt;/b&gt;: LCZ-Codes 1-17 (11-17 für A-G) oder die Bezeichnungen 1-10 und A-G, wahlweise als &apos;LCZ 1&apos; oder &apos;LCZ A&apos;. Andere Werte werden abgewiesen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ehrliche Selbstbewertung&lt;/b&gt;: Protokoll und Bericht geben die Genauigkeit der angepassten Karte &lt;i&gt;kreuzvalidiert nach Polygonen&lt;/i&gt; an: jede Falte lässt ganze Trainingsgebiete aus, nie einzelne Zellen (benachbarte Zellen eines Polygons sind fast Kopien). Daneben steht das Modell allein auf denselben Zellen. Warnungen nennen Klassen mit weniger als 3 Gebieten, Gebiete, die für eine 100-m-Zelle zu klein sind, und sich überlappende Gebiete verschiedener Klassen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gespeicherter Adapter&lt;/b&gt;: Speichern Sie den angepassten Adapter (.json) und wenden Sie ihn statt Trainingsgebieten auf andere Szenen der Stadt mit demselben Modell an.&lt;/p&gt;&lt;p&gt;Die übrigen Parameter und die Ausgaben sind die von &lt;i&gt;Siedlungsdichte und lokale Klimazonen kartieren&lt;/i&gt;.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Cross-validation folds (by polygon)</source>
+        <translation>Falten der Kreuzvalidierung (nach Polygonen)</translation>
+    </message>
+    <message>
+        <source>Training areas (polygons)</source>
+        <translation>Trainingsgebiete (Polygone)</translation>
+    </message>
+    <message>
+        <source>LCZ class field of the training areas</source>
+        <translation>LCZ-Klassenfeld der Trainingsgebiete</translation>
+    </message>
+    <message>
+        <source>Saved adapter to apply instead (.json)</source>
+        <translation>Stattdessen anzuwendender gespeicherter Adapter (.json)</translation>
+    </message>
+    <message>
+        <source>Fitted adapter</source>
+        <translation>Angepasster Adapter</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json)</source>
+        <translation>JSON-Dateien (*.json)</translation>
+    </message>
+    <message>
+        <source>Cross-validation report</source>
+        <translation>Bericht der Kreuzvalidierung</translation>
+    </message>
+    <message>
+        <source>HTML files (*.html)</source>
+        <translation>HTML-Dateien (*.html)</translation>
+    </message>
+    <message>
+        <source>Training areas work on one date for now: leave &apos;More dates&apos; empty (or fuse the dates with hselcz:map and adapt each date separately).</source>
+        <translation>Trainingsgebiete arbeiten vorerst mit einer Aufnahme: Lassen Sie &apos;Weitere Aufnahmen&apos; leer (oder führen Sie die Aufnahmen mit hselcz:map zusammen und passen Sie jede Aufnahme einzeln an).</translation>
+    </message>
+    <message>
+        <source>Choose the field that holds the LCZ class of each training area.</source>
+        <translation>Wählen Sie das Feld, das die LCZ-Klasse jedes Trainingsgebiets enthält.</translation>
+    </message>
+    <message>
+        <source>Cannot write the report {path}: its folder does not exist.</source>
+        <translation>Der Bericht {path} kann nicht geschrieben werden: sein Ordner existiert nicht.</translation>
+    </message>
+    <message>
+        <source>Map settlement growth between two dates</source>
+        <translation>Siedlungswachstum zwischen zwei Aufnahmen kartieren</translation>
+    </message>
+    <message>
+        <source>Settlement density of an earlier and a later scene, their difference and new built-up areas.</source>
+        <translation>Siedlungsdichte einer früheren und einer späteren Szene, ihre Differenz und neu bebaute Flächen.</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Runs a model with a settlement density (HSE) output on an &lt;b&gt;earlier&lt;/b&gt; and a &lt;b&gt;later&lt;/b&gt; scene of the same place (the later one read on the earlier one&apos;s grid) and writes their difference per 20 m pixel (later minus earlier, -1 to 1; blue loss, red growth) and, optionally, a layer of &lt;b&gt;new built-up&lt;/b&gt; pixels: density below &lt;i&gt;not built&lt;/i&gt; (0.2) before and at least &lt;i&gt;built&lt;/i&gt; (0.5) after (and built-up lost the other way round). Two thresholds with a gap, so that a density wobbling between seasons does not read as growth. The results give the areas in km2.&lt;/p&gt;&lt;p&gt;The default model is the bundled multi-task model (the So2Sat model has no HSE). Its settlement density is experimental: read the change as an indication, and check it against the images.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Rechnet ein Modell mit Siedlungsdichte-Ausgabe (HSE) auf einer &lt;b&gt;früheren&lt;/b&gt; und einer &lt;b&gt;späteren&lt;/b&gt; Szene desselben Ortes (die spätere auf dem Raster der früheren gelesen) und schreibt ihre Differenz je 20-m-Pixel (später minus früher, -1 bis 1; blau Verlust, rot Wachstum) und wahlweise eine Ebene &lt;b&gt;neu bebauter&lt;/b&gt; Pixel: Dichte vorher unter &lt;i&gt;nicht bebaut&lt;/i&gt; (0,2) und nachher mindestens &lt;i&gt;bebaut&lt;/i&gt; (0,5) (und verlorene Bebauung umgekehrt). Zwei Schwellen mit Abstand, damit eine mit den Jahreszeiten schwankende Dichte nicht als Wachstum gilt. Die Ergebnisse nennen die Flächen in km2.&lt;/p&gt;&lt;p&gt;Voreingestellt ist das mitgelieferte Multi-Task-Modell (das So2Sat-Modell hat keine HSE). Seine Siedlungsdichte ist experimentell: Lesen Sie die Änderung als Hinweis und prüfen Sie sie an den Bildern.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Earlier Sentinel-2 scene</source>
+        <translation>Frühere Sentinel-2-Szene</translation>
+    </message>
+    <message>
+        <source>Later Sentinel-2 scene</source>
+        <translation>Spätere Sentinel-2-Szene</translation>
+    </message>
+    <message>
+        <source>Dates per LCZ cell</source>
+        <translation>Aufnahmen je LCZ-Zelle</translation>
+    </message>
+    <message>
+        <source>LCZ uncertainty</source>
+        <translation>LCZ-Unsicherheit</translation>
+    </message>
+    <message>
+        <source>Settlement density change</source>
+        <translation>Änderung der Siedlungsdichte</translation>
+    </message>
+    <message>
+        <source>New built-up</source>
+        <translation>Neu bebaut</translation>
+    </message>
+    <message>
+        <source>Not built below (earlier density)</source>
+        <translation>Nicht bebaut unter (frühere Dichte)</translation>
+    </message>
+    <message>
+        <source>Built from (later density)</source>
+        <translation>Bebaut ab (spätere Dichte)</translation>
+    </message>
+    <message>
+        <source>New built-up area (km2)</source>
+        <translation>Neu bebaute Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Built-up area lost (km2)</source>
+        <translation>Verlorene bebaute Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Area compared (km2)</source>
+        <translation>Verglichene Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Cross-validated OA of the adapted map on the training areas</source>
+        <translation>Kreuzvalidierte OA der angepassten Karte auf den Trainingsgebieten</translation>
+    </message>
+    <message>
+        <source>Cross-validated Kappa of the adapted map on the training areas</source>
+        <translation>Kreuzvalidiertes Kappa der angepassten Karte auf den Trainingsgebieten</translation>
+    </message>
+    <message>
+        <source>OA of the model alone on the same cells</source>
+        <translation>OA des Modells allein auf denselben Zellen</translation>
+    </message>
+    <message>
+        <source>Kappa of the model alone on the same cells</source>
+        <translation>Kappa des Modells allein auf denselben Zellen</translation>
+    </message>
+    <message>
         <location filename="../algorithms/map_algorithm.py" line="59"/>
         <source>Could not apply the style {qml}: {message}</source>
         <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>

@@ -353,6 +353,12 @@ def test_german_translation_compiles_and_translates(algorithm, tmp_path, repo_ro
         assert algorithm.displayName() == "Siedlungsdichte und lokale Klimazonen kartieren"
         assert algorithm.create().shortHelpString().startswith("<p>Wendet ein faltendes neuronales Netz")
         assert "so2sat_resnet20_lcz.onnx" in algorithm.create().shortHelpString()
+        assert "<h3>Mehrere Aufnahmen</h3>" in algorithm.create().shortHelpString()
+        registry = QgsApplication.processingRegistry()
+        assert registry.algorithmById("hselcz:map_training_areas").displayName() == (
+            "Lokale Klimazonen mit lokalen Trainingsgebieten kartieren")
+        assert registry.algorithmById("hselcz:map_growth").displayName() == (
+            "Siedlungswachstum zwischen zwei Aufnahmen kartieren")
     finally:
         QCoreApplication.removeTranslator(translator)
     assert algorithm.displayName() == "Map settlement density and local climate zones"
