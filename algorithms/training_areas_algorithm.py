@@ -75,6 +75,9 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
             "with the same model, instead of training areas.</p>"
             "<p>Other parameters and the outputs are those of <i>Map settlement density and local climate "
             "zones</i>.</p>"
+        ) + self.tr(
+            "<p><b>More dates</b>: the training cells of every date fit one adapter (a polygon's cells of all dates "
+            "stay in one cross-validation fold), and the adapted dates are fused as in the mapping algorithm.</p>"
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
@@ -109,10 +112,7 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
         from ..core.training_areas import cross_validation_assessment, map_with_training_areas
 
         layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
-        if self._more_dates(parameters, context):
-            raise QgsProcessingException(self.tr(
-                "Training areas work on one date for now: leave 'More dates' empty (or fuse the dates with "
-                "hselcz:map and adapt each date separately)."))
+        more_dates = self._more_dates(parameters, context)
         adapter_path = self.parameterAsFile(parameters, self.ADAPTER, context) or None
         areas = None
         if parameters.get(self.TRAINING_AREAS) not in (None, ""):
@@ -127,7 +127,7 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
                 path=html_path))
         try:
             result = map_with_training_areas(
-                layer.source(), OutputPaths(**paths), training_areas=areas, adapter_path=adapter_path,
+                layer.source(), OutputPaths(**paths), more_dates=more_dates, training_areas=areas, adapter_path=adapter_path,
                 save_adapter=save_to, model_path=model_path, bands=bands, device=device,
                 folds=self.parameterAsInt(parameters, self.FOLDS, context),
                 progress=lambda fraction: feedback.setProgress(100.0 * fraction), is_cancelled=feedback.isCanceled,

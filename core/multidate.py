@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
-from .engine import MappingResult, OutputPaths, map_scene
+from .engine import CellHook, MappingResult, OutputPaths, map_scene
 from .errors import CancelledError, EngineError
 from .i18n import tr
 from .lcz import LCZ_CLASS_COUNT
@@ -62,16 +62,20 @@ def map_dates(
     is_cancelled: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    cell_hook: CellHook | None = None,
 ) -> MappingResult:
-    """Map several dates of one place into one set of products (one date: exactly map_scene)."""
+    """Map several dates of one place into one set of products (one date: exactly map_scene).
+
+    `cell_hook` sees every date's cells before they are written (training-area adaptation of each date).
+    """
     if not dates:
         raise EngineError("No input scene was given.")
     if len(dates) == 1:
         return map_scene(dates[0], outputs, model_path=model_path, bands=bands, device=device, progress=progress,
-                         is_cancelled=is_cancelled, log=log, warn=warn)
+                         is_cancelled=is_cancelled, log=log, warn=warn, cell_hook=cell_hook)
     # One warning channel for all dates: a warning every date gives (e.g. "no HSE output") is said once.
     common = dict(model_path=model_path, bands=bands, device=device, is_cancelled=is_cancelled, log=log,
-                  warn=RunMessages(log, warn).warn)
+                  warn=RunMessages(log, warn).warn, cell_hook=cell_hook)
     started = time.perf_counter()
     say = log or (lambda line: None)
     requested = outputs.requested()

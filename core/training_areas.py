@@ -26,6 +26,7 @@ from .assessment import LCZ_SCHEME, LczAssessment, PolygonReference, _srs, class
 from .engine import CellGrid, MappingResult, OutputPaths, map_scene
 from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
+from .multidate import map_dates
 
 gdal.UseExceptions()
 
@@ -215,6 +216,7 @@ def map_with_training_areas(
     source: str | Sequence[str],
     outputs: OutputPaths,
     *,
+    more_dates: Sequence[str | Sequence[str]] = (),
     training_areas: PolygonReference | None = None,
     adapter_path: str | None = None,
     save_adapter: str | None = None,
@@ -227,7 +229,12 @@ def map_with_training_areas(
     log: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> AdaptationResult:
-    """Fit an adapter on the training areas (or load a saved one) and map the scene with it."""
+    """Fit an adapter on the training areas (or load a saved one) and map the scene with it.
+
+    With `more_dates`, the training cells of every date (read on the first date's grid) fit one adapter, whole
+    polygons stay in one fold across dates, and the adapted dates are fused as core.multidate fuses dates.
+    """
+    dates = [source, *more_dates]
     say = log or (lambda line: None)
     warnings: list[str] = []
 
@@ -247,12 +254,18 @@ def map_with_training_areas(
     else:
         codes = parse_classes(training_areas)
         collector = _TrainingCellCollector(training_areas, codes)
+        share = _FIT_SHARE / len(dates)
         with tempfile.TemporaryDirectory(prefix="hselcz_ta_") as folder:
-            first = map_scene(
-                source, OutputPaths(lcz=str(Path(folder) / "model_lcz.tif")), model_path=model_path, bands=bands,
-                device=device, progress=(lambda f: progress(_FIT_SHARE * f)) if progress else None,
-                is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=collector,
-            )
+            runs: list[MappingResult] = []
+            for index, date in enumerate(dates):
+                runs.append(map_scene(
+                    date, OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")), model_path=model_path,
+                    bands=bands, device=device,
+                    progress=(lambda f, i=index: progress(share * (i + f))) if progress else None,
+                    is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=collector,
+                    grid=runs[0].grid if runs else None,
+                ))
+            first = runs[0]
         cells = collector.collected()
         for text in training_area_warnings(training_areas, codes, cells):
             warning(text)
@@ -269,8 +282,8 @@ def map_with_training_areas(
             f"Kappa {cross_validation.scores['kappa']:.3f} (the model alone on the same cells: OA "
             f"{cross_validation.model_alone['oa']:.3f}, Kappa {cross_validation.model_alone['kappa']:.3f}).")
         adapter = LczAdapter.fit(cells.features, cells.codes, model=model, kind=kind)
-    mapping = map_scene(
-        source, outputs, model_path=model_path, bands=bands, device=device,
+    mapping = map_dates(
+        dates, outputs, model_path=model_path, bands=bands, device=device,
         progress=(lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)) if progress and adapter_path is None else progress,
         is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=_AdapterApplier(adapter),
     )

@@ -17,6 +17,10 @@
 <context>
     <name>MapAlgorithm</name>
     <message>
+        <source>&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: the training cells of every date fit one adapter (a polygon&apos;s cells of all dates stay in one cross-validation fold), and the adapted dates are fused as in the mapping algorithm.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: Die Trainingszellen aller Aufnahmen passen einen gemeinsamen Adapter an (die Zellen eines Polygons bleiben über alle Aufnahmen in einer Falte der Kreuzvalidierung), und die angepassten Aufnahmen werden wie im Kartierungsalgorithmus zusammengeführt.&lt;/p&gt;</translation>
+    </message>
+    <message>
         <source>&lt;h3&gt;Several dates&lt;/h3&gt;&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: other scenes of the same place (any footprint, CRS or date). Each is read on the first scene&apos;s grid and run through the model; the LCZ comes from the mean of the dates&apos; class probabilities in each 100 m cell, the settlement density from the median of the dates in each 20 m pixel (a single hazy date cannot drag it). &lt;b&gt;Dates per LCZ cell&lt;/b&gt; (optional output): how many dates had data in each cell.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Mehrere Aufnahmen&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: andere Szenen desselben Ortes (beliebige Ausdehnung, KBS oder Datum). Jede wird auf dem Raster der ersten Szene gelesen und durch das Modell gerechnet; die LCZ ergibt sich in jeder 100-m-Zelle aus dem Mittel der Klassenwahrscheinlichkeiten der Aufnahmen, die Siedlungsdichte in jedem 20-m-Pixel aus dem Median der Aufnahmen (eine einzelne dunstige Aufnahme kann ihn nicht verschieben). &lt;b&gt;Aufnahmen je LCZ-Zelle&lt;/b&gt; (optionale Ausgabe): wie viele Aufnahmen in jeder Zelle Daten hatten.&lt;/p&gt;</translation>
     </message>
@@ -71,10 +75,6 @@
     <message>
         <source>HTML files (*.html)</source>
         <translation>HTML-Dateien (*.html)</translation>
-    </message>
-    <message>
-        <source>Training areas work on one date for now: leave &apos;More dates&apos; empty (or fuse the dates with hselcz:map and adapt each date separately).</source>
-        <translation>Trainingsgebiete arbeiten vorerst mit einer Aufnahme: Lassen Sie &apos;Weitere Aufnahmen&apos; leer (oder führen Sie die Aufnahmen mit hselcz:map zusammen und passen Sie jede Aufnahme einzeln an).</translation>
     </message>
     <message>
         <source>Choose the field that holds the LCZ class of each training area.</source>

@@ -120,3 +120,14 @@ def test_a_dense_model_is_adapted_on_its_log_probabilities(tmp_path, dense_model
     assert result.adapter.mean.size == 17 and result.adapter.features == "log-probabilities"
     assert result.mapping.hse and gdal.Open(result.mapping.hse).RasterXSize == 100
     assert set(np.unique(read(result.mapping.lcz)[0])) <= {0, 2, 14} | set(range(1, 18))
+
+
+def test_two_dates_fit_one_adapter_and_fuse_the_adapted_maps(hong_kong_areas, adapted, tmp_path) -> None:
+    _, single, _ = adapted
+    other = DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
+    result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif"), dates=str(tmp_path / "d.tif")),
+                                     more_dates=[str(other)], training_areas=hong_kong_areas, bands=BANDS, device="CPU")
+    assert result.training_cells == 2 * single.training_cells  # the same cells on both dates
+    assert result.cross_validation.confusion.sum() == result.training_cells
+    dates = read(result.mapping.dates)[0]
+    assert (dates == 2).mean() > 0.9
