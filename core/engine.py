@@ -25,7 +25,7 @@ import numpy as np
 from osgeo import gdal
 
 from .aggregation import MIN_VALID_SHARE, CellAggregator, RollingAccumulator
-from .contract import DN_PER_REFLECTANCE, KIND_DENSE, KIND_PATCH, UNIT_REFLECTANCE, ModelContract
+from .contract import DN_PER_REFLECTANCE, KIND_DENSE, UNIT_REFLECTANCE, ModelContract
 from .errors import CancelledError, EngineError, TerminatedError
 from .i18n import tr
 from .lcz import LCZ_CLASS_COUNT
@@ -170,6 +170,7 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                 cell_valid &= needed  # cells nobody asked for are not run (and written as no data)
         probabilities = np.zeros((LCZ_CLASS_COUNT, rows, cells_x), dtype=np.float32)
         embedding: np.ndarray | None = None
+        wanted = {MODEL_LCZ, MODEL_EMBEDDING} if (hook or uncertainty) else {MODEL_LCZ}
         todo = [(r, c) for r in range(rows) for c in range(cells_x) if cell_valid[r, c]]
         progress.advance(rows * cells_x - len(todo))
         for start in range(0, len(todo), _PATCH_BATCH):
@@ -179,7 +180,7 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                 fill_invalid(data[:, r * cell : r * cell + patch, c * cell : c * cell + patch], valid[r * cell : r * cell + patch, c * cell : c * cell + patch])
                 for r, c in batch_cells
             ])
-            results = model.run(batch)
+            results = model.run(batch, wanted)
             out = results[MODEL_LCZ]
             if out.shape != (len(batch_cells), LCZ_CLASS_COUNT):
                 raise EngineError(f"{model.path}: a patch model must return (N, 17) probabilities, not {out.shape}.")
@@ -192,23 +193,32 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                 for (r, c), f in zip(batch_cells, features, strict=True):
                     embedding[:, r, c] = f
             progress.advance(len(batch_cells))
-        if hook is not None:
-            if embedding is None and model.contract.output_for(MODEL_EMBEDDING) is not None:
-                embedding = np.zeros((0, rows, cells_x), dtype=np.float32)  # no valid cell in these rows
-            probabilities = hook.cells(first, probabilities, embedding, cell_valid)
-        products.write(MODEL_LCZ, first, probabilities, cell_valid)
-        if uncertainty is not None:
-            score = np.zeros((1, rows, cells_x), dtype=np.float32)
-            if cell_valid.any():
-                features = embedding[:, cell_valid].T if embedding is not None and embedding.shape[0] else None
-                score[0, cell_valid] = uncertainty.score(probabilities[:, cell_valid].T, features)
-            products.write(DERIVED_UNCERTAINTY, first, score, cell_valid)
+        if embedding is None and (hook or uncertainty) and model.contract.output_for(MODEL_EMBEDDING) is not None:
+            embedding = np.zeros((0, rows, cells_x), dtype=np.float32)  # no valid cell in these rows
+        _write_lcz_rows(products, first, probabilities, embedding, cell_valid, hook, uncertainty)
+
+
+def _write_lcz_rows(products: ProductWriters, first: int, probabilities: np.ndarray, embedding: np.ndarray | None,
+                    valid: np.ndarray, hook: CellHook | None, uncertainty: UncertaintyCalibration | None) -> None:
+    """Rows of 100 m cells (probabilities (17, rows, W), embedding (D, rows, W)) through the hook into the products."""
+    if hook is not None:
+        probabilities = hook.cells(first, probabilities, embedding, valid)
+    products.write(MODEL_LCZ, first, probabilities, valid)
+    if uncertainty is not None:
+        score = np.zeros((1, *valid.shape), dtype=np.float32)
+        if valid.any():
+            features = embedding[:, valid].T if embedding is not None and embedding.shape[0] else None
+            score[0, valid] = uncertainty.score(probabilities[:, valid].T, features)
+        products.write(DERIVED_UNCERTAINTY, first, score, valid)
 
 
 def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
-               model_outputs: set[str], hook: CellHook | None = None) -> None:
+               model_outputs: set[str], hook: CellHook | None = None,
+               uncertainty: UncertaintyCalibration | None = None) -> None:
     """Sliding windows over the scene with overlap, blended without seams, streamed row by row."""
     contract = model.contract
+    if (hook or uncertainty) and contract.output_for(MODEL_EMBEDDING) is not None:
+        model_outputs = model_outputs | {MODEL_EMBEDDING}  # averaged per cell like the probabilities
     # The LCZ output is always run (every model has it); the others only when a product needs them.
     outputs = {key: contract.output_for(key) for key in (MODEL_LCZ, *sorted(model_outputs - {MODEL_LCZ}))}
     cells = {key: pixels_per_cell(MODEL_OUTPUT_CELL_M[key], contract.gsd) for key in outputs}
@@ -222,14 +232,28 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
     ramp = tile - grid.step
     weights = {p: np.outer(blend_weight(tile // s.stride, ramp // s.stride), blend_weight(tile // s.stride, ramp // s.stride))
                for p, s in outputs.items()}
-    channels = MODEL_CHANNELS
+    channels = dict(MODEL_CHANNELS)
+    if MODEL_EMBEDDING in outputs:
+        channels[MODEL_EMBEDDING] = model.channels(MODEL_EMBEDDING) or 0
+        if not channels[MODEL_EMBEDDING]:
+            raise EngineError(f"{model.path}: the embedding output must declare its channel count in the graph.")
     accumulators = {p: RollingAccumulator(channels[p], s.stride, tile, scene.width) for p, s in outputs.items()}
     sinks = {p: functools.partial(products.write, p) for p in outputs}
-    if hook is not None:  # dense models give no per-cell embedding here: the hook sees the probabilities
-        def lcz_sink(row: int, values: np.ndarray, valid: np.ndarray) -> None:
-            products.write(MODEL_LCZ, row, hook.cells(row, values, None, valid), valid)
+    # The LCZ rows (and the embedding rows, when used) of one row of cells meet here before they are written.
+    joined = [p for p in (MODEL_LCZ, MODEL_EMBEDDING) if p in outputs]
+    pending: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
 
-        sinks[MODEL_LCZ] = lcz_sink
+    def join(product: str, row: int, values: np.ndarray, valid: np.ndarray) -> None:
+        parts = pending.setdefault(row, {})
+        parts[product] = (values, valid)
+        if len(parts) == len(joined):
+            del pending[row]
+            probabilities, cell_valid = parts[MODEL_LCZ]
+            embedding = parts[MODEL_EMBEDDING][0] if MODEL_EMBEDDING in parts else None
+            _write_lcz_rows(products, row, probabilities, embedding, cell_valid, hook, uncertainty)
+
+    for product in joined:
+        sinks[product] = functools.partial(join, product)
     aggregators = {p: CellAggregator(cells[p], s.stride, scene.width, sinks[p]) for p, s in outputs.items()}
     mask_rows = np.zeros((tile, scene.width), dtype=bool)
     mask_top = 0
@@ -261,7 +285,7 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
             for start in range(0, len(windows), batch_size):
                 progress.check()
                 chunk = windows[start : start + batch_size]
-                results = model.run(np.stack([w for _, w in chunk]))
+                results = model.run(np.stack([w for _, w in chunk]), outputs)
                 for product, spec in outputs.items():
                     out = results[product]
                     expected = (len(chunk), channels[product], tile // spec.stride, tile // spec.stride)
@@ -403,9 +427,9 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
 
 def _uncertainty_calibration(contract: ModelContract, path: Path) -> UncertaintyCalibration:
     """The model's uncertainty calibration; refused before computing when the model cannot give one."""
-    if contract.kind != KIND_PATCH or contract.output_for(MODEL_EMBEDDING) is None or UNCERTAINTY_KEY not in contract.extra:
+    if contract.output_for(MODEL_EMBEDDING) is None or UNCERTAINTY_KEY not in contract.extra:
         raise EngineError(
-            f"The model '{contract.name}' cannot map the LCZ uncertainty: that needs a patch model with an embedding "
+            f"The model '{contract.name}' cannot map the LCZ uncertainty: that needs a model with an embedding "
             "output and an uncertainty calibration in its metadata (the bundled So2Sat ResNet20 has both; "
             "docs/MODEL_CONTRACT.md). Leave the uncertainty output empty or choose that model."
         )
@@ -452,7 +476,7 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
             tracker.check()
             if contract.kind == KIND_DENSE:
                 model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}
-                _run_dense(scene, model, products, tracker, model_outputs, hook)
+                _run_dense(scene, model, products, tracker, model_outputs, hook, calibration)
             else:
                 _run_patch(scene, model, products, tracker, hook, calibration)
             tracker.check()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +32,20 @@ class LoadedModel:
     session: object  # onnxruntime.InferenceSession
     provider: str
 
-    def run(self, batch):
-        """Run one batch (N, C, H, W float32) and return {product: array}."""
-        names = [o.name for o in self.contract.outputs]
-        results = self.session.run(names, {INPUT_NAME: batch})
-        return {o.product: r for o, r in zip(self.contract.outputs, results, strict=True)}
+    def run(self, batch, products: Collection[str] | None = None):
+        """Run one batch (N, C, H, W float32) and return {product: array}, for `products` only when given (an
+        output nobody needs, such as a large embedding, is then not computed)."""
+        outputs = [o for o in self.contract.outputs if products is None or o.product in products]
+        results = self.session.run([o.name for o in outputs], {INPUT_NAME: batch})
+        return {o.product: r for o, r in zip(outputs, results, strict=True)}
+
+    def channels(self, product: str) -> int | None:
+        """The channel count of an output as the graph declares it (None when dynamic or absent)."""
+        spec = self.contract.output_for(product)
+        if spec is None:
+            return None
+        shape = next(o.shape for o in self.session.get_outputs() if o.name == spec.name)
+        return shape[1] if len(shape) > 1 and isinstance(shape[1], int) else None
 
 
 def _resolve(path: str | Path | None) -> Path:

@@ -171,6 +171,7 @@ GROWTH_PRODUCTS: tuple[ProductSpec, ...] = (CHANGE, NEW_BUILT)
 PRODUCT_BY_KEY: dict[str, ProductSpec] = {spec.key: spec for spec in PRODUCTS + GROWTH_PRODUCTS}
 #: The cell size each model output is averaged to (the same for every product made from it).
 MODEL_OUTPUT_CELL_M: dict[str, float] = {spec.model_output: spec.cell_m for spec in PRODUCTS}
+MODEL_OUTPUT_CELL_M[MODEL_EMBEDDING] = LCZ_CELL_M  # averaged per LCZ cell for adaptation and uncertainty
 assert all(MODEL_OUTPUT_CELL_M[spec.model_output] == spec.cell_m for spec in PRODUCTS)
 
 

@@ -131,3 +131,14 @@ def test_two_dates_fit_one_adapter_and_fuse_the_adapted_maps(hong_kong_areas, ad
     assert result.cross_validation.confusion.sum() == result.training_cells
     dates = read(result.mapping.dates)[0]
     assert (dates == 2).mean() > 0.9
+
+
+def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_areas, tmp_path) -> None:
+    """The dense path with an embedding: 17 log-probabilities + the student's 64 block-L4 features per cell."""
+    from core.model import bundled_model_path
+
+    result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
+                                     training_areas=hong_kong_areas, model_path=str(bundled_model_path(1)), bands=BANDS,
+                                     device="CPU")
+    assert result.adapter.mean.size == 17 + 64 and "64 embedding features" in result.adapter.features
+    assert result.mapping.hse and result.cross_validation.scores["n"] == result.training_cells

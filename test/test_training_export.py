@@ -78,8 +78,13 @@ def test_onnxruntime_matches_torch_on_the_real_sample(exported, sample_array, wi
     with torch.no_grad():
         expected = model(torch.from_numpy(crop))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    assert [o.name for o in session.get_outputs()] == ["lcz", "hse"]
-    lcz, hse = session.run(["lcz", "hse"], {"image": crop})
+    assert [o.name for o in session.get_outputs()] == ["lcz", "hse", "embedding"]
+    lcz, hse, embedding = session.run(["lcz", "hse", "embedding"], {"image": crop})
+    with torch.no_grad():  # the embedding is block L4 of the LCZ branch, upsampled to the LCZ output's stride
+        l4 = model.lcz_branch.features(model.backbone(torch.from_numpy(crop)))[-1]
+        upsampled = torch.nn.functional.interpolate(l4, scale_factor=4.0, mode="bilinear", align_corners=False)
+    assert embedding.shape == (1, 4 * model.config.width, h // 2, w // 2)
+    assert np.abs(embedding - upsampled.numpy()).max() < 1e-4
     assert lcz.shape == (1, LCZ_CLASS_COUNT, h // 2, w // 2) and hse.shape == (1, 1, h // 2, w // 2)
     assert np.abs(lcz - expected["lcz"].numpy()).max() < 1e-4
     assert np.abs(hse - expected["hse"].numpy()).max() < 1e-4
@@ -95,7 +100,8 @@ def test_metadata_is_the_full_contract(exported):
     assert parsed.input_unit == contract.UNIT_REFLECTANCE_X10000 and parsed.processing_level == "L1C"
     assert parsed.training == TRAINING_NOTE
     assert (parsed.tile_size, parsed.tile_overlap, parsed.size_multiple) == (128, 32, 8)
-    assert {(o.name, o.product, o.stride) for o in parsed.outputs} == {("lcz", "lcz", 2), ("hse", "hse", 2)}
+    assert {(o.name, o.product, o.stride) for o in parsed.outputs} == {("lcz", "lcz", 2), ("hse", "hse", 2),
+                                                                        ("embedding", "embedding", 2)}
     assert len(parsed.lcz_classes) == LCZ_CLASS_COUNT
     assert '"use_p2f": true' in parsed.extra["network"]
     image = session.get_inputs()[0]
@@ -134,7 +140,7 @@ def test_single_task_models(sample_array, tmp_path):
     model = MultiTaskNet(preset("stl_lcz")).eval()
     path = export(model, tmp_path / "lcz.onnx")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    assert [o.name for o in session.get_outputs()] == ["lcz"]
+    assert [o.name for o in session.get_outputs()] == ["lcz", "embedding"]
     parsed = contract.parse_metadata(session.get_modelmeta().custom_metadata_map, source=str(path))
     assert not parsed.has_hse
     crop = np.ascontiguousarray(sample_array[None, :, :64, :64])

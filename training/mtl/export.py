@@ -1,7 +1,8 @@
 """ONNX export of a trained multi-task network with the plugin's model contract (docs/MODEL_CONTRACT.md).
 
 The graph takes Sentinel-2 digital numbers (the scaling is inside the network), dynamic N/H/W, and
-returns `lcz` (N, 17, H/2, W/2) probabilities and, for multi-task models, `hse` (N, 1, H/2, W/2).
+returns `lcz` (N, 17, H/2, W/2) probabilities, for multi-task models `hse` (N, 1, H/2, W/2), and the
+contract's `embedding` (N, 4f, H/2, W/2): block L4 of the LCZ branch, upsampled.
 A single-task HSE model cannot be exported for the plugin: the contract requires an LCZ output.
 
 Command line:
@@ -21,6 +22,7 @@ from pathlib import Path
 import onnx
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from core import contract
 from core.bands import MODEL_BANDS
@@ -29,12 +31,18 @@ from core.lcz import LCZ_CLASSES
 from .network import HSE_STRIDE, LCZ_STRIDE, SIZE_MULTIPLE, MultiTaskNet
 
 OPSET = 17
+#: Block L4 of the LCZ branch is at 80 m (stride 8); the LCZ output at stride LCZ_STRIDE.
+EMBEDDING_UPSAMPLING = 8 // LCZ_STRIDE
 DEFAULT_TILE_SIZE = 128
 DEFAULT_TILE_OVERLAP = 32
 
 
 class _OnnxGraph(nn.Module):
-    """The network as the engine sees it: image in, (lcz[, hse]) out, P2F fed by the predicted HSE."""
+    """The network as the engine sees it: image in, (lcz[, hse], embedding) out, P2F fed by the predicted HSE.
+
+    The embedding is block L4 of the LCZ branch (the features of its final head, 4f channels at 80 m), upsampled
+    bilinearly to the LCZ output's stride: the engine averages it per 100 m cell for training-area adaptation.
+    """
 
     def __init__(self, model: MultiTaskNet):
         super().__init__()
@@ -42,8 +50,14 @@ class _OnnxGraph(nn.Module):
         self.with_hse = model.config.has_hse
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        out = self.model(image)
-        return (out["lcz"], out["hse"]) if self.with_hse else (out["lcz"],)
+        model = self.model
+        x = model.backbone(image)
+        hse = model.hse_branch(x) if self.with_hse else None
+        features = model.lcz_branch.features(x)
+        lcz = model.lcz_branch(x, hse if model.config.use_p2f else None, features=features)
+        embedding = F.interpolate(features[-1], scale_factor=float(EMBEDDING_UPSAMPLING), mode="bilinear",
+                                  align_corners=False)
+        return (lcz, hse, embedding) if self.with_hse else (lcz, embedding)
 
 
 def contract_metadata(model: MultiTaskNet, *, name: str, version: str, description: str, license: str,
@@ -60,6 +74,7 @@ def contract_metadata(model: MultiTaskNet, *, name: str, version: str, descripti
     outputs = [{"name": "lcz", "product": contract.PRODUCT_LCZ, "stride": LCZ_STRIDE}]
     if model.config.has_hse:
         outputs.append({"name": "hse", "product": contract.PRODUCT_HSE, "stride": HSE_STRIDE})
+    outputs.append({"name": "embedding", "product": contract.PRODUCT_EMBEDDING, "stride": LCZ_STRIDE})
     return contract.build_metadata(
         name=name, version=version, description=description, license=license, training=training,
         kind=contract.KIND_DENSE, bands=list(MODEL_BANDS), gsd=10, processing_level=processing_level,
@@ -78,7 +93,7 @@ def export_onnx(model: MultiTaskNet, path: str | Path, *, name: str, version: st
                                  training=training, processing_level=processing_level, tile_size=tile_size,
                                  tile_overlap=tile_overlap, **extra)
     graph = _OnnxGraph(copy.deepcopy(model).cpu().eval())
-    output_names = ["lcz", "hse"] if graph.with_hse else ["lcz"]
+    output_names = ["lcz", "hse", "embedding"] if graph.with_hse else ["lcz", "embedding"]
     axes = {"image": {0: "batch", 2: "height", 3: "width"}}
     axes.update({o: {0: "batch", 2: f"{o}_height", 3: f"{o}_width"} for o in output_names})
     example = torch.zeros(1, len(MODEL_BANDS), tile_size, tile_size)

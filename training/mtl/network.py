@@ -215,8 +215,10 @@ class LczBranch(nn.Module):
         f3 = self.dropout2(self.block3(self.pool(f2)))
         return f1, f2, f3, self.block4(f3)
 
-    def forward(self, x: torch.Tensor, hse: torch.Tensor | None) -> torch.Tensor:
-        f1, f2, f3, f4 = self.features(x)
+    def forward(self, x: torch.Tensor, hse: torch.Tensor | None,
+                features: tuple[torch.Tensor, ...] | None = None) -> torch.Tensor:
+        """features: self.features(x) when the caller has them already (the ONNX export also outputs block L4)."""
+        f1, f2, f3, f4 = features if features is not None else self.features(x)
         probabilities = [
             F.softmax(self.head1(f1), dim=1),
             _upsample(F.softmax(self.head2(f2), dim=1), 2),
