@@ -430,7 +430,7 @@ def _uncertainty_calibration(contract: ModelContract, path: Path) -> Uncertainty
     if contract.output_for(MODEL_EMBEDDING) is None or UNCERTAINTY_KEY not in contract.extra:
         raise EngineError(
             f"The model '{contract.name}' cannot map the LCZ uncertainty: that needs a model with an embedding "
-            "output and an uncertainty calibration in its metadata (the bundled So2Sat ResNet20 has both; "
+            "output and an uncertainty calibration in its metadata (both bundled models have them; "
             "docs/MODEL_CONTRACT.md). Leave the uncertainty output empty or choose that model."
         )
     return UncertaintyCalibration.from_metadata(contract.extra[UNCERTAINTY_KEY], str(path))

@@ -32,11 +32,17 @@ def ratio_of_nearest_medians(distances: np.ndarray) -> np.ndarray:
     return two[:, 0] / np.maximum(two[:, 1], 1e-12)
 
 
+#: The parts a calibration may combine; a model's calibration names those measured to help it.
+PART_MAXP = "one_minus_max_probability"
+PART_RATIO = "median_distance_ratio"
+
+
 @dataclass(frozen=True)
 class UncertaintyCalibration:
     medians: np.ndarray | None  # (K, D), rows of classes without a median removed
     maxp_quantiles: np.ndarray | None
     ratio_quantiles: np.ndarray | None
+    parts: tuple[str, ...] = (PART_MAXP, PART_RATIO)
 
     @classmethod
     def from_metadata(cls, text: str | None, source: str = "model") -> UncertaintyCalibration:
@@ -49,15 +55,18 @@ class UncertaintyCalibration:
                 raise ValueError(f"kind {data.get('kind')!r}")
             medians = np.array([m for m in data["medians"] if m is not None], dtype=np.float64)
             quantiles = data["quantiles"]
-            maxp = np.asarray(quantiles["one_minus_max_probability"], dtype=np.float64)
-            ratio = np.asarray(quantiles["median_distance_ratio"], dtype=np.float64)
+            maxp = np.asarray(quantiles[PART_MAXP], dtype=np.float64)
+            ratio = np.asarray(quantiles[PART_RATIO], dtype=np.float64)
+            parts = tuple(data.get("parts", (PART_MAXP, PART_RATIO)))
+            if not parts or set(parts) - {PART_MAXP, PART_RATIO}:
+                raise ValueError(f"parts {parts!r}")
         except (ValueError, KeyError, TypeError) as exc:
             raise EngineError(f"{source}: the metadata key '{METADATA_KEY}' is not a valid uncertainty calibration "
                               f"({exc}). See docs/MODEL_CONTRACT.md.") from exc
         if len(maxp) != len(QUANTILES) or len(ratio) != len(QUANTILES) or medians.ndim != 2 or len(medians) < 2:
             raise EngineError(f"{source}: the uncertainty calibration needs {len(QUANTILES)} quantiles per part and "
                               "at least two class medians.")
-        return cls(medians, maxp, ratio)
+        return cls(medians, maxp, ratio, parts)
 
     @property
     def uses_embedding(self) -> bool:
@@ -68,10 +77,13 @@ class UncertaintyCalibration:
         hesitation = 1.0 - probabilities.max(axis=1).astype(np.float64)
         if self.maxp_quantiles is None:
             return hesitation.astype(np.float32)
-        parts = [_calibrated(hesitation, self.maxp_quantiles)]
-        if self.medians is not None and embedding is not None and embedding.shape[1] == self.medians.shape[1]:
+        parts = [_calibrated(hesitation, self.maxp_quantiles)] if PART_MAXP in self.parts else []
+        if (PART_RATIO in self.parts and self.medians is not None and embedding is not None
+                and embedding.shape[1] == self.medians.shape[1]):
             distances = np.sqrt(((embedding[:, None, :].astype(np.float64) - self.medians[None]) ** 2).sum(axis=2))
             parts.append(_calibrated(ratio_of_nearest_medians(distances), self.ratio_quantiles))
+        if not parts:  # the ratio alone, without an embedding to compute it: fall back on the hesitation
+            parts = [_calibrated(hesitation, self.maxp_quantiles)]
         return np.mean(parts, axis=0).astype(np.float32)
 
 

@@ -43,7 +43,8 @@ def test_score_is_calibrated_and_grows_with_hesitation_and_with_the_distance_rat
     np.testing.assert_allclose(plain.score(p, None), 1 - p.max(axis=1), rtol=1e-6)
 
 
-@pytest.mark.parametrize("text", ["{", json.dumps({"kind": "other"}), calibration_text([[1.0, 2.0]])])
+@pytest.mark.parametrize("text", ["{", json.dumps({"kind": "other"}), calibration_text([[1.0, 2.0]]),
+                                  calibration_text([[0.0], [1.0]]).replace('"kind"', '"parts": ["x"], "kind"')])
 def test_a_broken_calibration_is_refused(text: str) -> None:
     with pytest.raises(EngineError, match="uncertainty"):
         UncertaintyCalibration.from_metadata(text, "m.onnx")
@@ -69,3 +70,18 @@ def test_the_bundled_model_maps_its_uncertainty_on_the_real_sample(tmp_path: Pat
     assert u[valid].std() > 0.05  # it varies over the scene
     hesitation = 1 - p.max(axis=0)[valid]
     assert np.corrcoef(u[valid], hesitation)[0, 1] > 0.5  # half of the score is the calibrated 1 - max p
+
+
+def test_the_multitask_student_maps_its_uncertainty_as_calibrated_hesitation(tmp_path: Path, sample_scene: Path) -> None:
+    """The student's calibration uses 1 - max probability only (the distance ratio made it worse, AUC table): its
+    layer is then a monotone function of the hesitation of the averaged probabilities."""
+    from core.model import bundled_model_path
+
+    result = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"), uncertainty=str(tmp_path / "u.tif"),
+                                                      probabilities=str(tmp_path / "p.tif")),
+                       model_path=str(bundled_model_path(1)), device="CPU")
+    lcz, u, p = (read(path)[0] for path in (result.lcz, result.uncertainty, result.probabilities))
+    valid = lcz > 0
+    hesitation = 1 - p.max(axis=0)[valid]
+    order = np.argsort(hesitation)
+    assert (np.diff(u[valid][order]) >= -1e-6).all() and u[valid].std() > 0.05

@@ -29,7 +29,7 @@ import numpy as np
 from core.engine import OutputPaths, map_scene
 from core.lcz import LCZ_CLASS_COUNT
 from core.model import MODELS_DIR
-from core.uncertainty import QUANTILES, UNCERTAINTY_KIND, ratio_of_nearest_medians
+from core.uncertainty import PART_MAXP, PART_RATIO, QUANTILES, UNCERTAINTY_KIND, ratio_of_nearest_medians
 from training.mtl.uncertainty import class_medians
 from training.training_areas_gain import DATA, _KeepAll, reference_on_cells
 
@@ -46,10 +46,10 @@ REFERENCES = (
 )
 
 
-def cells_of(scene: Path) -> tuple[np.ndarray, np.ndarray, _KeepAll]:
+def cells_of(scene: Path, model: Path = MODEL) -> tuple[np.ndarray, np.ndarray, _KeepAll]:
     keep = _KeepAll()
     with tempfile.TemporaryDirectory() as folder:
-        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model_path=str(MODEL),
+        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model_path=str(model),
                   bands="B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", device="CPU", cell_hook=keep)
     valid = keep.valid.ravel()
     p = keep.probabilities.reshape(LCZ_CLASS_COUNT, -1).T[valid]
@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-scene", type=int, default=1500)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--write", type=Path)
+    parser.add_argument("--model", type=Path, default=MODEL, help="a contract model with an embedding output")
+    parser.add_argument("--parts", nargs="+", default=[PART_MAXP, PART_RATIO], choices=[PART_MAXP, PART_RATIO],
+                        help="the parts the shipped score combines (choose from the AUC table)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     probabilities, embeddings, names = [], [], []
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if folder.name in HELD_OUT:
             continue
         for scene in sorted(folder.glob("*_10band_10m.tif")):
-            p, e, _ = cells_of(scene)
+            p, e, _ = cells_of(scene, args.model)
             take = rng.permutation(len(p))[: args.per_scene]
             probabilities.append(p[take])
             embeddings.append(e[take])
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     lines.append("|---|---|---|---|" + "---|" * (len(lines[0].split("|")) - 6))
     for name, folder, reference, groups in REFERENCES:
         for scene in sorted(folder.glob("*_10band_10m.tif")):
-            _, _, keep = cells_of(scene)
+            _, _, keep = cells_of(scene, args.model)
             truth = reference_on_cells(reference, keep.grid).ravel()
             valid = keep.valid.ravel() & (truth > 0)
             p = keep.probabilities.reshape(LCZ_CLASS_COUNT, -1).T[valid]
@@ -142,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         maxp = 1 - p_cal.max(axis=1)
         table = {
             "kind": UNCERTAINTY_KIND,
+            "parts": args.parts,
             "medians": [None if np.isnan(m).any() else [round(float(v), 5) for v in m] for m in medians],
             "quantiles": {
                 "one_minus_max_probability": [round(float(q), 6) for q in np.quantile(maxp, QUANTILES)],
