@@ -1,0 +1,237 @@
+"""Map many scenes on a Dask cluster with the same engine, without QGIS: `python -m core.batch`.
+
+One Dask task per scene (core.engine.map_scene in a worker); by default a LocalCluster sized to the machine,
+or an existing cluster (`--scheduler ADDRESS`, workers started with `dask worker` in an environment that imports
+this repository's `core`). Per scene a folder of Cloud-Optimized GeoTIFFs (LCZ, HSE when the model has it,
+optionally the probabilities); per product a mosaic VRT over all scenes of the same CRS; a summary (JSON and CSV)
+with status, seconds, provider, class shares and the error message of failed scenes.
+
+Faults and restarts: a failing scene is reported and the others go on; Dask re-runs the tasks of a worker that
+dies; a scene's files are written into a hidden temporary folder and renamed into place only when complete
+(`done.json` last), so re-running the same command skips finished scenes and redoes partial ones; Ctrl-C
+cancels the tasks, closes the cluster and removes the temporary folders.
+
+Not yet (issue 10): splitting one large scene into blocks of rows over several workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from osgeo import gdal, osr
+
+from .engine import OutputPaths, map_scene
+from .errors import EngineError
+from .lcz import LCZ_CLASSES, LCZ_NODATA
+
+gdal.UseExceptions()
+
+DONE = "done.json"
+TEMPORARY_PREFIX = ".hselcz-partial-"
+COG_OPTIONS = ["COMPRESS=DEFLATE", "BLOCKSIZE=256", "OVERVIEWS=AUTO", "BIGTIFF=IF_SAFER"]
+
+
+@dataclass
+class SceneSummary:
+    scene: str
+    folder: str
+    status: str  # "done", "skipped" (complete from an earlier run), "failed"
+    seconds: float = 0.0
+    provider: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    class_shares: dict[str, float] = field(default_factory=dict)
+    km2: float = 0.0
+    error: str = ""
+
+
+def expand_scenes(items: Sequence[str]) -> list[str]:
+    """Paths, globs and text files of paths (one per line, # comments), in order, each once."""
+    scenes: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.suffix.lower() == ".txt" and path.is_file():
+            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+            scenes.extend(expand_scenes([line for line in lines if line and not line.startswith("#")]))
+        elif any(ch in item for ch in "*?["):
+            scenes.extend(sorted(glob.glob(item)))
+        else:
+            scenes.append(item)
+    return list(dict.fromkeys(scenes))
+
+
+def scene_folder(out_dir: Path, scene: str) -> Path:
+    return out_dir / Path(scene).stem
+
+
+def map_one(scene: str, out_dir: str, model_path: str | None, bands: str | None, device: str,
+            probabilities: bool) -> dict:
+    """One scene, in a worker: map into a temporary folder, convert to COG, rename into place; a summary dict."""
+    started = time.perf_counter()
+    folder = scene_folder(Path(out_dir), scene)
+    if (folder / DONE).is_file():
+        done = json.loads((folder / DONE).read_text(encoding="utf-8"))
+        return asdict(SceneSummary(**{**done, "status": "skipped", "seconds": 0.0}))
+    temporary = Path(out_dir) / f"{TEMPORARY_PREFIX}{folder.name}-{uuid.uuid4().hex[:8]}"
+    temporary.mkdir(parents=True)
+    try:
+        raw = temporary / "raw"
+        result = map_scene(scene, OutputPaths(lcz=str(raw / "lcz.tif"), hse=str(raw / "hse.tif"),
+                                              probabilities=str(raw / "probabilities.tif") if probabilities else None),
+                           model_path=model_path, bands=bands, device=device)
+        final = temporary / "final"
+        final.mkdir()
+        for key, path in result.outputs.items():
+            gdal.Translate(str(final / f"{key}.tif"), path, format="COG", creationOptions=COG_OPTIONS)
+        lcz = gdal.Open(str(final / "lcz.tif"))
+        values = lcz.ReadAsArray()
+        gt = lcz.GetGeoTransform()
+        lcz = None
+        mapped = values[values != LCZ_NODATA]
+        shares = {c.label: round(float((mapped == c.code).mean()), 4) for c in LCZ_CLASSES if mapped.size}
+        summary = SceneSummary(scene=scene, folder=str(folder), status="done", provider=result.provider,
+                               outputs={k: str(folder / f"{k}.tif") for k in result.outputs},
+                               class_shares={k: v for k, v in shares.items() if v},
+                               km2=round(mapped.size * abs(gt[1] * gt[5]) / 1e6, 3),
+                               seconds=round(time.perf_counter() - started, 2))
+        (final / DONE).write_text(json.dumps(asdict(summary)), encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)  # a partial folder of an earlier run (no done.json): redone
+        os.replace(final, folder)
+        return asdict(summary)
+    except EngineError as exc:
+        return asdict(SceneSummary(scene=scene, folder=str(folder), status="failed", error=str(exc),
+                                   seconds=round(time.perf_counter() - started, 2)))
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def remove_temporary(out_dir: Path) -> None:
+    for leftover in out_dir.glob(f"{TEMPORARY_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def write_mosaics(out_dir: Path, summaries: list[SceneSummary]) -> list[Path]:
+    """Per product and CRS, a VRT over the scenes' files: `<product>_<EPSG or crs n>.vrt`."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for summary in summaries:
+        for product, path in summary.outputs.items():
+            if summary.status in ("done", "skipped") and Path(path).is_file():
+                srs = osr.SpatialReference(wkt=gdal.Open(path).GetProjection())
+                crs = f"EPSG{srs.GetAuthorityCode(None)}" if srs.GetAuthorityCode(None) else "crs"
+                groups.setdefault((product, crs), []).append(path)
+    written = []
+    for (product, crs), paths in sorted(groups.items()):
+        target = out_dir / f"{product}_{crs}.vrt"
+        gdal.BuildVRT(str(target), paths)
+        written.append(target)
+    return written
+
+
+def write_summary(out_dir: Path, summaries: list[SceneSummary]) -> None:
+    (out_dir / "summary.json").write_text(json.dumps([asdict(s) for s in summaries], indent=1), encoding="utf-8")
+    with (out_dir / "summary.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["scene", "status", "seconds", "provider", "km2", "class_shares", "error"])
+        for s in summaries:
+            writer.writerow([s.scene, s.status, s.seconds, s.provider, s.km2,
+                             "; ".join(f"{k}:{v}" for k, v in s.class_shares.items()), s.error])
+
+
+def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | None = None, bands: str | None = None,
+              device: str = "CPU", probabilities: bool = False, scheduler: str | None = None,
+              workers: int | None = None, threads_per_worker: int = 1,
+              report: Callable[[str], None] = print) -> list[SceneSummary]:
+    """Map every scene on a Dask cluster; the summaries in the order of `scenes`."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    out = Path(out_dir).absolute()
+    out.mkdir(parents=True, exist_ok=True)
+    remove_temporary(out)  # of an interrupted earlier run
+    # Workers (spawned processes) must import this repository's `core`.
+    root = str(Path(__file__).resolve().parent.parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        count = workers or max(1, (os.cpu_count() or 2) // max(threads_per_worker, 1))
+        cluster = LocalCluster(n_workers=count, threads_per_worker=threads_per_worker, processes=True,
+                               dashboard_address=":0")
+        client = Client(cluster)
+    if client.dashboard_link:
+        report(f"Dask dashboard: {client.dashboard_link}")
+    started = time.perf_counter()
+    futures = {client.submit(map_one, scene, str(out), model_path, bands, device, probabilities, pure=False,
+                             key=f"scene-{index}-{uuid.uuid4().hex[:6]}"): scene
+               for index, scene in enumerate(scenes)}
+    results: dict[str, SceneSummary] = {}
+    area = 0.0
+    try:
+        for done_count, future in enumerate(as_completed(futures), start=1):
+            scene = futures[future]
+            try:
+                summary = SceneSummary(**future.result())
+            except Exception as exc:  # a worker lost too often, an unexpected error: reported, the batch goes on
+                summary = SceneSummary(scene=scene, folder=str(scene_folder(out, scene)), status="failed",
+                                       error=f"{type(exc).__name__}: {exc}")
+            results[scene] = summary
+            area += summary.km2 if summary.status == "done" else 0.0
+            elapsed = time.perf_counter() - started
+            report(f"[{done_count}/{len(scenes)}] {summary.status:7s} {Path(scene).name} "
+                   f"({area / max(elapsed, 1e-9):.1f} km2/s){' - ' + summary.error if summary.error else ''}")
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        remove_temporary(out)
+    summaries = [results[scene] for scene in scenes]
+    write_summary(out, summaries)
+    for mosaic in write_mosaics(out, summaries):
+        report(f"Mosaic: {mosaic}")
+    return summaries
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.batch", description=__doc__.splitlines()[0])
+    parser.add_argument("scenes", nargs="+", help="scene files, globs (quoted), or .txt files listing them")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (one sub-folder per scene)")
+    parser.add_argument("--model", help="a contract ONNX model (default: the bundled So2Sat ResNet20)")
+    parser.add_argument("--bands", help="band names as for hselcz:map's BANDS")
+    parser.add_argument("--device", default="CPU")
+    parser.add_argument("--probabilities", action="store_true", help="also write the 17 class probabilities")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
+    parser.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per core)")
+    parser.add_argument("--threads-per-worker", type=int, default=1)
+    args = parser.parse_args(argv)
+    scenes = expand_scenes(args.scenes)
+    if not scenes:
+        parser.error("no scene matches")
+    try:
+        summaries = map_batch(scenes, args.out, model_path=args.model, bands=args.bands, device=args.device,
+                              probabilities=args.probabilities, scheduler=args.scheduler, workers=args.workers,
+                              threads_per_worker=args.threads_per_worker)
+    except KeyboardInterrupt:
+        print("Cancelled; finished scenes are kept, partial ones were removed.", file=sys.stderr)
+        return 130
+    failed = [s for s in summaries if s.status == "failed"]
+    print(f"{len(summaries) - len(failed)} of {len(summaries)} scenes mapped; summary: {args.out / 'summary.json'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
