@@ -63,3 +63,39 @@ def test_scene_lists_expand_globs_and_text_files(tmp_path: Path, scenes: list[Pa
     listing.write_text(f"{scenes[1]}\n\n# a comment\n")
     pattern = str(scenes[0].parent / "tko_*.tif")
     assert expand_scenes([pattern, str(listing), str(scenes[2])]) == [str(scenes[0]), str(scenes[1]), str(scenes[2])]
+
+
+def test_a_worker_killed_mid_batch_has_its_scenes_run_elsewhere(tmp_path: Path, sample_scene: Path) -> None:
+    """SIGKILL one of two worker processes once the first scene is done: the batch still completes."""
+    import os
+    import signal
+    import threading
+
+    from dask.distributed import Client, LocalCluster
+
+    from core.batch import map_batch
+
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    scenes = []
+    for index in range(6):
+        scenes.append(folder / f"tko_{index}.tif")
+        shutil.copy(sample_scene, scenes[-1])
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    killed: list[int] = []
+    try:
+        with Client(cluster) as watcher:
+            pids = list(watcher.run(os.getpid).values())
+
+            def kill_after_first(line: str) -> None:
+                if line.startswith("[1/") and not killed:
+                    killed.append(pids[0])
+                    threading.Thread(target=os.kill, args=(pids[0], signal.SIGKILL)).start()
+
+            summaries = map_batch([str(s) for s in scenes], tmp_path / "out", scheduler=cluster.scheduler_address,
+                                  report=kill_after_first)
+    finally:
+        cluster.close()
+    assert killed
+    assert [s.status for s in summaries] == ["done"] * 6, [s.error for s in summaries]
+    assert not list((tmp_path / "out").glob(".hselcz-partial-*"))
