@@ -142,7 +142,8 @@ def _to_model_units(batch: np.ndarray, contract: ModelContract) -> np.ndarray:
 
 
 def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
-               hook: CellHook | None = None, uncertainty: UncertaintyCalibration | None = None) -> None:
+               hook: CellHook | None = None, uncertainty: UncertaintyCalibration | None = None,
+               block: tuple[int, int] | None = None) -> None:
     """One window of patch_size centred on each 100 m cell, like the So2Sat LCZ42 production maps."""
     contract = model.contract
     cell, patch = pixels_per_cell(LCZ_CELL_M, contract.gsd), contract.patch_size
@@ -150,10 +151,11 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
     if patch < cell:
         raise EngineError(f"{model.path}: patch_size {patch} is smaller than a {LCZ_CELL_M:g} m cell ({cell} pixels).")
     offset = cell // 2 - patch // 2  # window origin relative to the cell origin (<= 0)
-    progress.total = cells_x * cells_y
+    top, bottom = block or (0, cells_y)  # cell rows to map
+    progress.total = cells_x * (bottom - top)
     chunk_rows = max(1, min(cells_y, (2 * 1024 * 1024) // max(1, cells_x * cell * 4)))
-    for first in range(0, cells_y, chunk_rows):
-        rows = min(chunk_rows, cells_y - first)
+    for first in range(top, bottom, chunk_rows):
+        rows = min(chunk_rows, bottom - first)
         strip_w = (cells_x - 1) * cell + patch
         strip_h = (rows - 1) * cell + patch
         data, valid = read_padded(scene, offset, first * cell + offset, strip_w, strip_h, mode="symmetric")
@@ -195,27 +197,36 @@ def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progr
             progress.advance(len(batch_cells))
         if embedding is None and (hook or uncertainty) and model.contract.output_for(MODEL_EMBEDDING) is not None:
             embedding = np.zeros((0, rows, cells_x), dtype=np.float32)  # no valid cell in these rows
-        _write_lcz_rows(products, first, probabilities, embedding, cell_valid, hook, uncertainty)
+        _write_lcz_rows(products, first, probabilities, embedding, cell_valid, hook, uncertainty, first - top)
 
 
 def _write_lcz_rows(products: ProductWriters, first: int, probabilities: np.ndarray, embedding: np.ndarray | None,
-                    valid: np.ndarray, hook: CellHook | None, uncertainty: UncertaintyCalibration | None) -> None:
-    """Rows of 100 m cells (probabilities (17, rows, W), embedding (D, rows, W)) through the hook into the products."""
+                    valid: np.ndarray, hook: CellHook | None, uncertainty: UncertaintyCalibration | None,
+                    out_row: int | None = None) -> None:
+    """Rows of 100 m cells (probabilities (17, rows, W), embedding (D, rows, W)) through the hook into the products.
+
+    `first` is the scene's cell row (what the hook sees); `out_row` the row in the output files (a block's own).
+    """
+    out_row = first if out_row is None else out_row
     if hook is not None:
         probabilities = hook.cells(first, probabilities, embedding, valid)
-    products.write(MODEL_LCZ, first, probabilities, valid)
+    products.write(MODEL_LCZ, out_row, probabilities, valid)
     if uncertainty is not None:
         score = np.zeros((1, *valid.shape), dtype=np.float32)
         if valid.any():
             features = embedding[:, valid].T if embedding is not None and embedding.shape[0] else None
             score[0, valid] = uncertainty.score(probabilities[:, valid].T, features)
-        products.write(DERIVED_UNCERTAINTY, first, score, valid)
+        products.write(DERIVED_UNCERTAINTY, out_row, score, valid)
 
 
 def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
                model_outputs: set[str], hook: CellHook | None = None,
-               uncertainty: UncertaintyCalibration | None = None) -> None:
-    """Sliding windows over the scene with overlap, blended without seams, streamed row by row."""
+               uncertainty: UncertaintyCalibration | None = None, block: tuple[int, int] | None = None) -> None:
+    """Sliding windows over the scene with overlap, blended without seams, streamed row by row.
+
+    `block` (cell rows [a, b)): only the windows of the scene's window grid that touch those rows are run, in the
+    same order as for the whole scene, so the block's cells are bit for bit those of a whole-scene run.
+    """
     contract = model.contract
     if (hook or uncertainty) and contract.output_for(MODEL_EMBEDDING) is not None:
         model_outputs = model_outputs | {MODEL_EMBEDDING}  # averaged per cell like the probabilities
@@ -250,16 +261,28 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
             del pending[row]
             probabilities, cell_valid = parts[MODEL_LCZ]
             embedding = parts[MODEL_EMBEDDING][0] if MODEL_EMBEDDING in parts else None
-            _write_lcz_rows(products, row, probabilities, embedding, cell_valid, hook, uncertainty)
+            _write_lcz_rows(products, row + first_cell_row, probabilities, embedding, cell_valid, hook, uncertainty, row)
 
     for product in joined:
         sinks[product] = functools.partial(join, product)
     aggregators = {p: CellAggregator(cells[p], s.stride, scene.width, sinks[p]) for p, s in outputs.items()}
+    lcz_cell = pixels_per_cell(LCZ_CELL_M, contract.gsd)
+    first_cell_row = block[0] if block else 0
+    start_px = first_cell_row * lcz_cell  # 10 m rows [start_px, stop_px) are mapped
+    stop_px = min(block[1] * lcz_cell, scene.height) if block else scene.height
     mask_rows = np.zeros((tile, scene.width), dtype=bool)
     mask_top = 0
     batch_size = max(1, _BATCH_BYTES // (len(contract.bands) * tile * tile * 4))
-    xs, ys = grid.xs(), grid.ys()
+    xs, all_ys = grid.xs(), grid.ys()
     strip_w = xs[-1] + tile - xs[0]
+    # The window rows that touch the mapped rows; the rows above start_px are computed and dropped.
+    selected = [k for k, y in enumerate(all_ys) if y < stop_px and y + tile > start_px]
+    ys = [all_ys[k] for k in selected]
+    if block:
+        mask_top = max(ys[0], 0)
+        for accumulator in accumulators.values():
+            accumulator.top = mask_top
+        progress.total = grid.columns * len(ys)
 
     def read_strip(y0: int) -> tuple[np.ndarray, np.ndarray]:
         data, valid = read_padded(scene, xs[0], y0, strip_w, tile, mode="reflect")
@@ -294,12 +317,20 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                     for (x0, _), values in zip(chunk, out, strict=True):
                         accumulators[product].add(x0, y0, values, weights[product])
                 progress.advance(len(chunk))
-            last = row == len(ys) - 1
-            until = scene.height if last else min(ys[row + 1], scene.height)
+            index = selected[row]
+            last = index == len(all_ys) - 1
+            until = scene.height if last else min(all_ys[index + 1], scene.height)
+            if block and row == len(ys) - 1:
+                until = min(until, stop_px)  # every row above stop_px is complete: the windows below are not run
             if until > mask_top:
                 mask = mask_rows[: until - mask_top].copy()
-                for product in outputs:
-                    aggregators[product].push(accumulators[product].release(until), mask)
+                for product, spec in outputs.items():
+                    released = accumulators[product].release(until)
+                    lo, hi = max(mask_top, start_px), min(until, stop_px)
+                    if hi > lo:  # only the mapped rows go on to the cells
+                        s = spec.stride
+                        aggregators[product].push(released[:, (lo - mask_top) // s : -(-(hi - mask_top) // s)],
+                                                  mask[lo - mask_top : hi - mask_top])
                 mask_rows = np.concatenate([mask_rows[until - mask_top :], np.zeros((until - mask_top, scene.width), dtype=bool)])
                 mask_top = until
     for aggregator in aggregators.values():
@@ -328,13 +359,16 @@ def map_scene(
     warn: Callable[[str], None] | None = None,
     cell_hook: CellHook | None = None,
     grid: Grid | None = None,
+    cell_rows: tuple[int, int] | None = None,
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
     `log` receives information lines and `warn` warnings, each once, as they arise; without `warn` the warnings
     go to `log` marked "Warning: " (core.messages). `cell_hook` sees and may change the LCZ probabilities of every
     row of cells before they are written (training-area adaptation, core.training_areas). `grid` warps the input onto
-    that working grid (the first date's, in a multi-date run: core.multidate).
+    that working grid (the first date's, in a multi-date run: core.multidate). `cell_rows` (a, b) maps only the
+    100 m cell rows a..b-1 into outputs that cover just those rows, bit for bit as in a whole-scene run (the blocks
+    of one scene that core.batch spreads over workers); such a block may hold no valid cell.
     """
     started = time.perf_counter()
     messages = RunMessages(log, warn)
@@ -347,7 +381,7 @@ def map_scene(
         try:
             targets = {key: check_writable(path, sources, created) for key, path in requested.items()}
             return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started,
-                                cell_hook, grid)
+                                cell_hook, grid, cell_rows)
         except BaseException:
             remove_empty_folders(created)
             raise
@@ -390,7 +424,7 @@ def _sigterm_cleans_up() -> Iterator[None]:
 def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,
                  device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                  messages: RunMessages, started: float, hook: CellHook | None = None,
-                 grid: Grid | None = None) -> MappingResult:
+                 grid: Grid | None = None, cell_rows: tuple[int, int] | None = None) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
     if len(set(targets.values())) < len(targets):
         raise EngineError("Two outputs point at the same file; give each output its own file name.")
@@ -418,7 +452,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
         written, working = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook,
-                                       grid, calibration)
+                                       grid, calibration, cell_rows)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
@@ -440,7 +474,8 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 targets: dict[str, Path], messages: RunMessages,
                 progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                 hook: CellHook | None = None, grid: Grid | None = None,
-                calibration: UncertaintyCalibration | None = None) -> tuple[dict[str, str], Grid]:
+                calibration: UncertaintyCalibration | None = None,
+                cell_rows: tuple[int, int] | None = None) -> tuple[dict[str, str], Grid]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
     scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid)
     try:
@@ -469,16 +504,23 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                                 -(-scene.width // cell), -(-scene.height // cell)))
         metadata = {META_MODEL: contract.name, META_MODEL_VERSION: contract.version, META_PROVIDER: model.provider,
                     META_SOURCE: ", ".join(sources)}
-        products = ProductWriters(targets, scene.width, scene.height, contract.gsd, scene.geotransform,
-                                  scene.projection, metadata)
+        gt, height = scene.geotransform, scene.height
+        if cell_rows is not None:
+            cells_y = -(-scene.height // cell)
+            if not 0 <= cell_rows[0] < cell_rows[1] <= cells_y:
+                raise EngineError(f"cell_rows {cell_rows} must lie within the scene's {cells_y} rows of 100 m cells.")
+            height = min(cell_rows[1] * cell, scene.height) - cell_rows[0] * cell
+            gt = (gt[0], gt[1], gt[2], gt[3] + cell_rows[0] * cell * gt[5], gt[4], gt[5])
+        products = ProductWriters(targets, scene.width, height, contract.gsd, gt, scene.projection, metadata,
+                                  allow_empty=cell_rows is not None)
         try:
             tracker = _Progress(1, progress, is_cancelled)
             tracker.check()
             if contract.kind == KIND_DENSE:
                 model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}
-                _run_dense(scene, model, products, tracker, model_outputs, hook, calibration)
+                _run_dense(scene, model, products, tracker, model_outputs, hook, calibration, cell_rows)
             else:
-                _run_patch(scene, model, products, tracker, hook, calibration)
+                _run_patch(scene, model, products, tracker, hook, calibration, cell_rows)
             tracker.check()
             written = products.commit()
         except BaseException:

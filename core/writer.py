@@ -154,9 +154,10 @@ class ProductWriters:
     """
 
     def __init__(self, targets: dict[str, Path], width: int, height: int, gsd: float, geotransform: tuple[float, ...],
-                 projection: str, metadata: dict[str, str]):
+                 projection: str, metadata: dict[str, str], allow_empty: bool = False):
         self.writers: dict[str, AtomicGeoTiff] = {}
         self.valid_cells: dict[str, int] = {}
+        self.allow_empty = allow_empty  # a block of a scene may be all no data; a whole scene may not
         self.single_date = True
         try:
             for key, target in targets.items():
@@ -205,7 +206,7 @@ class ProductWriters:
     def commit(self) -> dict[str, str]:
         """Publish every product; refuse all of them if one has no valid cell."""
         empty = [key for key, count in self.valid_cells.items() if count == 0]
-        if empty:
+        if empty and not self.allow_empty:
             cell = f"{HSE_CELL_M:g} m" if all(PRODUCT_BY_KEY[key].cell_m == HSE_CELL_M for key in empty) else f"{LCZ_CELL_M:g} m"
             raise EngineError(
                 f"No {cell} cell of the input has enough valid pixels (a cell needs at least half of its pixels with "
