@@ -11,7 +11,9 @@ dies; a scene's files are written into a hidden temporary folder and renamed int
 (`done.json` last), so re-running the same command skips finished scenes and redoes partial ones; Ctrl-C
 cancels the tasks, closes the cluster and removes the temporary folders.
 
-Not yet (issue 10): splitting one large scene into blocks of rows over several workers.
+Large scenes (taller than --block-cells rows of 100 m cells) are split into blocks of rows, one task each
+(core.engine.map_scene(cell_rows=...): each block bit for bit as in a whole-scene run), joined by a last task
+into the scene's COGs, so one Sentinel-2 tile spreads over several workers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from osgeo import gdal, osr
 from .engine import OutputPaths, map_scene
 from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
+from .model import load_model
+from .products import LCZ_CELL_M, pixels_per_cell
+from .reader import open_scene
 
 gdal.UseExceptions()
 
@@ -76,44 +81,99 @@ def scene_folder(out_dir: Path, scene: str) -> Path:
 
 def map_one(scene: str, out_dir: str, model_path: str | None, bands: str | None, device: str,
             probabilities: bool) -> dict:
-    """One scene, in a worker: map into a temporary folder, convert to COG, rename into place; a summary dict."""
-    started = time.perf_counter()
+    """One scene in one task: map it, convert to COG, rename into place; a summary dict."""
+    started = time.time()
+    skipped = _finished(scene, out_dir)
+    if skipped:
+        return skipped
+    temporary = _temporary(out_dir, scene)
+    try:
+        raw = map_block(scene, str(temporary), model_path, bands, device, probabilities, None)
+        return _publish(scene, out_dir, temporary, [raw], started)
+    except EngineError as exc:
+        return _failed(scene, out_dir, exc, started)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def map_block(scene: str, folder: str, model_path: str | None, bands: str | None, device: str,
+              probabilities: bool, cell_rows: tuple[int, int] | None) -> dict:
+    """One block of cell rows (or the whole scene) into raw GeoTIFFs under `folder`: {outputs, provider}."""
+    raw = Path(folder) / (f"rows_{cell_rows[0]:06d}" if cell_rows else "whole")
+    result = map_scene(scene, OutputPaths(lcz=str(raw / "lcz.tif"), hse=str(raw / "hse.tif"),
+                                          probabilities=str(raw / "probabilities.tif") if probabilities else None),
+                       model_path=model_path, bands=bands, device=device, cell_rows=cell_rows)
+    return {"outputs": result.outputs, "provider": result.provider}
+
+
+def join_blocks(scene: str, out_dir: str, temporary: str, started: float, *blocks: dict) -> dict:
+    """The blocks of one scene joined (in row order) into its COGs; a summary dict. Runs after every block."""
+    try:
+        return _publish(scene, out_dir, Path(temporary), list(blocks), started)
+    except EngineError as exc:
+        return _failed(scene, out_dir, exc, started)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _finished(scene: str, out_dir: str) -> dict | None:
     folder = scene_folder(Path(out_dir), scene)
     if (folder / DONE).is_file():
         done = json.loads((folder / DONE).read_text(encoding="utf-8"))
         return asdict(SceneSummary(**{**done, "status": "skipped", "seconds": 0.0}))
-    temporary = Path(out_dir) / f"{TEMPORARY_PREFIX}{folder.name}-{uuid.uuid4().hex[:8]}"
+    return None
+
+
+def _temporary(out_dir: str, scene: str) -> Path:
+    temporary = Path(out_dir) / f"{TEMPORARY_PREFIX}{scene_folder(Path(out_dir), scene).name}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir(parents=True)
+    return temporary
+
+
+def _failed(scene: str, out_dir: str, exc: Exception, started: float) -> dict:
+    return asdict(SceneSummary(scene=scene, folder=str(scene_folder(Path(out_dir), scene)), status="failed",
+                               error=str(exc), seconds=round(time.time() - started, 2)))
+
+
+def _publish(scene: str, out_dir: str, temporary: Path, blocks: list[dict], started: float) -> dict:
+    """COGs of the (joined) raw outputs, done.json last, the folder renamed into place."""
+    folder = scene_folder(Path(out_dir), scene)
+    final = temporary / "final"
+    final.mkdir()
+    for key in blocks[0]["outputs"]:
+        parts = [block["outputs"][key] for block in blocks]
+        source = parts[0] if len(parts) == 1 else gdal.BuildVRT(str(temporary / f"{key}.vrt"), parts)
+        gdal.Translate(str(final / f"{key}.tif"), source, format="COG", creationOptions=COG_OPTIONS)
+        source = None
+    lcz = gdal.Open(str(final / "lcz.tif"))
+    values = lcz.ReadAsArray()
+    gt = lcz.GetGeoTransform()
+    lcz = None
+    mapped = values[values != LCZ_NODATA]
+    shares = {c.label: round(float((mapped == c.code).mean()), 4) for c in LCZ_CLASSES if mapped.size}
+    summary = SceneSummary(scene=scene, folder=str(folder), status="done", provider=blocks[0]["provider"],
+                           outputs={k: str(folder / f"{k}.tif") for k in blocks[0]["outputs"]},
+                           class_shares={k: v for k, v in shares.items() if v},
+                           km2=round(mapped.size * abs(gt[1] * gt[5]) / 1e6, 3),
+                           seconds=round(time.time() - started, 2))
+    (final / DONE).write_text(json.dumps(asdict(summary)), encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)  # a partial folder of an earlier run (no done.json): redone
+    os.replace(final, folder)
+    return asdict(summary)
+
+
+def plan_blocks(scene: str, model_path: str | None, bands: str | None, block_cells: int) -> list[tuple[int, int]] | None:
+    """Blocks of `block_cells` rows of 100 m cells for a scene taller than that, else None (one task)."""
+    model = load_model(model_path, "CPU")
+    opened = open_scene(scene, model.contract.bands, band_mapping=bands, gsd=model.contract.gsd)
     try:
-        raw = temporary / "raw"
-        result = map_scene(scene, OutputPaths(lcz=str(raw / "lcz.tif"), hse=str(raw / "hse.tif"),
-                                              probabilities=str(raw / "probabilities.tif") if probabilities else None),
-                           model_path=model_path, bands=bands, device=device)
-        final = temporary / "final"
-        final.mkdir()
-        for key, path in result.outputs.items():
-            gdal.Translate(str(final / f"{key}.tif"), path, format="COG", creationOptions=COG_OPTIONS)
-        lcz = gdal.Open(str(final / "lcz.tif"))
-        values = lcz.ReadAsArray()
-        gt = lcz.GetGeoTransform()
-        lcz = None
-        mapped = values[values != LCZ_NODATA]
-        shares = {c.label: round(float((mapped == c.code).mean()), 4) for c in LCZ_CLASSES if mapped.size}
-        summary = SceneSummary(scene=scene, folder=str(folder), status="done", provider=result.provider,
-                               outputs={k: str(folder / f"{k}.tif") for k in result.outputs},
-                               class_shares={k: v for k, v in shares.items() if v},
-                               km2=round(mapped.size * abs(gt[1] * gt[5]) / 1e6, 3),
-                               seconds=round(time.perf_counter() - started, 2))
-        (final / DONE).write_text(json.dumps(asdict(summary)), encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)  # a partial folder of an earlier run (no done.json): redone
-        os.replace(final, folder)
-        return asdict(summary)
-    except EngineError as exc:
-        return asdict(SceneSummary(scene=scene, folder=str(folder), status="failed", error=str(exc),
-                                   seconds=round(time.perf_counter() - started, 2)))
+        cells_y = -(-opened.height // pixels_per_cell(LCZ_CELL_M, model.contract.gsd))
     finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+        opened.close()
+    if cells_y <= block_cells:
+        return None
+    return [(top, min(top + block_cells, cells_y)) for top in range(0, cells_y, block_cells)]
 
 
 def remove_temporary(out_dir: Path) -> None:
@@ -150,7 +210,7 @@ def write_summary(out_dir: Path, summaries: list[SceneSummary]) -> None:
 
 def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | None = None, bands: str | None = None,
               device: str = "CPU", probabilities: bool = False, scheduler: str | None = None,
-              workers: int | None = None, threads_per_worker: int = 1,
+              workers: int | None = None, threads_per_worker: int = 1, block_cells: int | None = 100,
               report: Callable[[str], None] = print) -> list[SceneSummary]:
     """Map every scene on a Dask cluster; the summaries in the order of `scenes`."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -171,10 +231,25 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
         client = Client(cluster)
     if client.dashboard_link:
         report(f"Dask dashboard: {client.dashboard_link}")
-    started = time.perf_counter()
-    futures = {client.submit(map_one, scene, str(out), model_path, bands, device, probabilities, pure=False,
-                             key=f"scene-{index}-{uuid.uuid4().hex[:6]}"): scene
-               for index, scene in enumerate(scenes)}
+    started = time.time()
+    futures = {}
+    for index, scene in enumerate(scenes):
+        blocks = None
+        if block_cells and not _finished(scene, str(out)):
+            try:
+                blocks = plan_blocks(scene, model_path, bands, block_cells)
+            except EngineError:
+                blocks = None  # the task reports the error
+        if not blocks:
+            futures[client.submit(map_one, scene, str(out), model_path, bands, device, probabilities, pure=False,
+                                  key=f"scene-{index}-{uuid.uuid4().hex[:6]}")] = scene
+            continue
+        temporary = str(_temporary(str(out), scene))
+        parts = [client.submit(map_block, scene, temporary, model_path, bands, device, probabilities, rows, pure=False,
+                               key=f"block-{index}-{rows[0]}-{uuid.uuid4().hex[:6]}") for rows in blocks]
+        report(f"{Path(scene).name}: {len(blocks)} blocks of {block_cells} rows of 100 m cells")
+        futures[client.submit(join_blocks, scene, str(out), temporary, time.time(), *parts, pure=False,
+                              key=f"join-{index}-{uuid.uuid4().hex[:6]}")] = scene
     results: dict[str, SceneSummary] = {}
     area = 0.0
     try:
@@ -187,7 +262,7 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
                                        error=f"{type(exc).__name__}: {exc}")
             results[scene] = summary
             area += summary.km2 if summary.status == "done" else 0.0
-            elapsed = time.perf_counter() - started
+            elapsed = time.time() - started
             report(f"[{done_count}/{len(scenes)}] {summary.status:7s} {Path(scene).name} "
                    f"({area / max(elapsed, 1e-9):.1f} km2/s){' - ' + summary.error if summary.error else ''}")
     except KeyboardInterrupt:
@@ -217,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
     parser.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per core)")
     parser.add_argument("--threads-per-worker", type=int, default=1)
+    parser.add_argument("--block-cells", type=int, default=100,
+                        help="split scenes taller than this many 100 m cell rows into blocks over the workers "
+                             "(default 100 = 10 km; 0: never)")
     args = parser.parse_args(argv)
     scenes = expand_scenes(args.scenes)
     if not scenes:
@@ -224,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summaries = map_batch(scenes, args.out, model_path=args.model, bands=args.bands, device=args.device,
                               probabilities=args.probabilities, scheduler=args.scheduler, workers=args.workers,
-                              threads_per_worker=args.threads_per_worker)
+                              threads_per_worker=args.threads_per_worker, block_cells=args.block_cells)
     except KeyboardInterrupt:
         print("Cancelled; finished scenes are kept, partial ones were removed.", file=sys.stderr)
         return 130

@@ -99,3 +99,49 @@ def test_a_worker_killed_mid_batch_has_its_scenes_run_elsewhere(tmp_path: Path, 
     assert killed
     assert [s.status for s in summaries] == ["done"] * 6, [s.error for s in summaries]
     assert not list((tmp_path / "out").glob(".hselcz-partial-*"))
+
+
+@pytest.mark.parametrize("model_index", [0, 1])
+def test_a_scene_split_into_blocks_over_workers_is_identical_to_one_run(tmp_path: Path, sample_scene: Path,
+                                                                        model_index: int, capsys) -> None:
+    """--block-cells 7 cuts the sample's 24 rows of cells into 4 blocks (the last one short); the joined COGs equal a
+    whole-scene map_scene run pixel for pixel, for the patch and the dense bundled model, LCZ and HSE."""
+    from core.model import bundled_model_path
+
+    model = str(bundled_model_path(model_index))
+    out = tmp_path / "out"
+    assert main([str(sample_scene), "--out", str(out), "--workers", "2", "--block-cells", "7", "--model", model]) == 0
+    assert "4 blocks of 7 rows" in capsys.readouterr().out
+    alone = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
+                      model_path=model, device="CPU")
+    folder = out / sample_scene.stem
+    for key, path in alone.outputs.items():
+        np.testing.assert_array_equal(read(folder / f"{key}.tif")[0], read(path)[0])
+        assert read(folder / f"{key}.tif")[1] == read(path)[1]  # the same grid
+    assert not list(out.glob(".hselcz-partial-*"))
+
+
+def test_ctrl_c_cancels_the_batch_and_leaves_no_partial_file(tmp_path: Path, sample_scene: Path) -> None:
+    """SIGINT to `python -m core.batch` after the first scene: exit 130, finished scenes kept, nothing partial."""
+    import signal
+    import subprocess
+    import sys
+
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    for index in range(8):
+        shutil.copy(sample_scene, folder / f"tko_{index}.tif")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "core.batch", str(folder / "*.tif"), "--out", str(out),
+                                "--workers", "1"], cwd=Path(__file__).resolve().parents[1],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("[1/8]"):
+            process.send_signal(signal.SIGINT)
+            break
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Cancelled" in stderr
+    assert not list(out.glob(".hselcz-partial-*"))
+    finished = [p for p in out.iterdir() if p.is_dir()]
+    assert 1 <= len(finished) < 8 and all((p / DONE).is_file() for p in finished)
