@@ -134,11 +134,15 @@ def test_two_dates_fit_one_adapter_and_fuse_the_adapted_maps(hong_kong_areas, ad
 
 
 def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_areas, tmp_path) -> None:
-    """The dense path with an embedding: 17 log-probabilities + the student's 64 block-L4 features per cell."""
+    """The dense path with an embedding: 17 log-probabilities + the student's block-L4 features per cell."""
     from core.model import bundled_model_path
 
     result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
                                      training_areas=hong_kong_areas, model_path=str(bundled_model_path(1)), bands=BANDS,
                                      device="CPU")
-    assert result.adapter.mean.size == 17 + 64 and "64 embedding features" in result.adapter.features
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(bundled_model_path(1)), providers=["CPUExecutionProvider"])
+    width = next(o.shape[1] for o in session.get_outputs() if o.name == "embedding")  # 4 x the network's width
+    assert result.adapter.mean.size == 17 + width and f"{width} embedding features" in result.adapter.features
     assert result.mapping.hse and result.cross_validation.scores["n"] == result.training_cells
