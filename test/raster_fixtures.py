@@ -34,9 +34,14 @@ def write_grid_raster(path: Path, array: np.ndarray, pixel: float, *, epsg: int 
     return path
 
 
-#: The Hong Kong expert sample rasters of ../shared/data use their own codes; in LCZ codes they are LCZ 2, LCZ 4 and
-#: LCZ F (found by comparing them with the PRD map of the same authors; test_assessment.HK_MAPPING says the same).
-HK_SAMPLE_TO_LCZ = {9: 2, 11: 4, 17: 16}
+def __getattr__(name: str):
+    """HK_SAMPLE_TO_LCZ: the Hong Kong expert sample rasters' own codes -> LCZ codes, defined once in
+    training.distill.evaluate_heldout (imported lazily: most tests need no training code)."""
+    if name == "HK_SAMPLE_TO_LCZ":
+        from training.distill.evaluate_heldout import HK_SAMPLE_CODES
+
+        return HK_SAMPLE_CODES
+    raise AttributeError(name)
 
 
 def polygonise_classes(path: Path | str, name: str = "training areas", recode: dict[int, int] | None = None):
