@@ -61,7 +61,10 @@ class SceneSummary:
 
 
 def expand_scenes(items: Sequence[str]) -> list[str]:
-    """Paths, globs and text files of paths (one per line, # comments), in order, each once."""
+    """Paths, globs and text files of paths (one per line, # comments), in order, each once.
+
+    A scene given as separate band files is one item (or one line) with the files separated by commas.
+    """
     scenes: list[str] = []
     for item in items:
         path = Path(item)
@@ -75,8 +78,21 @@ def expand_scenes(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(scenes))
 
 
+def scene_sources(scene: str) -> str | list[str]:
+    """What map_scene takes: the path, or the list of band files of a comma-separated scene."""
+    parts = [part.strip() for part in scene.split(",")]
+    return parts if len(parts) > 1 else scene
+
+
 def scene_folder(out_dir: Path, scene: str) -> Path:
-    return out_dir / Path(scene).stem
+    """<out>/<scene name>: the file's stem, or the common start of the band files' stems."""
+    stems = [Path(part).stem for part in ([scene] if isinstance(scene_sources(scene), str) else scene_sources(scene))]
+    name = stems[0]
+    if len(stems) > 1:  # "T32TNR_20180122_B02", "..._B03": the part before the band names
+        prefix = os.path.commonprefix(stems)
+        cut = max(prefix.rfind(separator) for separator in "_-.")
+        name = (prefix[:cut] if cut > 0 else prefix).rstrip("_-. ")
+    return out_dir / (name or stems[0])
 
 
 def map_one(scene: str, out_dir: str, model_path: str | None, bands: str | None, device: str,
@@ -100,7 +116,7 @@ def map_block(scene: str, folder: str, model_path: str | None, bands: str | None
               probabilities: bool, cell_rows: tuple[int, int] | None) -> dict:
     """One block of cell rows (or the whole scene) into raw GeoTIFFs under `folder`: {outputs, provider}."""
     raw = Path(folder) / (f"rows_{cell_rows[0]:06d}" if cell_rows else "whole")
-    result = map_scene(scene, OutputPaths(lcz=str(raw / "lcz.tif"), hse=str(raw / "hse.tif"),
+    result = map_scene(scene_sources(scene), OutputPaths(lcz=str(raw / "lcz.tif"), hse=str(raw / "hse.tif"),
                                           probabilities=str(raw / "probabilities.tif") if probabilities else None),
                        model_path=model_path, bands=bands, device=device, cell_rows=cell_rows)
     return {"outputs": result.outputs, "provider": result.provider}
@@ -166,7 +182,7 @@ def _publish(scene: str, out_dir: str, temporary: Path, blocks: list[dict], star
 def plan_blocks(scene: str, model_path: str | None, bands: str | None, block_cells: int) -> list[tuple[int, int]] | None:
     """Blocks of `block_cells` rows of 100 m cells for a scene taller than that, else None (one task)."""
     model = load_model(model_path, "CPU")
-    opened = open_scene(scene, model.contract.bands, band_mapping=bands, gsd=model.contract.gsd)
+    opened = open_scene(scene_sources(scene), model.contract.bands, band_mapping=bands, gsd=model.contract.gsd)
     try:
         cells_y = -(-opened.height // pixels_per_cell(LCZ_CELL_M, model.contract.gsd))
     finally:
@@ -233,6 +249,11 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
         report(f"Dask dashboard: {client.dashboard_link}")
     started = time.time()
     futures = {}
+    block_count = [0, 0]  # done, total
+
+    def block_done(_future) -> None:
+        block_count[0] += 1
+
     for index, scene in enumerate(scenes):
         blocks = None
         if block_cells and not _finished(scene, str(out)):
@@ -247,6 +268,9 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
         temporary = str(_temporary(str(out), scene))
         parts = [client.submit(map_block, scene, temporary, model_path, bands, device, probabilities, rows, pure=False,
                                key=f"block-{index}-{rows[0]}-{uuid.uuid4().hex[:6]}") for rows in blocks]
+        block_count[1] += len(parts)
+        for part in parts:
+            part.add_done_callback(block_done)
         report(f"{Path(scene).name}: {len(blocks)} blocks of {block_cells} rows of 100 m cells")
         futures[client.submit(join_blocks, scene, str(out), temporary, time.time(), *parts, pure=False,
                               key=f"join-{index}-{uuid.uuid4().hex[:6]}")] = scene
@@ -263,7 +287,8 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
             results[scene] = summary
             area += summary.km2 if summary.status == "done" else 0.0
             elapsed = time.time() - started
-            report(f"[{done_count}/{len(scenes)}] {summary.status:7s} {Path(scene).name} "
+            blocks_text = f", blocks {block_count[0]}/{block_count[1]}" if block_count[1] else ""
+            report(f"[{done_count}/{len(scenes)}{blocks_text}] {summary.status:7s} {scene_folder(out, scene).name} "
                    f"({area / max(elapsed, 1e-9):.1f} km2/s){' - ' + summary.error if summary.error else ''}")
     except KeyboardInterrupt:
         for future in futures:

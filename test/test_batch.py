@@ -111,7 +111,8 @@ def test_a_scene_split_into_blocks_over_workers_is_identical_to_one_run(tmp_path
     model = str(bundled_model_path(model_index))
     out = tmp_path / "out"
     assert main([str(sample_scene), "--out", str(out), "--workers", "2", "--block-cells", "7", "--model", model]) == 0
-    assert "4 blocks of 7 rows" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "4 blocks of 7 rows" in printed and "[1/1, blocks 4/4]" in printed
     alone = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
                       model_path=model, device="CPU")
     folder = out / sample_scene.stem
@@ -145,3 +146,23 @@ def test_ctrl_c_cancels_the_batch_and_leaves_no_partial_file(tmp_path: Path, sam
     assert not list(out.glob(".hselcz-partial-*"))
     finished = [p for p in out.iterdir() if p.is_dir()]
     assert 1 <= len(finished) < 8 and all((p / DONE).is_file() for p in finished)
+
+
+def test_a_scene_of_separate_band_files_is_one_line(tmp_path: Path, sample_scene: Path) -> None:
+    """A text-file line with the band files of one scene, comma-separated: one scene, named after their stems."""
+    from osgeo import gdal
+
+    from core.bands import MODEL_BANDS
+
+    folder = tmp_path / "bands"
+    folder.mkdir()
+    files = []
+    for index, name in enumerate(MODEL_BANDS, start=1):
+        files.append(folder / f"tko_{name.replace('B', 'B0') if len(name) == 2 else name}.tif")
+        gdal.Translate(str(files[-1]), str(sample_scene), bandList=[index])
+    listing = tmp_path / "scenes.txt"
+    listing.write_text(",".join(str(f) for f in files) + "\n")
+    out = tmp_path / "out"
+    assert main([str(listing), "--out", str(out), "--workers", "1"]) == 0
+    alone = map_scene([str(f) for f in files], OutputPaths(lcz=str(tmp_path / "lcz.tif")), device="CPU")
+    np.testing.assert_array_equal(read(out / "tko" / "lcz.tif")[0], read(alone.lcz)[0])
