@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -245,7 +246,9 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
         cluster = LocalCluster(n_workers=count, threads_per_worker=threads_per_worker, processes=True,
                                dashboard_address=":0")
         client = Client(cluster)
-    if client.dashboard_link:
+    if importlib.util.find_spec("bokeh") is None:
+        report("Dask dashboard: not available (pip install bokeh to watch the cluster in a browser)")
+    elif client.dashboard_link:
         report(f"Dask dashboard: {client.dashboard_link}")
     started = time.time()
     futures = {}

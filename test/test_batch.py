@@ -40,7 +40,7 @@ def test_a_batch_maps_every_scene_reports_failures_and_resumes(tmp_path: Path, s
     assert "corrupt or truncated" in summary["broken.tif"]["error"]
     assert summary["tko_a.tif"]["class_shares"]["G"] > 0.05 and summary["tko_a.tif"]["provider"]
     printed = capsys.readouterr().out
-    assert "Dask dashboard: http" in printed and "[3/3]" in printed and "km2/s" in printed
+    assert "Dask dashboard: " in printed and "[3/3]" in printed and "km2/s" in printed
 
     # The same map as a single-machine run, pixel for pixel, as a tiled COG.
     alone = map_scene(str(scenes[0]), OutputPaths(lcz=str(tmp_path / "alone.tif")), device="CPU")
