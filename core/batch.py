@@ -34,6 +34,7 @@ from pathlib import Path
 
 from osgeo import gdal, osr
 
+from .contract import ModelContract
 from .engine import OutputPaths, map_scene
 from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
@@ -180,12 +181,11 @@ def _publish(scene: str, out_dir: str, temporary: Path, blocks: list[dict], star
     return asdict(summary)
 
 
-def plan_blocks(scene: str, model_path: str | None, bands: str | None, block_cells: int) -> list[tuple[int, int]] | None:
+def plan_blocks(scene: str, contract: ModelContract, bands: str | None, block_cells: int) -> list[tuple[int, int]] | None:
     """Blocks of `block_cells` rows of 100 m cells for a scene taller than that, else None (one task)."""
-    model = load_model(model_path, "CPU")
-    opened = open_scene(scene_sources(scene), model.contract.bands, band_mapping=bands, gsd=model.contract.gsd)
+    opened = open_scene(scene_sources(scene), contract.bands, band_mapping=bands, gsd=contract.gsd)
     try:
-        cells_y = -(-opened.height // pixels_per_cell(LCZ_CELL_M, model.contract.gsd))
+        cells_y = -(-opened.height // pixels_per_cell(LCZ_CELL_M, contract.gsd))
     finally:
         opened.close()
     if cells_y <= block_cells:
@@ -253,15 +253,21 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
     started = time.time()
     futures = {}
     block_count = [0, 0]  # done, total
+    contract = None
+    if block_cells:
+        try:
+            contract = load_model(model_path, "CPU").contract  # once, to plan the blocks of every scene
+        except EngineError:
+            contract = None  # each scene's task reports the model's problem
 
     def block_done(_future) -> None:
         block_count[0] += 1
 
     for index, scene in enumerate(scenes):
         blocks = None
-        if block_cells and not _finished(scene, str(out)):
+        if contract is not None and not _finished(scene, str(out)):
             try:
-                blocks = plan_blocks(scene, model_path, bands, block_cells)
+                blocks = plan_blocks(scene, contract, bands, block_cells)
             except EngineError:
                 blocks = None  # the task reports the error
         if not blocks:

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
-from .engine import MappingResult, OutputPaths, map_scene
+from .engine import MappingResult, OutputPaths
 from .errors import CancelledError, EngineError
 from .i18n import tr
 from .messages import RunMessages
 from .model import load_model
+from .multidate import map_onto_first_grid
 from .products import DERIVED_CHANGE, HSE_CELL_M, HSE_NODATA, META_MODEL, META_MODEL_VERSION, META_PROVIDER, META_SOURCE
 from .writer import ProductWriters, check_writable, remove_empty_folders
 
@@ -81,21 +82,16 @@ def map_growth(
         if len(set(targets.values())) < len(targets):
             raise EngineError("Two outputs point at the same file; give each output its own file name.")
         with tempfile.TemporaryDirectory(prefix="hselcz_growth_") as folder:
-            runs = []
-            for index, (name, scene) in enumerate((("earlier", earlier), ("later", later))):
-                scaled = (lambda f, i=index: progress(0.45 * (i + f))) if progress else None
-                try:
-                    run = map_scene(scene, OutputPaths(lcz=None, hse=str(Path(folder) / f"{name}.tif")),
-                                    model_path=model_path, bands=bands, device=device, progress=scaled,
-                                    is_cancelled=is_cancelled, log=log, warn=messages.warn,
-                                    grid=runs[0].grid if runs else None)
-                except CancelledError:
-                    raise
-                except EngineError as exc:
-                    if index == 0:
-                        raise EngineError(tr("The earlier scene: {problem}", problem=str(exc))) from exc
-                    raise EngineError(tr("The later scene: {problem}", problem=str(exc))) from exc
-                runs.append(run)
+            def wrap_error(index: int, _scene, problem: str) -> str:
+                if index == 0:
+                    return tr("The earlier scene: {problem}", problem=problem)
+                return tr("The later scene: {problem}", problem=problem)
+
+            runs = map_onto_first_grid(
+                [earlier, later], lambda index: OutputPaths(lcz=None, hse=str(Path(folder) / f"hse_{index}.tif")),
+                progress=progress, share=0.9, wrap_error=wrap_error, model_path=model_path, bands=bands,
+                device=device, is_cancelled=is_cancelled, log=log, warn=messages.warn,
+            )
             first = runs[0]
             grid = first.grid
             metadata = {META_MODEL: first.contract.name, META_MODEL_VERSION: first.contract.version,

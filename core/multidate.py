@@ -121,28 +121,57 @@ def map_dates(
                          seconds=time.perf_counter() - started, grid=grid)
 
 
-def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, say) -> list[MappingResult]:
-    """Every date through map_scene into the temporary folder; later dates onto the first date's grid."""
+def map_onto_first_grid(
+    dates: Sequence[str | Sequence[str]],
+    outputs_for: Callable[[int], OutputPaths],
+    *,
+    progress: Callable[[float], None] | None = None,
+    share: float = 1.0,
+    announce: Callable[[int, str | Sequence[str]], None] | None = None,
+    wrap_error: Callable[[int, str | Sequence[str], str], str] | None = None,
+    **map_options,
+) -> list[MappingResult]:
+    """Every date through map_scene (outputs_for(index)), later dates on the first date's working grid.
+
+    Shared by the fusion of dates, settlement growth and training areas. `share` is the part of the progress bar
+    the dates take; `wrap_error` words a date's EngineError for the caller (cancellation passes as it is).
+    """
     runs: list[MappingResult] = []
-    share = 0.9 / len(dates)
+    step = share / len(dates)
     for index, date in enumerate(dates):
-        say(tr("Date {number} of {count}: {source}", number=index + 1, count=len(dates), source=_describe(date)))
-        paths = OutputPaths(lcz=None, probabilities=str(folder / f"probabilities_{index}.tif"),
-                            hse=str(folder / f"hse_{index}.tif") if want_hse else None)
-        scaled = (lambda f, i=index: progress(share * (i + f))) if progress else None
+        if announce:
+            announce(index, date)
+        scaled = (lambda f, i=index: progress(step * (i + f))) if progress else None
         try:
-            run = map_scene(date, paths, progress=scaled, grid=runs[0].grid if runs else None, **common)
+            runs.append(map_scene(date, outputs_for(index), progress=scaled, grid=runs[0].grid if runs else None,
+                                  **map_options))
         except CancelledError:
             raise
         except EngineError as exc:
-            problem = str(exc)
-            if index and "no valid pixels" in problem:
-                problem += " " + tr("Later dates are read on the first date's grid: this date does not overlap the "
-                                    "first one, or has no data where it does.")
-            raise EngineError(tr("Date {number} ({source}): {problem}", number=index + 1, source=_describe(date),
-                                 problem=problem)) from exc
-        runs.append(run)
+            if wrap_error is None:
+                raise
+            raise EngineError(wrap_error(index, date, str(exc))) from exc
     return runs
+
+
+def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, say) -> list[MappingResult]:
+    """Every date's probabilities (and HSE) into the temporary folder, errors naming the date."""
+
+    def outputs_for(index: int) -> OutputPaths:
+        return OutputPaths(lcz=None, probabilities=str(folder / f"probabilities_{index}.tif"),
+                           hse=str(folder / f"hse_{index}.tif") if want_hse else None)
+
+    def announce(index: int, date) -> None:
+        say(tr("Date {number} of {count}: {source}", number=index + 1, count=len(dates), source=_describe(date)))
+
+    def wrap_error(index: int, date, problem: str) -> str:
+        if index and "no valid pixels" in problem:
+            problem += " " + tr("Later dates are read on the first date's grid: this date does not overlap the "
+                                "first one, or has no data where it does.")
+        return tr("Date {number} ({source}): {problem}", number=index + 1, source=_describe(date), problem=problem)
+
+    return map_onto_first_grid(dates, outputs_for, progress=progress, share=0.9, announce=announce,
+                               wrap_error=wrap_error, **common)
 
 
 def _fuse_lcz(paths: list[Path], writers: ProductWriters, is_cancelled) -> None:

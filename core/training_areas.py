@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 
 from .adapter import CrossValidation, LczAdapter, cell_features, cross_validate
-from .assessment import LCZ_SCHEME, LczAssessment, PolygonReference, _srs, class_code_of
-from .engine import CellGrid, MappingResult, OutputPaths, map_scene
+from .assessment import LCZ_SCHEME, LczAssessment, PolygonReference, _rasterise_on, _srs, class_code_of
+from .engine import CellGrid, MappingResult, OutputPaths
 from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
-from .multidate import map_dates
+from .multidate import map_dates, map_onto_first_grid
 
 gdal.UseExceptions()
 
@@ -137,28 +137,13 @@ class _AdapterApplier:
 
 def _rasterise_polygons(areas: PolygonReference, grid: CellGrid) -> np.ndarray:
     """1-based polygon index per cell whose centre lies in it (later polygons win where they overlap)."""
-    target, source = _srs(grid.projection), _srs(areas.crs_wkt)
-    if source is None:
+    if _srs(areas.crs_wkt) is None:
         raise EngineError(f"The training areas {areas.name} have no coordinate reference system; assign one first.")
-    transform = None if source.IsSame(target) else osr.CoordinateTransformation(source, target)
-    memory = ogr.GetDriverByName("Memory").CreateDataSource("")
-    layer = memory.CreateLayer("areas", srs=target, geom_type=ogr.wkbUnknown)
-    layer.CreateField(ogr.FieldDefn("index", ogr.OFTInteger))
-    for index, (wkb, _value) in enumerate(areas.features, start=1):
-        if not wkb:
-            continue
-        geometry = ogr.CreateGeometryFromWkb(wkb)
-        if transform is not None:
-            geometry.Transform(transform)
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("index", index)
-        feature.SetGeometry(geometry)
-        layer.CreateFeature(feature)
-    raster = gdal.GetDriverByName("MEM").Create("", grid.width, grid.height, 1, gdal.GDT_Int32)
-    raster.SetGeoTransform(grid.geotransform)
-    raster.SetProjection(grid.projection)
-    gdal.RasterizeLayer(raster, [1], layer, options=["ATTRIBUTE=index"])
-    return raster.GetRasterBand(1).ReadAsArray().astype(np.int64)
+    cells = gdal.GetDriverByName("MEM").Create("", grid.width, grid.height, 1, gdal.GDT_Byte)
+    cells.SetGeoTransform(grid.geotransform)
+    cells.SetProjection(grid.projection)
+    # core.assessment burns a value per polygon: here each polygon's own number.
+    return _rasterise_on(cells, areas, list(range(1, len(areas.features) + 1)))
 
 
 def training_area_warnings(areas: PolygonReference, codes: list[int], cells: TrainingCells | None) -> list[str]:
@@ -254,18 +239,12 @@ def map_with_training_areas(
     else:
         codes = parse_classes(training_areas)
         collector = _TrainingCellCollector(training_areas, codes)
-        share = _FIT_SHARE / len(dates)
         with tempfile.TemporaryDirectory(prefix="hselcz_ta_") as folder:
-            runs: list[MappingResult] = []
-            for index, date in enumerate(dates):
-                runs.append(map_scene(
-                    date, OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")), model_path=model_path,
-                    bands=bands, device=device,
-                    progress=(lambda f, i=index: progress(share * (i + f))) if progress else None,
-                    is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=collector,
-                    grid=runs[0].grid if runs else None,
-                ))
-            first = runs[0]
+            first = map_onto_first_grid(
+                dates, lambda index: OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")),
+                progress=progress, share=_FIT_SHARE, model_path=model_path, bands=bands, device=device,
+                is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=collector,
+            )[0]
         cells = collector.collected()
         for text in training_area_warnings(training_areas, codes, cells):
             warning(text)

@@ -310,14 +310,6 @@
         <translation>LCZ-Unsicherheit</translation>
     </message>
     <message>
-        <source>Settlement density change</source>
-        <translation>Änderung der Siedlungsdichte</translation>
-    </message>
-    <message>
-        <source>New built-up</source>
-        <translation>Neu bebaut</translation>
-    </message>
-    <message>
         <source>Dates per LCZ cell</source>
         <translation>Aufnahmen je LCZ-Zelle</translation>
     </message>

@@ -14,6 +14,17 @@ if str(REPO_ROOT) not in sys.path:
 from core.paths import SAMPLE_SCENE  # noqa: E402 (after the sys.path entry)
 
 
+@pytest.fixture(scope="module")
+def plugin(qgis_processing):
+    """The plugin as qgis_process loads it: classFactory(None) -> initProcessing, never initGui (per test module)."""
+    from qgis_helpers import plugin_package
+
+    instance = plugin_package().classFactory(None)
+    instance.initProcessing()
+    yield instance
+    instance.unload()
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

@@ -7,7 +7,16 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
+from core.bands import MODEL_BANDS
+
 gdal.UseExceptions()
+
+#: The real Hong Kong data of ../shared/data (the tests that read it skip where it is absent).
+HK_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
+HK_2016 = HK_DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
+HK_2018 = HK_DATA / "hongkong_S2L1C_20180323_10band_10m.tif"
+#: The shared scenes carry no band names; their bands are in this order (their .bands.txt).
+HK_BANDS = ",".join(MODEL_BANDS)
 
 HONG_KONG_UTM = 32650
 HONG_KONG_ORIGIN = (800000.0, 2470000.0)  # upper-left corner in EPSG:32650

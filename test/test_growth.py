@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from engine_fixtures import read
+from raster_fixtures import HK_2016, HK_2018, HK_BANDS, HK_DATA
 
 from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
@@ -15,10 +16,7 @@ from core.growth import BUILT, NOT_BUILT, map_growth
 from core.model import bundled_model_path
 from core.products import CHANGE_NODATA, HSE_NODATA, NEW_BUILT_NODATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
-EARLIER = DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
-LATER = DATA / "hongkong_S2L1C_20180323_10band_10m.tif"
-BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
+DATA, EARLIER, LATER, BANDS = HK_DATA, HK_2016, HK_2018, HK_BANDS
 
 pytestmark = [pytest.mark.usefixtures("collect_gdal_garbage"),
               pytest.mark.skipif(not EARLIER.is_file(), reason=f"the shared real data ({DATA}) is not here")]

@@ -9,16 +9,14 @@ import numpy as np
 import pytest
 from engine_fixtures import read
 from osgeo import gdal
+from raster_fixtures import HK_2016, HK_2018, HK_BANDS, HK_DATA
 
 from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
 from core.multidate import map_dates
 from core.products import HSE_NODATA, PROBABILITY_NODATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
-DATE_2018 = DATA / "hongkong_S2L1C_20180323_10band_10m.tif"
-DATE_2016 = DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
-BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
+DATA, DATE_2016, DATE_2018, BANDS = HK_DATA, HK_2016, HK_2018, HK_BANDS
 
 pytestmark = [pytest.mark.usefixtures("collect_gdal_garbage"),
               pytest.mark.skipif(not DATE_2018.is_file(), reason=f"the shared real data ({DATA}) is not here")]

@@ -22,19 +22,11 @@ from qgis.core import (
     QgsRasterLayer,
     QgsVectorLayer,
 )
-from qgis_helpers import plugin_package, qgis_process_env, run_qgis_process, scene_copy
+from qgis_helpers import qgis_process_env, run_qgis_process, scene_copy
 from test_assessment import DATA, HK_MAPPING, MALTA, MILAN_5, PRD, TEST_SAMPLES, TRAIN_SAMPLES, _copy, _polygons
 
 LCZ_ID, HSE_ID = "hselcz:assess_lcz", "hselcz:assess_hse"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"the shared real data ({DATA}) is not here")
-
-
-@pytest.fixture(scope="module")
-def plugin(qgis_processing):
-    instance = plugin_package().classFactory(None)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
 
 
 @pytest.fixture(scope="module")

@@ -7,21 +7,10 @@ from pathlib import Path
 import processing
 import pytest
 from qgis.core import QgsPalettedRasterRenderer, QgsProcessingException, QgsProject
-from qgis_helpers import plugin_package
+from raster_fixtures import HK_2016, HK_2018, HK_BANDS, HK_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
-EARLIER = DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
-LATER = DATA / "hongkong_S2L1C_20180323_10band_10m.tif"
-BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
+DATA, EARLIER, LATER, BANDS = HK_DATA, HK_2016, HK_2018, HK_BANDS
 pytestmark = pytest.mark.skipif(not EARLIER.is_file(), reason=f"the shared real data ({DATA}) is not here")
-
-
-@pytest.fixture(scope="module")
-def plugin(qgis_processing):
-    instance = plugin_package().classFactory(None)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
 
 
 def test_growth_layers_and_areas(plugin, tmp_path) -> None:

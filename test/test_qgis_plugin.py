@@ -27,6 +27,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication, QTranslator, QUrl
 from qgis_helpers import plugin_package, scene_copy
+from raster_fixtures import HK_2016, HK_2018, HK_BANDS
 
 from core.lcz import LCZ_CLASSES
 
@@ -47,15 +48,6 @@ def test_plugin_lifecycle_registers_and_removes_provider(qgis_iface, qgis_proces
     assert [p.id() for p in registry.providers()].count("hselcz") == 1
     plugin.unload()
     assert registry.providerById("hselcz") is None
-
-
-@pytest.fixture(scope="module")
-def plugin(qgis_processing):
-    """qgis_process path: classFactory(None) -> initProcessing, never initGui."""
-    instance = plugin_package().classFactory(None)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
 
 
 @pytest.fixture
@@ -546,16 +538,13 @@ def test_missing_device_names_the_dialog_options(plugin, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-HK_DATES = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
-
-
-@pytest.mark.skipif(not HK_DATES.is_dir(), reason="the shared real data is not here")
+@pytest.mark.skipif(not HK_2016.is_file(), reason="the shared real data is not here")
 def test_two_dates_are_fused_in_qgis(plugin, tmp_path):
     """MORE_DATES: the 2016 scene fused with the 2018 one; the date count says where both had data."""
-    first, second = (HK_DATES / f"hongkong_S2L1C_{day}_10band_10m.tif" for day in ("20180323", "20160927"))
+    first, second = HK_2018, HK_2016
     feedback = RecordingFeedback()
     results = processing.run(ALG_ID, {
-        "INPUT": str(first), "MORE_DATES": [str(second)], "BANDS": "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12",
+        "INPUT": str(first), "MORE_DATES": [str(second)], "BANDS": HK_BANDS,
         "OUTPUT_LCZ": str(tmp_path / "lcz.tif"), "OUTPUT_DATES": str(tmp_path / "dates.tif"),
     }, feedback=feedback)
     dates = gdal.Open(results["OUTPUT_DATES"]).ReadAsArray()

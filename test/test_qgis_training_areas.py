@@ -10,22 +10,12 @@ import processing
 import pytest
 from osgeo import gdal
 from qgis.core import QgsPalettedRasterRenderer, QgsProcessingException, QgsProject
-from qgis_helpers import plugin_package, qgis_process_env, run_json
-from raster_fixtures import HK_SAMPLE_TO_LCZ, polygonise_classes, write_polygons
+from qgis_helpers import qgis_process_env, run_json
+from raster_fixtures import HK_2018, HK_BANDS, HK_DATA, HK_SAMPLE_TO_LCZ, polygonise_classes, write_polygons
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
-SCENE = DATA / "hongkong_S2L1C_20180323_10band_10m.tif"
-BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
+DATA, SCENE, BANDS = HK_DATA, HK_2018, HK_BANDS
 ALG_ID = "hselcz:map_training_areas"
 pytestmark = pytest.mark.skipif(not SCENE.is_file(), reason=f"the shared real data ({DATA}) is not here")
-
-
-@pytest.fixture(scope="module")
-def plugin(qgis_processing):
-    instance = plugin_package().classFactory(None)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,11 @@ samples of Liu & Shi (../shared/data, allowed for this feature by issue 14), pol
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from engine_fixtures import info, read, synthetic_dn, write_raster
 from osgeo import gdal, osr
-from raster_fixtures import HK_SAMPLE_TO_LCZ, polygonise_classes, square
+from raster_fixtures import HK_2018, HK_BANDS, HK_DATA, HK_SAMPLE_TO_LCZ, polygonise_classes, square
 
 from core.assessment import PolygonReference
 from core.assessment_report import lcz_report_html
@@ -17,9 +15,7 @@ from core.engine import OutputPaths
 from core.errors import EngineError
 from core.training_areas import cross_validation_assessment, map_with_training_areas
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd" / "hongkong"
-SCENE = DATA / "hongkong_S2L1C_20180323_10band_10m.tif"
-BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
+DATA, SCENE, BANDS = HK_DATA, HK_2018, HK_BANDS
 
 pytestmark = [pytest.mark.usefixtures("collect_gdal_garbage"),
               pytest.mark.skipif(not SCENE.is_file(), reason=f"the shared real data ({DATA}) is not here")]

@@ -19,10 +19,12 @@ from core.assessment import assess_lcz
 from core.engine import OutputPaths, map_scene
 from core.model import BUNDLED_MODEL_FILES, MODELS_DIR
 from core.multidate import map_dates
+from training.distill.evaluate_heldout import MILAN_5CLASS
+from training.training_areas_gain import BANDS, DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd"
-BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
-MILAN_GROUPS = "1,2,4,5->1; 3,6,7,8,10->2; 11,12->3; 13,14,16->4; 17->5"
+#: core.assessment's CLASS_GROUPS text of the Milan grouping (LCZ codes -> the map's 5 classes).
+MILAN_GROUPS = "; ".join(f"{','.join(str(c) for c, g in MILAN_5CLASS.items() if g == group)}->{group}"
+                         for group in sorted(set(MILAN_5CLASS.values())))
 CITIES = (
     ("Hong Kong (PRD map, Liu & Shi 2018-19)", DATA / "hongkong", ("20180323", "20160927"),
      DATA / "hongkong" / "hongkong_LCZ_PRD_sjliu_2018-19_100m_on_oscd_grid.tif", None),

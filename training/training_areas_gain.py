@@ -21,15 +21,17 @@ import numpy as np
 from osgeo import gdal
 
 from core.adapter import LczAdapter, cell_features
+from core.bands import MODEL_BANDS
 from core.engine import CellGrid, OutputPaths, map_scene
 from core.lcz import LCZ_CLASS_COUNT
 from core.model import BUNDLED_MODEL_FILES, MODELS_DIR
 from core.scores import class_scores, confusion_matrix
+from training.distill.evaluate_heldout import MILAN_5CLASS
 
 gdal.UseExceptions()
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscd"
-BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"
+BANDS = ",".join(MODEL_BANDS)  # the band order of the shared scenes (their .bands.txt)
 BLOCK = 3
 
 
@@ -51,9 +53,7 @@ CASES = (
          DATA / "hongkong" / "hongkong_LCZ_PRD_sjliu_2018-19_100m_on_oscd_grid.tif", LCZ_IDENTITY, LCZ_IDENTITY),
     Case("Milan (5-class map, Copernicus Academy; scene 2018-01-22)", DATA / "milano" / "milano_S2L1C_20180122_10band_10m.tif",
          DATA / "milano" / "milano_LCZ5class_CopernicusAcademy_10m_on_oscd_grid.tif",
-         {1: 2, 2: 3, 3: 12, 4: 14, 5: 17},
-         {**dict.fromkeys((1, 2, 4, 5), 1), **dict.fromkeys((3, 6, 7, 8, 10), 2), 11: 3, 12: 3,
-          **dict.fromkeys((13, 14, 16), 4), 17: 5}),
+         {1: 2, 2: 3, 3: 12, 4: 14, 5: 17}, MILAN_5CLASS),
 )
 
 
@@ -117,12 +117,16 @@ def simulated_areas(reference: np.ndarray, usable: np.ndarray, k: int, rng: np.r
     return polygon > 0, polygon
 
 
-def kappa_of(truth: np.ndarray, lcz: np.ndarray, groups: dict[int, int]) -> float:
+def group_lookup(groups: dict[int, int]) -> np.ndarray:
+    """LCZ code -> reference class as an index array (0: not scored)."""
     lookup = np.zeros(LCZ_CLASS_COUNT + 1, np.int64)
     for code, group in groups.items():
         lookup[code] = group
-    classes = max(groups.values())
-    return class_scores(confusion_matrix(truth, lookup[lcz], classes))["kappa"]
+    return lookup
+
+
+def kappa_of(truth: np.ndarray, lcz: np.ndarray, groups: dict[int, int]) -> float:
+    return class_scores(confusion_matrix(truth, group_lookup(groups)[lcz], max(groups.values())))["kappa"]
 
 
 def measure(case: Case, model: Path, ks: list[int], draws: int) -> dict[str, object]:

@@ -30,19 +30,18 @@ from core.engine import OutputPaths, map_scene
 from core.lcz import LCZ_CLASS_COUNT
 from core.model import MODELS_DIR
 from core.uncertainty import PART_MAXP, PART_RATIO, QUANTILES, UNCERTAINTY_KIND, ratio_of_nearest_medians
+from training.distill.evaluate_heldout import MILAN_5CLASS
 from training.mtl.uncertainty import class_medians
-from training.training_areas_gain import DATA, _KeepAll, reference_on_cells
+from training.training_areas_gain import BANDS, DATA, _KeepAll, group_lookup, reference_on_cells
 
 SCENES = Path(__file__).resolve().parents[1] / "runs" / "scenes"
 HELD_OUT = ("hongkong", "milano", "montpellier", "lasvegas")
 MODEL = MODELS_DIR / "so2sat_resnet20_lcz.onnx"
 MIN_CELLS = 30  # a class predicted on fewer calibration cells gets no median
-MILAN_GROUPS = {**dict.fromkeys((1, 2, 4, 5), 1), **dict.fromkeys((3, 6, 7, 8, 10), 2), 11: 3, 12: 3,
-                **dict.fromkeys((13, 14, 16), 4), 17: 5}
 REFERENCES = (
     ("Hong Kong PRD", DATA / "hongkong", DATA / "hongkong" / "hongkong_LCZ_PRD_sjliu_2018-19_100m_on_oscd_grid.tif", None),
     ("Milan 5-class", DATA / "milano", DATA / "milano" / "milano_LCZ5class_CopernicusAcademy_10m_on_oscd_grid.tif",
-     MILAN_GROUPS),
+     MILAN_5CLASS),
 )
 
 
@@ -50,7 +49,7 @@ def cells_of(scene: Path, model: Path = MODEL) -> tuple[np.ndarray, np.ndarray, 
     keep = _KeepAll()
     with tempfile.TemporaryDirectory() as folder:
         map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model_path=str(model),
-                  bands="B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", device="CPU", cell_hook=keep)
+                  bands=BANDS, device="CPU", cell_hook=keep)
     valid = keep.valid.ravel()
     p = keep.probabilities.reshape(LCZ_CLASS_COUNT, -1).T[valid]
     e = keep.embedding.reshape(keep.embedding.shape[0], -1).T[valid]
@@ -127,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             e = keep.embedding.reshape(keep.embedding.shape[0], -1).T[valid]
             label = p.argmax(axis=1) + 1
             if groups:
-                lookup = np.zeros(LCZ_CLASS_COUNT + 1, np.int64)
-                for code, group in groups.items():
-                    lookup[code] = group
-                label = lookup[label]
+                label = group_lookup(groups)[label]
             wrong = label != truth[valid]
             row = [auc(s, wrong) for s in scores(p, e, medians).values()]
             line = (f"| {name} | {scene.name.split('_')[2]} | {valid.sum()} | {wrong.mean():.2f} | "
