@@ -15,7 +15,7 @@ from .bands import SENTINEL2_BANDS
 from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT
 from .paths import MODEL_CONTRACT_DOC
-from .products import MODEL_EMBEDDING, MODEL_HSE, MODEL_LCZ
+from .products import LCZ_CELL_M, MODEL_EMBEDDING, MODEL_HSE, MODEL_LCZ
 
 CONTRACT_FORMAT = "hselcz-1"
 INPUT_NAME = "image"
@@ -177,4 +177,9 @@ def parse_metadata(metadata: dict[str, str], source: str) -> ModelContract:
                 raise EngineError(f"{source}: the stride of output '{o.name}' must divide 'tile_size'")
     else:
         values["patch_size"] = _int(metadata, "patch_size", source, 1)
+        cell = round(LCZ_CELL_M / gsd)
+        for o in outputs:
+            if o.product == PRODUCT_HSE and (o.stride < 1 or cell % o.stride):
+                raise EngineError(f"{source}: the stride of the patch model's HSE output '{o.name}' must divide the "
+                                  f"{LCZ_CELL_M:g} m cell ({cell} pixels at {gsd:g} m), not {o.stride}.")
     return ModelContract(**values)

@@ -24,15 +24,15 @@ from typing import Protocol
 import numpy as np
 from osgeo import gdal
 
-from .aggregation import MIN_VALID_SHARE, CellAggregator, RollingAccumulator
-from .contract import DN_PER_REFLECTANCE, KIND_DENSE, UNIT_REFLECTANCE, ModelContract
+from .aggregation import CellAggregator, RollingAccumulator
+from .cells import to_model_units, write_lcz_rows
+from .contract import KIND_DENSE, ModelContract
 from .errors import CancelledError, EngineError, TerminatedError
 from .i18n import tr
-from .lcz import LCZ_CLASS_COUNT
 from .messages import RunMessages
 from .model import LoadedModel, load_model
+from .patch import run_patch
 from .products import (
-    DERIVED_UNCERTAINTY,
     LCZ_CELL_M,
     META_MODEL,
     META_MODEL_VERSION,
@@ -47,7 +47,7 @@ from .products import (
     pixels_per_cell,
 )
 from .reader import Grid, Scene, open_scene
-from .tiling import blend_weight, block_sum, fill_invalid, read_padded, window_grid
+from .tiling import blend_weight, fill_invalid, read_padded, window_grid
 from .uncertainty import METADATA_KEY as UNCERTAINTY_KEY
 from .uncertainty import UncertaintyCalibration
 from .writer import ProductWriters, check_writable, remove_empty_folders
@@ -59,7 +59,6 @@ gdal.UseExceptions()
 _BATCH_BYTES = 16 * 1024 * 1024
 #: GDAL's block cache (5 % of RAM by default) fills with warped blocks that are never read again.
 _GDAL_CACHE_BYTES = 256 * 1024 * 1024
-_PATCH_BATCH = 256
 
 
 @dataclass
@@ -137,88 +136,6 @@ class _Progress:
             self._progress(min(self.done / self.total, 1.0))
 
 
-def _to_model_units(batch: np.ndarray, contract: ModelContract) -> np.ndarray:
-    return batch * np.float32(1.0 / DN_PER_REFLECTANCE) if contract.input_unit == UNIT_REFLECTANCE else batch
-
-
-def _run_patch(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
-               hook: CellHook | None = None, uncertainty: UncertaintyCalibration | None = None,
-               block: tuple[int, int] | None = None) -> None:
-    """One window of patch_size centred on each 100 m cell, like the So2Sat LCZ42 production maps."""
-    contract = model.contract
-    cell, patch = pixels_per_cell(LCZ_CELL_M, contract.gsd), contract.patch_size
-    cells_x, cells_y = math.ceil(scene.width / cell), math.ceil(scene.height / cell)
-    if patch < cell:
-        raise EngineError(f"{model.path}: patch_size {patch} is smaller than a {LCZ_CELL_M:g} m cell ({cell} pixels).")
-    offset = cell // 2 - patch // 2  # window origin relative to the cell origin (<= 0)
-    top, bottom = block or (0, cells_y)  # cell rows to map
-    progress.total = cells_x * (bottom - top)
-    chunk_rows = max(1, min(cells_y, (2 * 1024 * 1024) // max(1, cells_x * cell * 4)))
-    for first in range(top, bottom, chunk_rows):
-        rows = min(chunk_rows, bottom - first)
-        strip_w = (cells_x - 1) * cell + patch
-        strip_h = (rows - 1) * cell + patch
-        data, valid = read_padded(scene, offset, first * cell + offset, strip_w, strip_h, mode="symmetric")
-        data = _to_model_units(data, contract)
-        inner = np.zeros((rows * cell, cells_x * cell), dtype=bool)
-        inner_h = min(rows * cell, scene.height - first * cell)
-        inner[:inner_h, : scene.width] = True
-        cell_mask = valid[-offset : -offset + rows * cell, -offset : -offset + cells_x * cell] & inner
-        valid_count = block_sum(cell_mask.astype(np.float32), cell)
-        cell_valid = (valid_count >= MIN_VALID_SHARE * block_sum(inner.astype(np.float32), cell)) & (valid_count > 0)
-        if hook is not None:
-            needed = hook.needed(first, rows)
-            if needed is not None:
-                cell_valid &= needed  # cells nobody asked for are not run (and written as no data)
-        probabilities = np.zeros((LCZ_CLASS_COUNT, rows, cells_x), dtype=np.float32)
-        embedding: np.ndarray | None = None
-        wanted = {MODEL_LCZ, MODEL_EMBEDDING} if (hook or uncertainty) else {MODEL_LCZ}
-        todo = [(r, c) for r in range(rows) for c in range(cells_x) if cell_valid[r, c]]
-        progress.advance(rows * cells_x - len(todo))
-        for start in range(0, len(todo), _PATCH_BATCH):
-            progress.check()
-            batch_cells = todo[start : start + _PATCH_BATCH]
-            batch = np.stack([
-                fill_invalid(data[:, r * cell : r * cell + patch, c * cell : c * cell + patch], valid[r * cell : r * cell + patch, c * cell : c * cell + patch])
-                for r, c in batch_cells
-            ])
-            results = model.run(batch, wanted)
-            out = results[MODEL_LCZ]
-            if out.shape != (len(batch_cells), LCZ_CLASS_COUNT):
-                raise EngineError(f"{model.path}: a patch model must return (N, 17) probabilities, not {out.shape}.")
-            for (r, c), p in zip(batch_cells, out, strict=True):
-                probabilities[:, r, c] = p
-            if (hook is not None or uncertainty is not None) and MODEL_EMBEDDING in results:
-                features = results[MODEL_EMBEDDING].reshape(len(batch_cells), -1)
-                if embedding is None:
-                    embedding = np.zeros((features.shape[1], rows, cells_x), dtype=np.float32)
-                for (r, c), f in zip(batch_cells, features, strict=True):
-                    embedding[:, r, c] = f
-            progress.advance(len(batch_cells))
-        if embedding is None and (hook or uncertainty) and model.contract.output_for(MODEL_EMBEDDING) is not None:
-            embedding = np.zeros((0, rows, cells_x), dtype=np.float32)  # no valid cell in these rows
-        _write_lcz_rows(products, first, probabilities, embedding, cell_valid, hook, uncertainty, first - top)
-
-
-def _write_lcz_rows(products: ProductWriters, first: int, probabilities: np.ndarray, embedding: np.ndarray | None,
-                    valid: np.ndarray, hook: CellHook | None, uncertainty: UncertaintyCalibration | None,
-                    out_row: int | None = None) -> None:
-    """Rows of 100 m cells (probabilities (17, rows, W), embedding (D, rows, W)) through the hook into the products.
-
-    `first` is the scene's cell row (what the hook sees); `out_row` the row in the output files (a block's own).
-    """
-    out_row = first if out_row is None else out_row
-    if hook is not None:
-        probabilities = hook.cells(first, probabilities, embedding, valid)
-    products.write(MODEL_LCZ, out_row, probabilities, valid)
-    if uncertainty is not None:
-        score = np.zeros((1, *valid.shape), dtype=np.float32)
-        if valid.any():
-            features = embedding[:, valid].T if embedding is not None and embedding.shape[0] else None
-            score[0, valid] = uncertainty.score(probabilities[:, valid].T, features)
-        products.write(DERIVED_UNCERTAINTY, out_row, score, valid)
-
-
 def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progress: _Progress,
                model_outputs: set[str], hook: CellHook | None = None,
                uncertainty: UncertaintyCalibration | None = None, block: tuple[int, int] | None = None) -> None:
@@ -261,7 +178,7 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
             del pending[row]
             probabilities, cell_valid = parts[MODEL_LCZ]
             embedding = parts[MODEL_EMBEDDING][0] if MODEL_EMBEDDING in parts else None
-            _write_lcz_rows(products, row + first_cell_row, probabilities, embedding, cell_valid, hook, uncertainty, row)
+            write_lcz_rows(products, row + first_cell_row, probabilities, embedding, cell_valid, hook, uncertainty, row)
 
     for product in joined:
         sinks[product] = functools.partial(join, product)
@@ -286,7 +203,7 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
 
     def read_strip(y0: int) -> tuple[np.ndarray, np.ndarray]:
         data, valid = read_padded(scene, xs[0], y0, strip_w, tile, mode="reflect")
-        return _to_model_units(data, contract), valid
+        return to_model_units(data, contract), valid
 
     # The next row of windows is read (and warped) in a thread while the model runs on this one: GDAL and
     # onnxruntime both release the GIL. Only that thread touches the scene's dataset while it runs.
@@ -520,7 +437,7 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}
                 _run_dense(scene, model, products, tracker, model_outputs, hook, calibration, cell_rows)
             else:
-                _run_patch(scene, model, products, tracker, hook, calibration, cell_rows)
+                run_patch(scene, model, products, tracker, hook, calibration, cell_rows, with_hse="hse" in targets)
             tracker.check()
             written = products.commit()
         except BaseException:

@@ -126,6 +126,47 @@ def patch_graph(patch: int = PATCH) -> onnx.GraphProto:
     return helper.make_graph(nodes, "patch_window_mean", [image], [lcz])
 
 
+def patch_hse_graph(stride: int, patch: int = PATCH) -> onnx.GraphProto:
+    """The window-mean patch model plus a per-cell HSE block: hse (N, 1, 10/s, 10/s) = the s x s means of
+    clip(B4 * 1e-4, 0, 1) over the window's centre cell (its pixels [patch//2 - 5, patch//2 + 5))."""
+    base = patch_graph(patch)
+    start = patch // 2 - CELL_LCZ // 2
+    nodes = list(base.node) + [
+        _constant("hk", 1e-4), _constant("h0", 0.0), _constant("h1", 1.0),
+        _ints("band_lo", [HSE_BAND]), _ints("band_hi", [HSE_BAND + 1]), _ints("axis_c", [1]),
+        _ints("cell_lo", [start, start]), _ints("cell_hi", [start + CELL_LCZ, start + CELL_LCZ]), _ints("axes_hw", [2, 3]),
+        helper.make_node("Slice", ["image", "band_lo", "band_hi", "axis_c"], ["red_window"]),
+        helper.make_node("Slice", ["red_window", "cell_lo", "cell_hi", "axes_hw"], ["red_cell"]),
+        helper.make_node("Mul", ["red_cell", "hk"], ["red_refl"]),
+        helper.make_node("Clip", ["red_refl", "h0", "h1"], ["red01"]),
+        helper.make_node("AveragePool", ["red01"], ["hse"], kernel_shape=[stride, stride], strides=[stride, stride]),
+    ]
+    side = CELL_LCZ // stride
+    hse = helper.make_tensor_value_info("hse", TensorProto.FLOAT, ["batch", 1, side, side])
+    return helper.make_graph(nodes, "patch_window_mean_hse", list(base.input), [*base.output, hse])
+
+
+def write_patch_hse_model(path: Path, stride: int = 2, declared_stride: int | None = None) -> Path:
+    outputs = [{"name": "lcz", "product": "lcz", "stride": 1},
+               {"name": "hse", "product": "hse", "stride": declared_stride or stride}]
+    return _save(patch_hse_graph(stride), path, build_metadata(**contract_values("patch", outputs=outputs)))
+
+
+def patch_hse_expected(dn: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """(HSE (h20, w20), validity) of write_patch_hse_model on a raster without no data: each cell's s x s means of
+    clip(B4), repeated back to 10 m and averaged over each 20 m pixel; beyond the scene the image is mirrored."""
+    height, width = dn.shape[1:]
+    cells_y, cells_x = -(-height // CELL_LCZ), -(-width // CELL_LCZ)
+    red = np.clip(dn[HSE_BAND].astype(np.float64) * 1e-4, 0, 1)
+    red = np.pad(red, ((0, cells_y * CELL_LCZ - height), (0, cells_x * CELL_LCZ - width)), mode="symmetric")
+    h, w = red.shape
+    blocks = red.reshape(h // stride, stride, w // stride, stride).mean(axis=(1, 3))
+    fine = np.repeat(np.repeat(blocks, stride, axis=0), stride, axis=1)
+    hse = fine.reshape(h // CELL_HSE, CELL_HSE, w // CELL_HSE, CELL_HSE).mean(axis=(1, 3))
+    h20, w20 = -(-height // CELL_HSE), -(-width // CELL_HSE)
+    return hse[:h20, :w20], np.ones((h20, w20), dtype=bool)
+
+
 def write_dense_model(path: Path, lcz_stride: int = 1, blur: bool = False, **overrides: object) -> Path:
     unit = str(overrides.get("input_unit", "reflectance_x10000"))
     values = contract_values("dense", **overrides)

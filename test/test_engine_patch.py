@@ -79,3 +79,75 @@ def test_patch_model_alone_cannot_make_only_hse(tmp_path: Path, patch_model: Pat
     with pytest.raises(EngineError, match="no HSE output"):
         map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")), model_path=str(patch_model))
     assert list(tmp_path.iterdir()) == [source]
+
+
+# ------------------------------------------------------------------ per-cell HSE block (model v3's contract form)
+
+@pytest.mark.parametrize("stride", [2, 1, 5])
+def test_patch_model_hse_block_becomes_the_20m_layer(tmp_path: Path, stride: int) -> None:
+    """A patch model's (N, 1, 10/s, 10/s) HSE block of each cell lands on that cell's 20 m pixels: stride 2 as is,
+    stride 1 averaged over 2 x 2, stride 5 repeated to 1 px (gcd(5, 2)) and then averaged (137 x 93 px: partial
+    cells on two sides, 69 x 47 HSE pixels)."""
+    from engine_fixtures import patch_hse_expected, write_patch_hse_model
+
+    model = write_patch_hse_model(tmp_path / f"patch_hse_{stride}.onnx", stride)
+    dn = synthetic_dn(93, 137, seed=21)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = map_scene(str(write_raster(tmp_path / "scene.tif", dn)), OutputPaths(lcz=str(out / "lcz.tif"),
+                       hse=str(out / "hse.tif")), model_path=str(model))
+    hse, gt, _ = read(result.hse)
+    expected, _ = patch_hse_expected(dn, stride)
+    assert gt == (ORIGIN[0], 20.0, 0.0, ORIGIN[1], 0.0, -20.0) and hse.shape == (47, 69)
+    np.testing.assert_allclose(hse, expected, rtol=0, atol=TOLERANCE)
+    # The test can fail: the same values one 20 m pixel off, or the cell means, differ.
+    assert np.abs(hse[:, 1:] - expected[:, :-1]).max() > 0.05
+    lcz, _, _ = read(result.lcz)
+    np.testing.assert_array_equal(lcz, patch_expected(dn)[1])  # LCZ untouched by the HSE branch
+
+
+def test_patch_model_hse_block_respects_nodata_and_blocks(tmp_path: Path) -> None:
+    """Cells without enough data get no HSE; a 20 m pixel of a valid cell that is all no data gets none either; a
+    run of cell rows (core.batch's blocks) gives exactly those rows of the whole-scene HSE."""
+    from engine_fixtures import patch_hse_expected, write_patch_hse_model
+
+    model = write_patch_hse_model(tmp_path / "patch_hse.onnx", 2)
+    dn = synthetic_dn(60, 80, seed=22)
+    dn[:, 16:41, 26:57] = 0  # the hole of test_nodata_in_patch_windows: cell (2, 3) is no data
+    dn[:, 0:2, 0:2] = 0  # one 20 m pixel of a valid cell
+    source = str(write_raster(tmp_path / "hole.tif", dn))
+    whole = map_scene(source, OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
+                      model_path=str(model))
+    hse, _, _ = read(whole.hse)
+    assert (hse[10:15, 15:20] == -1.0).all()  # the no-data cell
+    assert hse[0, 0] == -1.0 and hse[0, 1] != -1.0
+    clean = synthetic_dn(60, 80, seed=22)
+    expected, _ = patch_hse_expected(clean, 2)
+    ok = hse != -1.0
+    holes = np.zeros_like(ok)  # 20 m pixels that touch the hole see filled windows: compare the others
+    holes[16 // 2 : 41 // 2 + 1, 26 // 2 : 57 // 2 + 1] = True
+    np.testing.assert_allclose(hse[ok & ~holes], expected[ok & ~holes], rtol=0, atol=TOLERANCE)
+    block = map_scene(source, OutputPaths(lcz=str(tmp_path / "lcz_b.tif"), hse=str(tmp_path / "hse_b.tif")),
+                      model_path=str(model), cell_rows=(2, 5))
+    part, gt, _ = read(block.hse)
+    assert part.shape == (15, 40) and gt[3] == ORIGIN[1] - 200.0
+    np.testing.assert_array_equal(part, hse[10:25])
+
+
+def test_patch_model_hse_contract_is_checked(tmp_path: Path) -> None:
+    """A stride that does not divide the 100 m cell is refused when the model is read; a block of the wrong size
+    (declared stride 2, graph stride 1) is refused when it is run, naming the shape wanted."""
+    from engine_fixtures import contract_values, write_patch_hse_model
+
+    from core.contract import build_metadata
+
+    values = contract_values("patch", outputs=[{"name": "lcz", "product": "lcz"},
+                                                {"name": "hse", "product": "hse", "stride": 3}])
+    with pytest.raises(EngineError, match="must divide the 100 m cell"):
+        build_metadata(**values)
+    model = write_patch_hse_model(tmp_path / "lying.onnx", stride=1, declared_stride=2)
+    source = str(write_raster(tmp_path / "scene.tif", synthetic_dn(40, 40, seed=3)))
+    with pytest.raises(EngineError, match=r"\(N, 1, 5, 5\) for stride 2"):
+        map_scene(source, OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
+                  model_path=str(model))
+    assert not (tmp_path / "lcz.tif").exists() and not (tmp_path / "hse.tif").exists()
