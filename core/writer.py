@@ -6,7 +6,9 @@ and an existing file at that path survives until the new one is complete.
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -31,6 +33,88 @@ from .products import (
 )
 
 gdal.UseExceptions()
+
+#: errno values that mean "no room left": the disk (or the user's quota) is full.
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+_FULL_TEXTS = ("no space left on device", "disk quota exceeded")
+_TOO_LARGE_TEXTS = ("file too large",)
+#: Bytes a probe writes to learn whether a folder's disk is full (after a write GDAL reports without an errno).
+_PROBE_BYTES = 256 * 1024
+
+
+def _errno_of(exc: BaseException | None) -> int | None:
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno:
+            return exc.errno
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _probe_errno(folder: Path) -> int | None:
+    """Write (and remove) a small file in `folder`; the errno it fails with, or None when it can be written."""
+    probe = folder / f".hselcz-space-{uuid.uuid4().hex[:8]}.probe"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * _PROBE_BYTES)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return None
+    except OSError as exc:
+        return exc.errno
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+
+
+def storage_error(folder: Path, exc: BaseException, what: str) -> EngineError:
+    """The plain-words error for a write into `folder` that failed with `exc` (GDAL's or the system's).
+
+    GDAL reports a full disk as "TIFFAppendToStrip:Write error", "IO error writing tag data" or "No space left on
+    device", depending on where it ran out: the errno, the text and, when neither says, a probe write into the
+    same folder tell a full disk from other failures. Call it before the temporary files are removed (their
+    removal frees the space the probe needs to fail).
+    """
+    folder = Path(folder)
+    text = str(exc).lower()
+    code = _errno_of(exc)
+    if code is None and any(t in text for t in _FULL_TEXTS):
+        code = errno.ENOSPC
+    if code is None and any(t in text for t in _TOO_LARGE_TEXTS):
+        code = errno.EFBIG
+    if code is None and folder.is_dir():
+        code = _probe_errno(folder)
+    if code in _FULL:
+        return EngineError(
+            f"The disk is full at {folder}: {what} could not be written, so no output was published. "
+            "Free some space there, or choose an output folder on another disk, and run again."
+        )
+    if code == errno.EFBIG:
+        return EngineError(
+            f"The file system at {folder} refuses a file this large (or a limit on file sizes was reached): {what} "
+            "could not be written, so no output was published. Choose an output folder on another disk."
+        )
+    return EngineError(f"Cannot write {what} in {folder}: {exc}. No output was published.")
+
+
+class _GdalErrors:
+    """Collects GDAL's errors while a dataset is flushed and closed: the bindings raise none when a dataset is closed,
+    and a sidecar (.aux.xml) that cannot be saved is only a warning ("Unable to save auxiliary information")."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, error_class: int, _number: int, message: str) -> None:
+        if error_class >= gdal.CE_Failure or "auxiliary information" in message:
+            self.messages.append(message)
+
+    def __enter__(self) -> _GdalErrors:
+        gdal.PushErrorHandler(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gdal.PopErrorHandler()
 
 
 def check_writable(path: str, inputs: list[str], created: list[Path] | None = None) -> Path:
@@ -87,6 +171,7 @@ class AtomicGeoTiff:
         self.target = target
         self.temporary = target.parent / f".{target.stem}.{uuid.uuid4().hex[:8]}.partial.tif"
         self.dataset = None
+        self.needs_sidecar = False  # set when the file has category names, which GDAL keeps in the .aux.xml
         driver = gdal.GetDriverByName("GTiff")
         options = GTIFF_OPTIONS + [f"PREDICTOR={predictor}"]
         try:
@@ -108,20 +193,47 @@ class AtomicGeoTiff:
         for index in range(block.shape[0]):
             self.dataset.GetRasterBand(index + 1).WriteArray(block[index], 0, y)
 
-    def commit(self) -> Path:
-        self.dataset.FlushCache()
-        self.dataset = None
-        aux = Path(f"{self.temporary}.aux.xml")
-        target_aux = Path(f"{self.target}.aux.xml")
-        if aux.exists():
-            os.replace(aux, target_aux)
-        elif target_aux.exists():
-            target_aux.unlink()  # a stale sidecar of an earlier run would restyle the new file
-        os.replace(self.temporary, self.target)
+    def finish(self) -> None:
+        """Flush and close the temporary file; raises when GDAL could not write all of it (a full disk)."""
+        if self.dataset is None:
+            return
+        with _GdalErrors() as errors:
+            self.dataset.FlushCache()  # writes the last blocks and the .aux.xml sidecar
+            self._close()
+        if errors.messages:
+            raise RuntimeError("; ".join(errors.messages))
+        sidecar = Path(f"{self.temporary}.aux.xml")
+        if self.needs_sidecar and (not sidecar.exists() or b"</PAMDataset>" not in sidecar.read_bytes()[-64:]):
+            raise RuntimeError(f"GDAL could not write the sidecar {sidecar.name}")
+
+    def publish(self, backups: list[tuple[Path, Path | None]]) -> Path:
+        """Rename the finished file (and its sidecar) into place. An existing target is first moved to a hidden
+        backup name, recorded in `backups` as (target, backup or None), so that ProductWriters can put it back."""
+        for temporary, target in ((Path(f"{self.temporary}.aux.xml"), Path(f"{self.target}.aux.xml")),
+                                  (self.temporary, self.target)):
+            backup = None
+            if target.exists():
+                backup = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.previous"
+                os.replace(target, backup)
+            backups.append((target, backup))
+            if temporary.exists():
+                os.replace(temporary, target)
+            # else: no sidecar this time; the stale one of an earlier run (moved away) would restyle the new file
         return self.target
 
+    def _close(self) -> None:
+        """Close the dataset. Where GDAL raises in the destructor (as under QGIS), Python would print the error as
+        "Exception ignored in: delete_Dataset" with a traceback: _GdalErrors has it already, so it is not printed."""
+        hook = sys.unraisablehook
+        sys.unraisablehook = lambda _unraisable: None
+        try:
+            self.dataset = None
+        finally:
+            sys.unraisablehook = hook
+
     def discard(self) -> None:
-        self.dataset = None
+        with _GdalErrors():  # a file that cannot be completed (a full disk): GDAL's complaints are not news here
+            self._close()
         for leftover in (self.temporary, Path(f"{self.temporary}.aux.xml")):
             try:
                 leftover.unlink()
@@ -176,7 +288,7 @@ class ProductWriters:
                                    gdal.GetDataTypeByName(spec.data_type), cell_gt, projection, spec.nodata,
                                    spec.predictor)
         except RuntimeError as exc:
-            raise EngineError(f"Cannot create the output {target}: {exc}") from exc
+            raise storage_error(target.parent, exc, f"the output {target.name}") from exc
         self.writers[spec.key] = writer
         self.valid_cells[spec.key] = 0
         for key, value in {**metadata, META_PRODUCT: spec.title}.items():
@@ -187,6 +299,7 @@ class ProductWriters:
             writer.dataset.GetRasterBand(index).SetDescription(name)
         if spec.categorical:
             style_lcz_band(writer.dataset.GetRasterBand(1))
+            writer.needs_sidecar = True
 
     def write(self, model_output: str, row: int, values: np.ndarray, valid: np.ndarray) -> None:
         """values (C, rows, cells) of `model_output` for the cell rows starting at `row`; valid (rows, cells).
@@ -197,11 +310,16 @@ class ProductWriters:
         for key, writer in self.writers.items():
             spec = PRODUCT_BY_KEY[key]
             if spec.model_output == model_output:
-                self.valid_cells[key] += int(valid.sum())
-                writer.write_rows(row, spec.encode(values, valid))
+                block = spec.encode(values, valid)
             elif self.single_date and spec.model_output == DERIVED_DATES and model_output == MODEL_LCZ:
-                self.valid_cells[key] += int(valid.sum())
-                writer.write_rows(row, spec.encode(valid[None].astype(np.uint8), valid))
+                block = spec.encode(valid[None].astype(np.uint8), valid)
+            else:
+                continue
+            self.valid_cells[key] += int(valid.sum())
+            try:
+                writer.write_rows(row, block)
+            except RuntimeError as exc:  # GDAL: "TIFFAppendToStrip:Write error ..." when the disk is full
+                raise storage_error(writer.target.parent, exc, f"the output {writer.target.name}") from exc
 
     def commit(self) -> dict[str, str]:
         """Publish every product; refuse all of them if one has no valid cell."""
@@ -213,8 +331,42 @@ class ProductWriters:
                 "data), so the output would be all no data; nothing was written. The input is too small or almost "
                 "all no data."
             )
-        return {key: str(writer.commit()) for key, writer in self.writers.items()}
+        # 1. Every file complete on disk (a full disk shows here, when GDAL writes its last blocks), 2. all renamed
+        # into place; a failure in 2 puts back what was there before: the outputs appear together or not at all.
+        for writer in self.writers.values():
+            try:
+                writer.finish()
+            except RuntimeError as exc:
+                raise storage_error(writer.target.parent, exc, f"the output {writer.target.name}") from exc
+        backups: list[tuple[Path, Path | None]] = []
+        try:
+            written = {key: str(writer.publish(backups)) for key, writer in self.writers.items()}
+        except BaseException as exc:
+            _restore(backups)
+            if isinstance(exc, OSError):
+                raise storage_error(Path(exc.filename or next(iter(self.writers.values())).target).parent, exc,
+                                    "the outputs") from exc
+            raise
+        for _target, backup in backups:
+            if backup is not None:
+                try:
+                    backup.unlink()
+                except OSError:
+                    pass
+        return written
 
     def discard(self) -> None:
         for writer in self.writers.values():
             writer.discard()
+
+
+def _restore(backups: list[tuple[Path, Path | None]]) -> None:
+    """Undo AtomicGeoTiff.publish: remove what was renamed into place and put each earlier file back."""
+    for target, backup in reversed(backups):
+        try:
+            if target.exists():
+                target.unlink()
+            if backup is not None:
+                os.replace(backup, target)
+        except OSError:
+            continue

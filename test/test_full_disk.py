@@ -1,0 +1,182 @@
+"""A full disk (issue 19, item 1): one clear error, and the outputs published all together or not at all.
+
+On a real 2 MB file system: a tmpfs mounted in a private mount namespace (`unshare --mount`, as root; a user
+namespace, `unshare --user --map-root-user --mount`, otherwise), filled with a filler file up to a few KB, so
+that GDAL runs out of space at different points (while it writes blocks, when it flushes the last ones, when it
+saves the LCZ's .aux.xml sidecar). The mount exists only inside the namespace: nothing is left mounted after the
+test. Each run is a subprocess in that namespace that prints what it got and what the folder holds afterwards.
+Before: a Python traceback (`RuntimeError: _tiffWriteProc:No space left on device`, `TIFFAppendToStrip`) and
+`lcz.tif` published while the other outputs were missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engine_fixtures import write_raster
+from osgeo import gdal
+from qgis_helpers import QGIS_PROCESS, qgis_process_env, scene_copy
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCENE = scene_copy()
+DISK_KB = 2048
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux" or shutil.which("unshare") is None,
+                                reason="a tmpfs in a private mount namespace needs Linux and unshare")
+
+
+def _namespace() -> list[str]:
+    return ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
+
+
+def on_tiny_disk(disk: Path, free_kb: int, command: list[str], env: dict[str, str] | None = None,
+                 before: str = "", after: str = "") -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run `command` with `disk` a 2 MB tmpfs holding only `free_kb` KB free; (result, names left on the disk).
+
+    `before` and `after` are shell lines run in the namespace ($0 is the disk); what `after` prints comes last."""
+    disk.mkdir(exist_ok=True)
+    script = (
+        'mount -t tmpfs -o size=2m tmpfs "$0" || exit 90\n'
+        f'head -c {(DISK_KB - free_kb) * 1024} /dev/zero > "$0/filler" 2>/dev/null\n'
+        f"{before}\n"
+        '"$@"; rc=$?\n'
+        'echo "@@LISTING@@"; ls -A "$0"\n'
+        'echo "@@AFTER@@"\n'
+        f"{after}\n"
+        "exit $rc\n"
+    )
+    completed = subprocess.run([*_namespace(), "sh", "-c", script, str(disk), *command], capture_output=True,
+                               text=True, env=env, timeout=600)
+    if completed.returncode == 90:
+        pytest.skip(f"cannot mount a tmpfs here: {completed.stderr.strip()}")
+    output, _, rest = completed.stdout.partition("@@LISTING@@\n")
+    listing, _, completed.after = rest.partition("@@AFTER@@\n")
+    completed.stdout = output
+    return completed, sorted(listing.split())
+
+
+ENGINE_RUN = """
+import json, sys, traceback
+sys.path.insert(0, {repo!r})
+from osgeo import gdal
+cache = {cache}
+if cache:
+    gdal.SetCacheMax(cache)  # small: GDAL writes blocks while the run goes on, and runs out there
+from core.engine import OutputPaths
+from core.errors import EngineError
+from core.model import bundled_model_path
+disk = {disk!r}
+model = str(bundled_model_path(1))  # the multi-task model: LCZ, HSE and probabilities
+try:
+{call}
+    print(json.dumps({{"ok": sorted(result.outputs)}}))
+except EngineError as exc:
+    print(json.dumps({{"error": str(exc)}}))
+except BaseException as exc:
+    print(json.dumps({{"crash": traceback.format_exc()}}))
+"""
+
+MAP = """
+    from core.engine import map_scene
+    result = map_scene({scene!r}, OutputPaths(lcz=disk + "/lcz.tif", hse=disk + "/hse.tif",
+                       probabilities=disk + "/probabilities.tif"), model_path=model, device="CPU")
+"""
+
+DATES = """
+    from core.multidate import map_dates
+    result = map_dates([{scene!r}, {scene!r}], OutputPaths(lcz=disk + "/lcz.tif", hse=disk + "/hse.tif",
+                       dates=disk + "/dates.tif"), model_path=model, device="CPU")
+"""
+
+GROWTH = """
+    from core.growth import map_growth
+    result = map_growth({scene!r}, {scene!r}, disk + "/change.tif", new_built=disk + "/new.tif", model_path=model,
+                        device="CPU")
+"""
+
+
+def run_engine(tmp_path: Path, free_kb: int, call: str, scene: Path = SCENE, cache: int = 0,
+               before: str = "", after: str = "") -> tuple[dict, list[str]]:
+    code = ENGINE_RUN.format(repo=str(REPO_ROOT), cache=cache, disk=str(tmp_path / "disk"),
+                            call=call.format(scene=str(scene)))
+    completed, listing = on_tiny_disk(tmp_path / "disk", free_kb, [sys.executable, "-c", code], before=before,
+                                      after=after)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"no result:\n{completed.stdout}\n{completed.stderr}"
+    return {**json.loads(lines[-1]), "after": completed.after}, listing
+
+
+def assert_disk_full(result: dict, listing: list[str], kept: list[str] = ()) -> None:
+    assert "crash" not in result, result.get("crash")
+    assert "error" in result, f"the run succeeded on a full disk: {result}"
+    assert result["error"].startswith("The disk is full at "), result["error"]
+    assert "no output was published" in result["error"]
+    assert listing == sorted(["filler", *kept]), listing  # no output, no hidden .partial.tif, no sidecar
+
+
+@pytest.mark.parametrize("free_kb", [60, 30, 10, 4])
+def test_a_full_disk_gives_one_error_and_publishes_nothing(tmp_path, free_kb):
+    """LCZ + HSE + probabilities: whichever output runs out of room, none is published."""
+    result, listing = run_engine(tmp_path, free_kb, MAP)
+    assert_disk_full(result, listing)
+
+
+def test_the_lcz_sidecar_that_cannot_be_saved_is_a_full_disk(tmp_path):
+    """4 KB free: lcz.tif fits, its .aux.xml (class names) does not; GDAL only warns. Before: published anyway,
+    with an empty sidecar."""
+    call = MAP.replace('hse=disk + "/hse.tif",\n                       probabilities=disk + "/probabilities.tif"',
+                       "")
+    result, listing = run_engine(tmp_path, 4, call)
+    assert_disk_full(result, listing)
+
+
+def test_a_disk_full_while_blocks_are_written(tmp_path):
+    """A 3 x 3 mosaic of the sample with a 64 KB GDAL cache: GDAL writes blocks during the run and fails there
+    ("TIFFAppendToStrip: Write error"), not at the end."""
+    dataset = gdal.Open(str(SCENE))
+    data, gt, metadata = np.tile(dataset.ReadAsArray(), (1, 3, 3)), dataset.GetGeoTransform(), dataset.GetMetadata()
+    dataset = None
+    big = write_raster(tmp_path / "big.tif", data, epsg=4326, origin=(gt[0], gt[3]), pixel=(gt[1], -gt[5]),
+                       metadata=metadata)
+    result, listing = run_engine(tmp_path, 200, MAP, scene=big, cache=64 * 1024)
+    assert_disk_full(result, listing)
+
+
+def test_an_earlier_output_survives_a_full_disk(tmp_path):
+    """The files of an earlier run at the same paths stay as they were: nothing half-replaced."""
+    before = 'echo earlier lcz > "$0/lcz.tif"; echo earlier hse > "$0/hse.tif"'
+    result, listing = run_engine(tmp_path, 30, MAP, before=before, after='cat "$0/lcz.tif" "$0/hse.tif"')
+    assert_disk_full(result, listing, kept=["lcz.tif", "hse.tif"])
+    assert result["after"].split("\n")[:2] == ["earlier lcz", "earlier hse"], result["after"]
+
+
+def test_fused_dates_on_a_full_disk(tmp_path):
+    result, listing = run_engine(tmp_path, 10, DATES)
+    assert_disk_full(result, listing)
+
+
+def test_growth_on_a_full_disk(tmp_path):
+    result, listing = run_engine(tmp_path, 4, GROWTH)
+    assert_disk_full(result, listing)
+
+
+def test_qgis_process_on_a_full_disk(tmp_path):
+    """Through qgis_process: exit code 1, the one message, no Python traceback, nothing published."""
+    env = qgis_process_env(tmp_path / "qgis")
+    disk = tmp_path / "disk"
+    completed, listing = on_tiny_disk(disk, 30, [
+        QGIS_PROCESS, "run", "hselcz:map", "--", f"INPUT={SCENE}", "BUNDLED_MODEL=1", "DEVICE=1",
+        f"OUTPUT_LCZ={disk / 'lcz.tif'}", f"OUTPUT_HSE={disk / 'hse.tif'}",
+        f"OUTPUT_PROBABILITIES={disk / 'probabilities.tif'}"], env=env)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert f"The disk is full at {disk}" in output, output
+    assert "Traceback" not in output, output
+    assert listing == ["filler"], listing
