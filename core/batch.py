@@ -9,7 +9,13 @@ with status, seconds, provider, class shares and the error message of failed sce
 Faults and restarts: a failing scene is reported and the others go on; Dask re-runs the tasks of a worker that
 dies; a scene's files are written into a hidden temporary folder and renamed into place only when complete
 (`done.json` last), so re-running the same command skips finished scenes and redoes partial ones; Ctrl-C
-cancels the tasks, closes the cluster and removes the temporary folders.
+and SIGTERM cancel the tasks, close the cluster and remove the temporary folders. A scene that fails because its
+disk is full is reported as "Disk full: ..." in the summary.
+
+Output folders: `<out>/<file name>` per scene, or `<out>/<file name>-<8 hex digits of its absolute path>` when
+another scene of the batch has the same file name (`a/scene.tif`, `b/scene.tif`) or that folder holds another
+scene's finished maps: unique in the batch, and the same for the same input path on every run. One batch at a
+time writes into an output folder: a second one is refused while the first holds `<out>/.hselcz-batch.lock`.
 
 Large scenes (taller than --block-cells rows of 100 m cells) are split into blocks of rows, one task each
 (core.engine.map_scene(cell_rows=...): each block bit for bit as in a whole-scene run), joined by a last task
@@ -20,11 +26,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import glob
+import hashlib
 import importlib.util
 import json
 import os
 import shutil
+import socket
 import sys
 import time
 import uuid
@@ -35,8 +44,8 @@ from pathlib import Path
 from osgeo import gdal, osr
 
 from .contract import ModelContract
-from .engine import OutputPaths, map_scene
-from .errors import EngineError
+from .engine import OutputPaths, _sigterm_cleans_up, map_scene
+from .errors import EngineError, TerminatedError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
 from .model import load_model
 from .products import LCZ_CELL_M, pixels_per_cell
@@ -46,6 +55,13 @@ gdal.UseExceptions()
 
 DONE = "done.json"
 TEMPORARY_PREFIX = ".hselcz-partial-"
+#: Held (an OS file lock, released when the process ends, however it ends) by the batch writing into a folder.
+LOCK = ".hselcz-batch.lock"
+#: Error texts of a full disk: OS, GDAL/libtiff, and the engine's writer.
+_DISK_FULL_TEXTS = ("no space left", "disk is full", "disk full", "free disk space", "quota exceeded")
+#: A write that failed with less than this free on the output's disk failed because the disk is full (libtiff
+#: often says only "IO error writing tag data").
+_NEARLY_FULL_BYTES = 16 * 2**20
 COG_OPTIONS = ["COMPRESS=DEFLATE", "BLOCKSIZE=256", "OVERVIEWS=AUTO", "BIGTIFF=IF_SAFER"]
 
 
@@ -60,6 +76,7 @@ class SceneSummary:
     class_shares: dict[str, float] = field(default_factory=dict)
     km2: float = 0.0
     error: str = ""
+    source: str = ""  # the scene's files as absolute paths (scene_key): whose maps a folder holds
 
 
 def expand_scenes(items: Sequence[str]) -> list[str]:
@@ -86,8 +103,16 @@ def scene_sources(scene: str) -> str | list[str]:
     return parts if len(parts) > 1 else scene
 
 
+def scene_key(scene: str) -> str:
+    """The scene's files as absolute paths (comma-separated): the same scene whatever the working folder."""
+    sources = scene_sources(scene)
+    parts = [sources] if isinstance(sources, str) else sources
+    return ",".join(str(Path(part).expanduser().resolve()) if Path(part).expanduser().exists() else part
+                    for part in parts)
+
+
 def scene_folder(out_dir: Path, scene: str) -> Path:
-    """<out>/<scene name>: the file's stem, or the common start of the band files' stems."""
+    """<out>/<scene name>: the file's stem, or the common start of the band files' stems (see scene_folders)."""
     stems = [Path(part).stem for part in ([scene] if isinstance(scene_sources(scene), str) else scene_sources(scene))]
     name = stems[0]
     if len(stems) > 1:  # "T32TNR_20180122_B02", "..._B03": the part before the band names
@@ -97,19 +122,57 @@ def scene_folder(out_dir: Path, scene: str) -> Path:
     return out_dir / (name or stems[0])
 
 
-def map_one(scene: str, out_dir: str, model_path: str | None, bands: str | None, device: str,
+def _folder_owner(folder: Path) -> str | None:
+    """scene_key of the scene whose finished maps `folder` holds (its done.json), None when none are there."""
+    try:
+        done = json.loads((folder / DONE).read_text(encoding="utf-8"))
+        return done.get("source") or scene_key(done["scene"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def scene_folders(scenes: Sequence[str], out_dir: str | Path) -> dict[str, Path]:
+    """Each scene's output folder, unique in the batch and stable for its input path.
+
+    <out>/<name> (scene_folder) when no other scene of the batch has that name and the folder holds no other
+    scene's finished maps; <out>/<name>-<8 hex digits of the scene's absolute path> otherwise. A scene whose
+    finished maps are in one of its two folders keeps that one. Why not the name alone: `a/scene.tif` and
+    `b/scene.tif` were both "done" into one folder, and one map was lost.
+    """
+    out = Path(out_dir)
+    by_name: dict[str, list[str]] = {}
+    for scene in scenes:
+        by_name.setdefault(scene_folder(out, scene).name, []).append(scene)
+    folders: dict[str, Path] = {}
+    for name, group in by_name.items():
+        plain_owner = _folder_owner(out / name)
+        keys = {scene: scene_key(scene) for scene in group}
+        for scene, key in keys.items():
+            hashed = out / f"{name}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:8]}"
+            if plain_owner == key:
+                folders[scene] = out / name
+            elif _folder_owner(hashed) == key:
+                folders[scene] = hashed
+            elif plain_owner is None and len(set(keys.values())) == 1:
+                folders[scene] = out / name
+            else:
+                folders[scene] = hashed
+    return folders
+
+
+def map_one(scene: str, folder: str, model_path: str | None, bands: str | None, device: str,
             probabilities: bool) -> dict:
-    """One scene in one task: map it, convert to COG, rename into place; a summary dict."""
+    """One scene in one task: map it, convert to COG, rename into `folder`; a summary dict."""
     started = time.time()
-    skipped = _finished(scene, out_dir)
+    skipped = _finished(scene, Path(folder))
     if skipped:
         return skipped
-    temporary = _temporary(out_dir, scene)
+    temporary = _temporary(Path(folder))
     try:
         raw = map_block(scene, str(temporary), model_path, bands, device, probabilities, None)
-        return _publish(scene, out_dir, temporary, [raw], started)
-    except EngineError as exc:
-        return _failed(scene, out_dir, exc, started)
+        return _publish(scene, Path(folder), temporary, [raw], started)
+    except Exception as exc:  # noqa: BLE001 - a full disk is reported as such; anything else as before
+        return _failed_or_raise(scene, Path(folder), exc, started)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
 
@@ -124,38 +187,77 @@ def map_block(scene: str, folder: str, model_path: str | None, bands: str | None
     return {"outputs": result.outputs, "provider": result.provider}
 
 
-def join_blocks(scene: str, out_dir: str, temporary: str, started: float, *blocks: dict) -> dict:
+def join_blocks(scene: str, folder: str, temporary: str, started: float, *blocks: dict) -> dict:
     """The blocks of one scene joined (in row order) into its COGs; a summary dict. Runs after every block."""
     try:
-        return _publish(scene, out_dir, Path(temporary), list(blocks), started)
-    except EngineError as exc:
-        return _failed(scene, out_dir, exc, started)
+        return _publish(scene, Path(folder), Path(temporary), list(blocks), started)
+    except Exception as exc:  # noqa: BLE001 - as in map_one
+        return _failed_or_raise(scene, Path(folder), exc, started)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _finished(scene: str, out_dir: str) -> dict | None:
-    folder = scene_folder(Path(out_dir), scene)
-    if (folder / DONE).is_file():
-        done = json.loads((folder / DONE).read_text(encoding="utf-8"))
-        return asdict(SceneSummary(**{**done, "status": "skipped", "seconds": 0.0}))
-    return None
+def _finished(scene: str, folder: Path) -> dict | None:
+    """The summary of `folder`'s finished maps when they are this scene's (done.json), else None."""
+    if _folder_owner(folder) != scene_key(scene):
+        return None
+    done = json.loads((folder / DONE).read_text(encoding="utf-8"))
+    return asdict(SceneSummary(**{**done, "status": "skipped", "seconds": 0.0}))
 
 
-def _temporary(out_dir: str, scene: str) -> Path:
-    temporary = Path(out_dir) / f"{TEMPORARY_PREFIX}{scene_folder(Path(out_dir), scene).name}-{uuid.uuid4().hex[:8]}"
+def _temporary(folder: Path) -> Path:
+    temporary = folder.parent / f"{TEMPORARY_PREFIX}{folder.name}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir(parents=True)
     return temporary
 
 
-def _failed(scene: str, out_dir: str, exc: Exception, started: float) -> dict:
-    return asdict(SceneSummary(scene=scene, folder=str(scene_folder(Path(out_dir), scene)), status="failed",
-                               error=str(exc), seconds=round(time.time() - started, 2)))
+def _failed(scene: str, folder: Path, exc: Exception | str, started: float | None) -> dict:
+    return asdict(SceneSummary(scene=scene, folder=str(folder), status="failed", error=str(exc),
+                               seconds=round(time.time() - started, 2) if started else 0.0, source=scene_key(scene)))
 
 
-def _publish(scene: str, out_dir: str, temporary: Path, blocks: list[dict], started: float) -> dict:
+def _disk_full(exc: BaseException, folder: Path) -> str | None:
+    """"Disk full: ..." when `exc` (or its cause) is a full disk at `folder`, else None.
+
+    Called before the scene's temporary files are removed: a write that failed while less than
+    _NEARLY_FULL_BYTES are free is taken for a full disk whatever GDAL's words for it.
+    """
+    try:
+        free: int | None = shutil.disk_usage(next(p for p in (folder, *folder.parents) if p.exists())).free
+    except (OSError, StopIteration):
+        free = None
+    seen, error = set(), exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = str(error).lower()
+        if ((isinstance(error, OSError) and error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)))
+                or any(words in text for words in _DISK_FULL_TEXTS)
+                or ("writ" in text and not isinstance(error, EngineError) and free is not None
+                    and free < _NEARLY_FULL_BYTES)):
+            left = f"{free / 2**20:.1f} MiB free" if free is not None else "no free space"
+            return (f"Disk full: the disk of {folder.parent} has {left}, too little for this scene's maps; nothing "
+                    "of the scene was kept. Free some space there (or give another --out) and run the same command "
+                    f"again: finished scenes are skipped. ({exc})")
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _failed_or_raise(scene: str, folder: Path, exc: Exception, started: float) -> dict:
+    """A failed scene's summary for an EngineError or a full disk; anything else is raised (the batch reports it)."""
+    full = _disk_full(exc, folder)
+    if full:
+        return _failed(scene, folder, full, started)
+    if isinstance(exc, EngineError):
+        return _failed(scene, folder, exc, started)
+    raise exc
+
+
+def _publish(scene: str, folder: Path, temporary: Path, blocks: list[dict], started: float) -> dict:
     """COGs of the (joined) raw outputs, done.json last, the folder renamed into place."""
-    folder = scene_folder(Path(out_dir), scene)
+    owner = _folder_owner(folder)
+    if owner is not None and owner != scene_key(scene):
+        raise EngineError(f"{folder} holds the finished maps of another scene ({owner}); they are left as they are. "
+                          "Give this batch another --out folder.")
     final = temporary / "final"
     final.mkdir()
     for key in blocks[0]["outputs"]:
@@ -173,7 +275,7 @@ def _publish(scene: str, out_dir: str, temporary: Path, blocks: list[dict], star
                            outputs={k: str(folder / f"{k}.tif") for k in blocks[0]["outputs"]},
                            class_shares={k: v for k, v in shares.items() if v},
                            km2=round(mapped.size * abs(gt[1] * gt[5]) / 1e6, 3),
-                           seconds=round(time.time() - started, 2))
+                           seconds=round(time.time() - started, 2), source=scene_key(scene))
     (final / DONE).write_text(json.dumps(asdict(summary)), encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)  # a partial folder of an earlier run (no done.json): redone
@@ -196,6 +298,49 @@ def plan_blocks(scene: str, contract: ModelContract, bands: str | None, block_ce
 def remove_temporary(out_dir: Path) -> None:
     for leftover in out_dir.glob(f"{TEMPORARY_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def lock_output(out_dir: Path):
+    """Create `out_dir` if needed and take its batch lock; the open lock file (close it to release the lock).
+
+    Why: a second batch into the same folder deleted the first's temporary files, and the first's summary then
+    called a finished scene failed. The lock is an OS file lock, so a batch that was killed leaves none behind.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(out_dir / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
+    except FileExistsError as exc:
+        raise EngineError(f"The output folder {out_dir} is a file; give --out a folder (it is created if needed).") from exc
+    except OSError as exc:
+        raise EngineError(f"Cannot write into the output folder {out_dir}: {exc.strerror or exc}. Choose a folder "
+                          "you can write to (--out).") from exc
+    try:
+        _try_lock(handle)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise EngineError(f"Another batch is writing into {out_dir} ({holder}). Wait until it has finished, or give "
+                          "this one another --out folder; two batches in one folder would delete each other's "
+                          "temporary files.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"process {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    handle.flush()
+    return handle
+
+
+def _try_lock(handle) -> None:
+    """An exclusive, non-blocking lock on the open file; OSError when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def write_mosaics(out_dir: Path, summaries: list[SceneSummary]) -> list[Path]:
@@ -233,19 +378,35 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
     from dask.distributed import Client, LocalCluster, as_completed
 
     out = Path(out_dir).absolute()
-    out.mkdir(parents=True, exist_ok=True)
+    unique: dict[str, str] = {}
+    for scene in scenes:  # each scene once, however its path is written
+        unique.setdefault(scene_key(scene), scene)
+    scenes = list(unique.values())
+    lock = lock_output(out)  # before anything in `out` is touched
+    try:
+        return _map_locked(scenes, out, scene_folders(scenes, out), model_path=model_path, bands=bands,
+                           device=device, probabilities=probabilities, scheduler=scheduler, workers=workers,
+                           threads_per_worker=threads_per_worker, block_cells=block_cells, report=report,
+                           as_completed=as_completed, client_type=Client, cluster_type=LocalCluster)
+    finally:
+        lock.close()
+
+
+def _map_locked(scenes: list[str], out: Path, folders: dict[str, Path], *, model_path, bands, device, probabilities,
+                scheduler, workers, threads_per_worker, block_cells, report, as_completed, client_type,
+                cluster_type) -> list[SceneSummary]:
     remove_temporary(out)  # of an interrupted earlier run
     # Workers (spawned processes) must import this repository's `core`.
     root = str(Path(__file__).resolve().parent.parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = client_type(scheduler)
     else:
         count = workers or max(1, (os.cpu_count() or 2) // max(threads_per_worker, 1))
-        cluster = LocalCluster(n_workers=count, threads_per_worker=threads_per_worker, processes=True,
+        cluster = cluster_type(n_workers=count, threads_per_worker=threads_per_worker, processes=True,
                                dashboard_address=":0")
-        client = Client(cluster)
+        client = client_type(cluster)
     if importlib.util.find_spec("bokeh") is None:
         report("Dask dashboard: not available (pip install bokeh to watch the cluster in a browser)")
     elif client.dashboard_link:
@@ -257,49 +418,58 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
     if block_cells:
         try:
             contract = load_model(model_path, "CPU").contract  # once, to plan the blocks of every scene
+        except TerminatedError:
+            raise
         except EngineError:
             contract = None  # each scene's task reports the model's problem
 
     def block_done(_future) -> None:
         block_count[0] += 1
 
-    for index, scene in enumerate(scenes):
-        blocks = None
-        if contract is not None and not _finished(scene, str(out)):
-            try:
-                blocks = plan_blocks(scene, contract, bands, block_cells)
-            except EngineError:
-                blocks = None  # the task reports the error
-        if not blocks:
-            futures[client.submit(map_one, scene, str(out), model_path, bands, device, probabilities, pure=False,
-                                  key=f"scene-{index}-{uuid.uuid4().hex[:6]}")] = scene
-            continue
-        temporary = str(_temporary(str(out), scene))
-        parts = [client.submit(map_block, scene, temporary, model_path, bands, device, probabilities, rows, pure=False,
-                               key=f"block-{index}-{rows[0]}-{uuid.uuid4().hex[:6]}") for rows in blocks]
-        block_count[1] += len(parts)
-        for part in parts:
-            part.add_done_callback(block_done)
-        report(f"{Path(scene).name}: {len(blocks)} blocks of {block_cells} rows of 100 m cells")
-        futures[client.submit(join_blocks, scene, str(out), temporary, time.time(), *parts, pure=False,
-                              key=f"join-{index}-{uuid.uuid4().hex[:6]}")] = scene
     results: dict[str, SceneSummary] = {}
     area = 0.0
     try:
+        for index, scene in enumerate(scenes):
+            folder = str(folders[scene])
+            blocks = None
+            if contract is not None and not _finished(scene, folders[scene]):
+                try:
+                    blocks = plan_blocks(scene, contract, bands, block_cells)
+                except TerminatedError:
+                    raise
+                except EngineError:
+                    blocks = None  # the task reports the error
+            if not blocks:
+                futures[client.submit(map_one, scene, folder, model_path, bands, device, probabilities, pure=False,
+                                      key=f"scene-{index}-{uuid.uuid4().hex[:6]}")] = scene
+                continue
+            temporary = str(_temporary(folders[scene]))
+            parts = [client.submit(map_block, scene, temporary, model_path, bands, device, probabilities, rows,
+                                   pure=False, key=f"block-{index}-{rows[0]}-{uuid.uuid4().hex[:6]}")
+                     for rows in blocks]
+            block_count[1] += len(parts)
+            for part in parts:
+                part.add_done_callback(block_done)
+            report(f"{Path(scene).name}: {len(blocks)} blocks of {block_cells} rows of 100 m cells")
+            futures[client.submit(join_blocks, scene, folder, temporary, time.time(), *parts, pure=False,
+                                  key=f"join-{index}-{uuid.uuid4().hex[:6]}")] = scene
         for done_count, future in enumerate(as_completed(futures), start=1):
             scene = futures[future]
             try:
                 summary = SceneSummary(**future.result())
+            except TerminatedError:
+                raise
             except Exception as exc:  # a worker lost too often, an unexpected error: reported, the batch goes on
-                summary = SceneSummary(scene=scene, folder=str(scene_folder(out, scene)), status="failed",
-                                       error=f"{type(exc).__name__}: {exc}")
+                summary = SceneSummary(**_failed(scene, folders[scene],
+                                                 _disk_full(exc, folders[scene]) or f"{type(exc).__name__}: {exc}",
+                                                 None))
             results[scene] = summary
             area += summary.km2 if summary.status == "done" else 0.0
             elapsed = time.time() - started
             blocks_text = f", blocks {block_count[0]}/{block_count[1]}" if block_count[1] else ""
-            report(f"[{done_count}/{len(scenes)}{blocks_text}] {summary.status:7s} {scene_folder(out, scene).name} "
+            report(f"[{done_count}/{len(scenes)}{blocks_text}] {summary.status:7s} {folders[scene].name} "
                    f"({area / max(elapsed, 1e-9):.1f} km2/s){' - ' + summary.error if summary.error else ''}")
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, SIGTERM (TerminatedError): the tasks stop, the temporary folders go
         for future in futures:
             future.cancel()
         raise
@@ -309,9 +479,14 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
             cluster.close()
         remove_temporary(out)
     summaries = [results[scene] for scene in scenes]
-    write_summary(out, summaries)
-    for mosaic in write_mosaics(out, summaries):
-        report(f"Mosaic: {mosaic}")
+    try:
+        write_summary(out, summaries)
+        for mosaic in write_mosaics(out, summaries):
+            report(f"Mosaic: {mosaic}")
+    except (OSError, RuntimeError) as exc:
+        full = _disk_full(exc, out / "summary.json")
+        raise EngineError(f"The scenes were mapped, but {full or f'the summary cannot be written into {out}: {exc}'}"
+                          ) from exc
     return summaries
 
 
@@ -334,12 +509,16 @@ def main(argv: list[str] | None = None) -> int:
     if not scenes:
         parser.error("no scene matches")
     try:
-        summaries = map_batch(scenes, args.out, model_path=args.model, bands=args.bands, device=args.device,
-                              probabilities=args.probabilities, scheduler=args.scheduler, workers=args.workers,
-                              threads_per_worker=args.threads_per_worker, block_cells=args.block_cells)
+        with _sigterm_cleans_up():  # SIGTERM: the same clean-up as Ctrl-C, then the process ends by SIGTERM
+            summaries = map_batch(scenes, args.out, model_path=args.model, bands=args.bands, device=args.device,
+                                  probabilities=args.probabilities, scheduler=args.scheduler, workers=args.workers,
+                                  threads_per_worker=args.threads_per_worker, block_cells=args.block_cells)
     except KeyboardInterrupt:
         print("Cancelled; finished scenes are kept, partial ones were removed.", file=sys.stderr)
         return 130
+    except EngineError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     failed = [s for s in summaries if s.status == "failed"]
     print(f"{len(summaries) - len(failed)} of {len(summaries)} scenes mapped; summary: {args.out / 'summary.json'}")
     return 1 if failed else 0

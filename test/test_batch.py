@@ -166,3 +166,166 @@ def test_a_scene_of_separate_band_files_is_one_line(tmp_path: Path, sample_scene
     assert main([str(listing), "--out", str(out), "--workers", "1"]) == 0
     alone = map_scene([str(f) for f in files], OutputPaths(lcz=str(tmp_path / "lcz.tif")), device="CPU")
     np.testing.assert_array_equal(read(out / "tko" / "lcz.tif")[0], read(alone.lcz)[0])
+
+
+# ------------------------------------------------------------------------------------------- issue 19, item 4
+def _flipped_copy(sample_scene: Path, target: Path) -> Path:
+    """The sample upside down: another real scene (another map), for two scenes that share a file name."""
+    from osgeo import gdal
+
+    source = gdal.Open(str(sample_scene))
+    copy = gdal.GetDriverByName("GTiff").CreateCopy(str(target), source)
+    for index in range(1, source.RasterCount + 1):
+        copy.GetRasterBand(index).WriteArray(source.GetRasterBand(index).ReadAsArray()[::-1])
+    copy = source = None
+    return target
+
+
+def test_two_scenes_with_one_file_name_get_their_own_stable_folders(tmp_path: Path, sample_scene: Path) -> None:
+    """a/scene.tif and b/scene.tif: before, both "done" into out/scene, one map lost. Now two folders, each with its
+    own scene's map, the same folders on a re-run and for each scene alone; summary rows name their folders."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = tmp_path / "a" / "scene.tif"
+    shutil.copy(sample_scene, a)
+    b = _flipped_copy(sample_scene, tmp_path / "b" / "scene.tif")
+    out = tmp_path / "out"
+    assert main([str(a), str(b), "--out", str(out), "--workers", "2"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert [s["status"] for s in summary] == ["done", "done"]
+    folders = [Path(s["folder"]) for s in summary]
+    assert folders[0] != folders[1] and all(f.name.startswith("scene-") for f in folders)
+    for scene, folder in zip((a, b), folders, strict=True):
+        alone = map_scene(str(scene), OutputPaths(lcz=str(tmp_path / f"alone_{scene.parent.name}.tif")), device="CPU")
+        np.testing.assert_array_equal(read(folder / "lcz.tif")[0], read(alone.lcz)[0])
+        assert json.loads((folder / DONE).read_text())["scene"] == str(scene)
+    assert not np.array_equal(read(folders[0] / "lcz.tif")[0], read(folders[1] / "lcz.tif")[0])
+
+    # Stable: the same folders when re-run, in the other order, or scene by scene (all skipped).
+    assert main([str(b), str(a), "--out", str(out), "--workers", "1"]) == 0
+    again = {s["scene"]: (s["status"], s["folder"]) for s in json.loads((out / "summary.json").read_text())}
+    assert again == {str(a): ("skipped", str(folders[0])), str(b): ("skipped", str(folders[1]))}
+    assert main([str(b), "--out", str(out), "--workers", "1"]) == 0
+    alone_b = json.loads((out / "summary.json").read_text())[0]
+    assert (alone_b["status"], alone_b["folder"]) == ("skipped", str(folders[1]))
+
+
+def test_a_scene_does_not_take_over_another_scenes_folder(tmp_path: Path, sample_scene: Path) -> None:
+    """out/scene holds a/scene.tif's maps from an earlier batch: b/scene.tif mapped alone later is neither
+    "skipped" with a's map nor written over it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = tmp_path / "a" / "scene.tif", _flipped_copy(sample_scene, tmp_path / "b" / "scene.tif")
+    shutil.copy(sample_scene, a)
+    out = tmp_path / "out"
+    assert main([str(a), "--out", str(out), "--workers", "1", "--block-cells", "0"]) == 0
+    assert (out / "scene" / DONE).is_file()
+    a_map = read(out / "scene" / "lcz.tif")[0]
+    assert main([str(b), "--out", str(out), "--workers", "1", "--block-cells", "0"]) == 0
+    row = json.loads((out / "summary.json").read_text())[0]
+    assert row["status"] == "done" and Path(row["folder"]).name.startswith("scene-")
+    np.testing.assert_array_equal(read(out / "scene" / "lcz.tif")[0], a_map)  # a's map as it was
+    from core.batch import scene_folders
+
+    assert scene_folders([str(a), str(b)], out) == {str(a): out / "scene", str(b): Path(row["folder"])}
+
+
+def test_a_second_batch_into_a_busy_folder_is_refused_and_touches_nothing(tmp_path: Path, sample_scene: Path,
+                                                                         capsys) -> None:
+    """While a batch holds the output folder, another one into it stops with a clear message: before, it deleted
+    the first batch's temporary files (and the first one's summary then called a finished scene failed)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    first = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from core.batch import lock_output; "
+         f"lock = lock_output(Path({str(out)!r})); print('locked', flush=True); sys.stdin.read()"],
+        cwd=Path(__file__).resolve().parents[1], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "locked"
+        partial = out / ".hselcz-partial-tko-0123abcd"  # the first batch's scene in progress
+        partial.mkdir()
+        (partial / "lcz.tif").write_bytes(b"in progress")
+        assert main([str(sample_scene), "--out", str(out), "--workers", "1"]) == 2
+        error = capsys.readouterr().err
+        assert "Another batch is writing into" in error and f"process {first.pid} " in error, error
+        assert "another --out folder" in error and "Traceback" not in error
+        assert (partial / "lcz.tif").read_bytes() == b"in progress"
+        assert not (out / "summary.json").exists()
+    finally:
+        first.communicate("", timeout=30)
+    from core.batch import lock_output
+
+    lock_output(out).close()  # the lock went with the process that held it
+
+
+def test_sigterm_stops_the_batch_and_leaves_no_partial_folder(tmp_path: Path, sample_scene: Path) -> None:
+    """SIGTERM (a job scheduler, a container stopping) after the first scene: the same clean-up as Ctrl-C, then the
+    process ends by SIGTERM. Before: hidden .hselcz-partial-* folders stayed behind."""
+    import signal
+    import subprocess
+    import sys
+
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    for index in range(8):
+        shutil.copy(sample_scene, folder / f"tko_{index}.tif")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "core.batch", str(folder / "*.tif"), "--out", str(out),
+                                "--workers", "1"], cwd=Path(__file__).resolve().parents[1],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("[1/8]"):
+            process.send_signal(signal.SIGTERM)
+            break
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == -signal.SIGTERM, stderr[-2000:]
+    assert not list(out.glob(".hselcz-partial-*"))
+    finished = [p for p in out.iterdir() if p.is_dir()]
+    assert 1 <= len(finished) < 8 and all((p / DONE).is_file() for p in finished)
+
+
+@pytest.fixture()
+def small_filesystem(tmp_path: Path):
+    """mount(size, read_only) -> a fresh tmpfs of that size (root only: skipped elsewhere), unmounted afterwards."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root")
+    mounted: list[Path] = []
+
+    def mount(size: str, read_only: bool = False) -> Path:
+        point = tmp_path / f"fs{len(mounted)}"
+        point.mkdir()
+        options = f"size={size}" + (",ro" if read_only else "")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], capture_output=True)
+        if done.returncode:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace')}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def test_a_read_only_output_folder_is_a_clear_error(small_filesystem, sample_scene: Path, capsys) -> None:
+    """--out on a read-only filesystem: one line saying so and what to do, exit code 2 (before: a traceback)."""
+    read_only = small_filesystem("1m", read_only=True)
+    for out in (read_only, read_only / "new"):
+        assert main([str(sample_scene), "--out", str(out), "--workers", "1"]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(f"Error: Cannot write into the output folder {out}: Read-only file system.")
+        assert "Choose a folder you can write to (--out)." in error and "Traceback" not in error
+
+
+def test_a_full_disk_is_reported_as_such_in_the_summary(small_filesystem, sample_scene: Path) -> None:
+    """64 KiB: room for the summary, not for the scene's maps. Before: "RuntimeError: TIFF...: IO error ..."."""
+    out = small_filesystem("64k") / "out"
+    assert main([str(sample_scene), "--out", str(out), "--workers", "1", "--probabilities"]) == 1
+    row = json.loads((out / "summary.json").read_text())[0]
+    assert row["status"] == "failed" and row["error"].startswith(f"Disk full: the disk of {out} has "), row["error"]
+    assert "Free some space there (or give another --out) and run the same command again" in row["error"]
+    assert sorted(p.name for p in out.iterdir()) == [".hselcz-batch.lock", "summary.csv", "summary.json"]
