@@ -10,8 +10,6 @@ report and numbers.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -100,18 +98,16 @@ class _AssessAlgorithm(QgsProcessingAlgorithm):
             )
         return layer.source(), layer
 
-    def _html_path(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
-        """The report path, checked before anything is written: a failed run leaves no table behind either."""
-        path = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
-        if path:
-            folder = Path(path).parent
-            if not folder.is_dir() or not os.access(folder, os.W_OK):
-                raise QgsProcessingException(
-                    self.tr("Cannot write the report {path}: its folder does not exist or is not writable.").format(
-                        path=path
-                    )
-                )
-        return path
+    def _destinations(self, parameters: dict[str, Any], context: QgsProcessingContext, inputs: list[str]):
+        """The report and the table, checked before anything is computed (missing folders created, as the raster
+        outputs do); (their checker, the report path). A failed run leaves neither behind."""
+        from .destinations import Destinations
+
+        destinations = Destinations(inputs)
+        html_path = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
+        destinations.file(html_path, "the report")  # errors are English (core.errors)
+        destinations.file(self.parameterAsOutputLayer(parameters, self.OUTPUT_TABLE, context), "the table")
+        return destinations, html_path
 
     def _write_outputs(self, parameters, context, table, html: str, html_path: str, scores: dict[str, float]):
         from ..core.assessment_report import write_text_atomic
@@ -252,24 +248,27 @@ class AssessLczAlgorithm(_AssessAlgorithm):
         from ..core.assessment_report import lcz_report_html, lcz_table
 
         prediction, layer = self._raster_path(parameters, self.PREDICTION, context)
-        html_path = self._html_path(parameters, context)
         if self.parameterAsRasterLayer(parameters, self.REFERENCE, context) is not None:
             reference, _ = self._raster_path(parameters, self.REFERENCE, context)
+            sources = [prediction, reference]
         else:
             reference = read_polygons(self, parameters, context, self.REFERENCE_POLYGONS, self.CLASS_FIELD,
                                       layer.crs(), feedback)
-        result = self._assess(
-            assess_lcz,
-            prediction,
-            reference,
-            reference_mapping=self.parameterAsString(parameters, self.REFERENCE_MAPPING, context),
-            class_groups=self.parameterAsString(parameters, self.CLASS_GROUPS, context),
-            log=feedback.pushInfo,
-        )
-        for note in result.notes:
-            feedback.pushWarning(note)
-        return self._write_outputs(parameters, context, lcz_table(result), lcz_report_html(result), html_path,
-                                   result.scores)
+            sources = [prediction]
+        destinations, html_path = self._destinations(parameters, context, sources)
+        with destinations.all_or_nothing():
+            result = self._assess(
+                assess_lcz,
+                prediction,
+                reference,
+                reference_mapping=self.parameterAsString(parameters, self.REFERENCE_MAPPING, context),
+                class_groups=self.parameterAsString(parameters, self.CLASS_GROUPS, context),
+                log=feedback.pushInfo,
+            )
+            for note in result.notes:
+                feedback.pushWarning(note)
+            return self._write_outputs(parameters, context, lcz_table(result), lcz_report_html(result), html_path,
+                                       result.scores)
 
 
 class AssessHseAlgorithm(_AssessAlgorithm):
@@ -362,21 +361,22 @@ class AssessHseAlgorithm(_AssessAlgorithm):
 
         prediction, _ = self._raster_path(parameters, self.PREDICTION, context)
         reference, _ = self._raster_path(parameters, self.REFERENCE, context)
-        html_path = self._html_path(parameters, context)
-        result = self._assess(
-            assess_hse,
-            prediction,
-            reference,
-            prediction_units=UNITS[self.parameterAsEnum(parameters, self.PREDICTION_UNITS, context)],
-            reference_units=UNITS[self.parameterAsEnum(parameters, self.REFERENCE_UNITS, context)],
-            threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
-            aggregate=self.parameterAsInt(parameters, self.AGGREGATE, context),
-            log=feedback.pushInfo,
-        )
-        for note in result.notes:
-            feedback.pushWarning(note)
-        return self._write_outputs(parameters, context, hse_table(result), hse_report_html(result), html_path,
-                                   result.scores)
+        destinations, html_path = self._destinations(parameters, context, [prediction, reference])
+        with destinations.all_or_nothing():
+            result = self._assess(
+                assess_hse,
+                prediction,
+                reference,
+                prediction_units=UNITS[self.parameterAsEnum(parameters, self.PREDICTION_UNITS, context)],
+                reference_units=UNITS[self.parameterAsEnum(parameters, self.REFERENCE_UNITS, context)],
+                threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
+                aggregate=self.parameterAsInt(parameters, self.AGGREGATE, context),
+                log=feedback.pushInfo,
+            )
+            for note in result.notes:
+                feedback.pushWarning(note)
+            return self._write_outputs(parameters, context, hse_table(result), hse_report_html(result), html_path,
+                                       result.scores)
 
 
 def read_polygons(algorithm: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext,

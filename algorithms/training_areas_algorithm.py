@@ -6,7 +6,6 @@ a saved adapter to apply instead, the adapter file to save and the cross-validat
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -25,6 +24,7 @@ from qgis.core import (
 from ..core.errors import EngineError
 from ..core.runtime import DeviceError
 from .assess_algorithms import read_polygons
+from .destinations import Destinations
 from .map_algorithm import MapAlgorithm
 
 
@@ -122,30 +122,34 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
                                   feedback)
         save_to = self.parameterAsFileOutput(parameters, self.OUTPUT_ADAPTER, context) or None
         html_path = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context) or None
-        if html_path and not Path(html_path).parent.is_dir():
-            raise QgsProcessingException(self.tr("Cannot write the report {path}: its folder does not exist.").format(
-                path=html_path))
-        try:
-            result = map_with_training_areas(
-                layer.source(), OutputPaths(**paths), more_dates=more_dates, training_areas=areas, adapter_path=adapter_path,
-                save_adapter=save_to, model_path=model_path, bands=bands, device=device,
-                folds=self.parameterAsInt(parameters, self.FOLDS, context),
-                progress=lambda fraction: feedback.setProgress(100.0 * fraction), is_cancelled=feedback.isCanceled,
-                log=feedback.pushInfo, warn=feedback.pushWarning,
-            )
-        except DeviceError as exc:
-            raise QgsProcessingException(self._device_message(exc)) from exc
-        except EngineError as exc:
-            raise QgsProcessingException(str(exc)) from exc
-        outputs = self._publish(result.mapping.outputs, paths, context)
-        if result.adapter_path:
-            outputs[self.OUTPUT_ADAPTER] = result.adapter_path
-        if result.cross_validation is not None:
-            assessment = cross_validation_assessment(result, areas.name)
-            if html_path:
-                write_text_atomic(html_path, lcz_report_html(assessment))
-                outputs[self.OUTPUT_HTML] = html_path
-            scores = {"CV": result.cross_validation.scores, "MODEL": result.cross_validation.model_alone}
-            for key, score, _description in self.NUMBERS:
-                outputs[key] = scores[key.split("_")[0]][score]
+        # Every destination before any computing (pass 1 computes before the engine would check the rasters).
+        destinations = Destinations([layer.source(), *more_dates])
+        for path in paths.values():
+            destinations.raster(path)
+        destinations.file(save_to, "the adapter", (".json",))
+        destinations.file(html_path, "the report")
+        with destinations.all_or_nothing():
+            try:
+                result = map_with_training_areas(
+                    layer.source(), OutputPaths(**paths), more_dates=more_dates, training_areas=areas,
+                    adapter_path=adapter_path, save_adapter=save_to, model_path=model_path, bands=bands, device=device,
+                    folds=self.parameterAsInt(parameters, self.FOLDS, context),
+                    progress=lambda fraction: feedback.setProgress(100.0 * fraction), is_cancelled=feedback.isCanceled,
+                    log=feedback.pushInfo, warn=feedback.pushWarning,
+                )
+            except DeviceError as exc:
+                raise QgsProcessingException(self._device_message(exc)) from exc
+            except EngineError as exc:
+                raise QgsProcessingException(str(exc)) from exc
+            outputs = self._publish(result.mapping.outputs, paths, context)
+            if result.adapter_path:
+                outputs[self.OUTPUT_ADAPTER] = result.adapter_path
+            if result.cross_validation is not None:
+                assessment = cross_validation_assessment(result, areas.name)
+                if html_path:
+                    write_text_atomic(html_path, lcz_report_html(assessment))
+                    outputs[self.OUTPUT_HTML] = html_path
+                scores = {"CV": result.cross_validation.scores, "MODEL": result.cross_validation.model_alone}
+                for key, score, _description in self.NUMBERS:
+                    outputs[key] = scores[key.split("_")[0]][score]
         return outputs

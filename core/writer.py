@@ -118,23 +118,34 @@ class _GdalErrors:
 
 
 def check_writable(path: str, inputs: list[str], created: list[Path] | None = None) -> Path:
-    """Fail before any computing when an output cannot be written (or would overwrite the input).
+    """Fail before any computing when a GeoTIFF output cannot be written (or would overwrite the input).
 
     Missing folders are created and recorded in `created`, so that a failed run can remove them again with
     remove_empty_folders and leave the disk as it found it.
     """
+    return check_destination(path, inputs, created)
+
+
+def check_destination(path: str, inputs: list[str], created: list[Path] | None = None, *,
+                      suffixes: tuple[str, ...] | None = None, what: str = "the output") -> Path:
+    """check_writable for any kind of output file: the GeoTIFFs (`suffixes` None), the adapter (".json"), the
+    HTML report and tables (`suffixes` empty: any name). Every kind creates its missing folders alike."""
     target = Path(path).expanduser().absolute()
     for source in inputs:
         try:
             if Path(source).exists() and target.exists() and os.path.samefile(source, target):
-                raise EngineError(f"The output {target} is the input raster; choose another output file.")
+                raise EngineError(f"{what[0].upper()}{what[1:]} {target} is the input raster; choose another output file.")
         except OSError:
             pass
     if target.is_dir():
-        raise EngineError(f"The output {target} is a folder; give a file name such as {target / 'lcz.tif'}.")
-    problem = output_extension_problem(str(target))
-    if problem:
-        raise EngineError(problem)
+        example = target / ("lcz.tif" if suffixes is None else f"name{suffixes[0] if suffixes else ''}")
+        raise EngineError(f"{what[0].upper()}{what[1:]} {target} is a folder; give a file name such as {example}.")
+    if suffixes is None:
+        problem = output_extension_problem(str(target))
+        if problem:
+            raise EngineError(problem)
+    elif suffixes and target.suffix.lower() not in suffixes:
+        raise EngineError(f"{what[0].upper()}{what[1:]} {target} must end in {' or '.join(suffixes)}.")
     missing = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -142,15 +153,15 @@ def check_writable(path: str, inputs: list[str], created: list[Path] | None = No
             created.extend(missing)
     except OSError as exc:
         remove_empty_folders(missing)
-        raise EngineError(f"Cannot create the folder for the output {target}: {exc.strerror or exc}.") from exc
+        raise EngineError(f"Cannot create the folder for {what} {target}: {exc.strerror or exc}.") from exc
     probe = target.parent / f".{target.name}.{uuid.uuid4().hex}.probe"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise EngineError(f"Cannot write the output {target}: the folder {target.parent} is not writable ({exc.strerror or exc}).") from exc
+        raise EngineError(f"Cannot write {what} {target}: the folder {target.parent} is not writable ({exc.strerror or exc}).") from exc
     if target.exists() and not os.access(target, os.W_OK):
-        raise EngineError(f"Cannot write the output {target}: the existing file is read-only.")
+        raise EngineError(f"Cannot write {what} {target}: the existing file is read-only.")
     return target
 
 

@@ -81,10 +81,6 @@
         <translation>Wählen Sie das Feld, das die LCZ-Klasse jedes Trainingsgebiets enthält.</translation>
     </message>
     <message>
-        <source>Cannot write the report {path}: its folder does not exist.</source>
-        <translation>Der Bericht {path} kann nicht geschrieben werden: sein Ordner existiert nicht.</translation>
-    </message>
-    <message>
         <source>Map settlement growth between two dates</source>
         <translation>Siedlungswachstum zwischen zwei Aufnahmen kartieren</translation>
     </message>

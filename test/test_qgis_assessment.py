@@ -161,8 +161,9 @@ def test_bad_inputs_are_clear_errors_and_leave_nothing_behind(plugin, malta_laye
     _fails(HSE_ID, {"PREDICTION": str(no_nodata), "REFERENCE": malta_layer, **outputs}, "set the raster's nodata value",
            tmp_path)
     _fails(HSE_ID, {"PREDICTION": str(PRD), "REFERENCE": malta_layer, **outputs}, "do not overlap", tmp_path)
-    _fails(HSE_ID, {"PREDICTION": malta_layer, "REFERENCE": malta_layer, "OUTPUT_HTML": str(tmp_path / "missing" / "out.html")},
-           "folder does not exist", tmp_path)
+    (tmp_path / "a_file").write_text("x")  # a report folder that cannot be created (a missing one is created)
+    _fails(HSE_ID, {"PREDICTION": malta_layer, "REFERENCE": malta_layer, "OUTPUT_HTML": str(tmp_path / "a_file" / "out.html")},
+           "Cannot create the folder for the report", tmp_path)
 
 
 def test_mapping_then_assessing_in_a_model(plugin, tmp_path):
