@@ -14,6 +14,7 @@ the European case and Hong Kong's three-class case good in the founders' measure
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,11 @@ from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT
 from .scores import confusion_matrix, lcz_scores, per_class_table
 
-ADAPTER_FORMAT = "hselcz-lcz-adapter-1"
+#: Version 2 carries a checksum of its content; version 1 files (saved before) are read, checked for their shapes,
+#: classes and numbers only.
+ADAPTER_FORMAT = "hselcz-lcz-adapter-2"
+_FORMATS = ("hselcz-lcz-adapter-1", ADAPTER_FORMAT)
+_ARRAYS = ("mean", "scale", "weights", "bias", "centroids", "radii")
 #: L2 penalty on the standardised features' weights (per training cell, so it does not fade with more cells).
 L2 = 1e-2
 ITERATIONS = 400
@@ -125,6 +130,7 @@ class LczAdapter:
             "weights": self.weights.tolist(), "bias": self.bias.tolist(), "centroids": self.centroids.tolist(),
             "radii": self.radii.tolist(),
         }
+        data["sha256"] = _checksum(data)
         temporary = target.with_name(f".{target.name}.partial")
         try:
             temporary.write_text(json.dumps(data), encoding="utf-8")
@@ -136,19 +142,87 @@ class LczAdapter:
 
     @classmethod
     def load(cls, path: str | Path) -> LczAdapter:
+        """Read a saved adapter and check it whole (shapes, classes, finite numbers, checksum) before any use.
+
+        Why: an edited file with short weights or an unknown class gave a traceback deep in the mapping, and one
+        with NaN weights mapped every cell to LCZ 2 without a word.
+        """
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise EngineError(f"Cannot read the adapter {path}: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != ADAPTER_FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in _FORMATS:
             raise EngineError(f"{path} is not an LCZ adapter saved by this plugin (format {ADAPTER_FORMAT}).")
         try:
-            arrays = {key: np.asarray(data[key], dtype=np.float64)
-                      for key in ("mean", "scale", "weights", "bias", "centroids", "radii")}
-            return cls(classes=np.asarray(data["classes"], dtype=np.int64), model=str(data["model"]),
-                       features=str(data["features"]), **arrays)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise EngineError(f"The adapter {path} is incomplete or damaged ({exc}).") from exc
+            adapter = cls._checked(data)
+        except _Damaged as fault:
+            raise EngineError(
+                f"The adapter {path} is damaged: {fault}. It was edited or corrupted after it was saved; use the file "
+                "as the plugin saved it, or fit the adapter again from the training areas."
+            ) from None
+        return adapter
+
+    @classmethod
+    def _checked(cls, data: dict) -> LczAdapter:
+        """The adapter of a parsed file, or _Damaged naming the first fault found."""
+        missing = [key for key in ("model", "features", "classes", *_ARRAYS) if key not in data]
+        if missing:
+            raise _Damaged(f"it lacks {', '.join(missing)}")
+        for key in ("model", "features"):
+            if not isinstance(data[key], str):
+                raise _Damaged(f"'{key}' is not a text")
+        classes = data["classes"]
+        if (not isinstance(classes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in classes)):
+            raise _Damaged("'classes' is not a list of LCZ codes")
+        unknown = [c for c in classes if not 1 <= c <= LCZ_CLASS_COUNT]
+        if unknown:
+            raise _Damaged(f"'classes' holds {', '.join(map(str, unknown))}, which are not LCZ codes 1..{LCZ_CLASS_COUNT}")
+        if len(classes) < 2 or classes != sorted(set(classes)):
+            raise _Damaged("'classes' must list at least two different LCZ codes in ascending order, each once")
+        arrays = {}
+        for key in _ARRAYS:
+            try:
+                arrays[key] = np.asarray(data[key], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise _Damaged(f"'{key}' is not an array of numbers (rows of different lengths, or text)") from None
+        k, f = len(classes), arrays["mean"].size
+        expected = {"mean": (f,), "scale": (f,), "weights": (f, k), "bias": (k,), "centroids": (k, f), "radii": (k,)}
+        if arrays["mean"].ndim != 1 or f < 1:
+            raise _Damaged("'mean' is not a list of numbers")
+        for key, shape in expected.items():
+            if arrays[key].shape != shape:
+                raise _Damaged(f"'{key}' has the shape {_shape(arrays[key])} where {len(classes)} classes and {f} "
+                               f"features per cell need {_shape(shape)}")
+        for key in _ARRAYS:
+            bad = int((~np.isfinite(arrays[key])).sum())
+            if bad:
+                raise _Damaged(f"'{key}' holds {bad} value(s) that are not finite numbers (NaN or infinity)")
+        for key in ("scale", "radii"):
+            if (arrays[key] <= 0).any():
+                raise _Damaged(f"'{key}' holds values that are not positive")
+        if data["format"] == ADAPTER_FORMAT and data.get("sha256") != _checksum(data):  # an edit that looks valid
+            raise _Damaged("its checksum (sha256) is missing" if "sha256" not in data
+                           else "its content does not match its checksum (sha256)")
+        return cls(classes=np.asarray(classes, dtype=np.int64), model=data["model"], features=data["features"], **arrays)
+
+
+class _Damaged(Exception):
+    """A fault of a saved adapter's content, in words."""
+
+
+def _shape(value: np.ndarray | tuple[int, ...]) -> str:
+    shape = value.shape if isinstance(value, np.ndarray) else value
+    return " x ".join(map(str, shape)) if shape else "a single number"
+
+
+def _checksum(data: dict) -> str:
+    """sha256 of the content without the checksum, in one canonical JSON spelling (keys sorted, no spaces)."""
+    content = {key: value for key, value in data.items() if key != "sha256"}
+    try:
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError):
+        return ""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

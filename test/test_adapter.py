@@ -117,3 +117,65 @@ def test_warnings_name_few_polygons_tiny_areas_and_conflicting_overlaps() -> Non
     assert "fewer than 3 training areas: LCZ A (2)" in warnings[0]
     assert "cover no whole 100 m cell" in warnings[1] and "polygon number(s) 3, 5" in warnings[1]
     assert "different classes overlap: polygons 1 and 4" in warnings[2]
+
+
+# ------------------------------------------------------------------------------------------- issue 19, item 8
+def _saved(tmp_path: Path) -> tuple[Path, dict, np.ndarray, np.ndarray]:
+    embedding, codes = clusters([2, 6, 11], per_class=20, features=8)
+    p = probabilities_for(np.full(len(codes), 6))
+    path = LczAdapter.fit(cell_features(p, embedding), codes, model="m 1").save(tmp_path / "adapter.json")
+    return path, json.loads(path.read_text()), p, embedding
+
+
+@pytest.mark.parametrize(("edit", "fault"), [
+    (lambda d: d["weights"].pop(), r"'weights' has the shape 24 x 3 where 3 classes and 25 features per cell need "
+                                   r"25 x 3"),
+    (lambda d: d["weights"][0].pop(), r"'weights' is not an array of numbers"),
+    (lambda d: d["classes"].__setitem__(2, 18), r"'classes' holds 18, which are not LCZ codes 1\.\.17"),
+    (lambda d: d["classes"].__setitem__(2, 6), r"'classes' must list at least two different LCZ codes in ascending"),
+    (lambda d: d["classes"].__setitem__(0, "2"), r"'classes' is not a list of LCZ codes"),
+    (lambda d: d["weights"][3].__setitem__(1, float("nan")), r"'weights' holds 1 value\(s\) that are not finite"),
+    (lambda d: d["bias"].__setitem__(0, float("inf")), r"'bias' holds 1 value\(s\) that are not finite"),
+    (lambda d: d["scale"].__setitem__(0, 0.0), r"'scale' holds values that are not positive"),
+    (lambda d: d.pop("radii"), r"it lacks radii"),
+    (lambda d: d["weights"][3].__setitem__(1, d["weights"][3][1] + 0.5), r"its content does not match its checksum"),
+    (lambda d: d.pop("sha256"), r"its checksum \(sha256\) is missing"),
+])
+def test_a_damaged_adapter_file_is_refused_naming_the_file_and_the_fault(tmp_path: Path, edit, fault) -> None:
+    """Before: short weights or an unknown class gave a traceback when applied; NaN weights mapped every cell to one
+    class without a word; an edited number went unnoticed."""
+    path, data, p, embedding = _saved(tmp_path)
+    edit(data)
+    damaged = tmp_path / "edited.json"
+    damaged.write_text(json.dumps(data))  # json writes NaN/Infinity, and Python's json reads them back
+    with pytest.raises(EngineError, match=rf"^The adapter {damaged} is damaged: {fault}.*fit the adapter again"):
+        LczAdapter.load(damaged)
+    assert list(LczAdapter.load(path).classes) == [2, 6, 11]  # the file as the plugin saved it is accepted
+
+
+def test_an_adapter_saved_before_checksums_is_still_read_and_checked(tmp_path: Path) -> None:
+    """Format 1 files (no checksum) stay usable; their shapes, classes and numbers are checked all the same."""
+    path, data, p, embedding = _saved(tmp_path)
+    del data["sha256"]
+    data["format"] = "hselcz-lcz-adapter-1"
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    np.testing.assert_array_equal(LczAdapter.load(old).adapt(p, embedding), LczAdapter.load(path).adapt(p, embedding))
+    data["radii"][0] = float("nan")
+    old.write_text(json.dumps(data))
+    with pytest.raises(EngineError, match="is damaged: 'radii' holds 1 value"):
+        LczAdapter.load(old)
+
+
+def test_a_damaged_adapter_stops_the_run_before_anything_is_written(tmp_path: Path, sample_scene: Path) -> None:
+    from core.engine import OutputPaths
+    from core.training_areas import map_with_training_areas
+
+    path, data, _, _ = _saved(tmp_path)
+    data["weights"] = [[float("nan")] * 3 for _ in data["weights"]]
+    path.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    with pytest.raises(EngineError, match=r"is damaged: 'weights' holds 75 value\(s\) that are not finite"):
+        map_with_training_areas(str(sample_scene), OutputPaths(lcz=str(out / "lcz.tif")), adapter_path=str(path),
+                                device="CPU")
+    assert not out.exists()
