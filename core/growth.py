@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from osgeo import gdal
+from osgeo import gdal, osr
 
 from .engine import MappingResult, OutputPaths
 from .errors import CancelledError, EngineError
@@ -82,9 +82,18 @@ def map_growth(
         if len(set(targets.values())) < len(targets):
             raise EngineError("Two outputs point at the same file; give each output its own file name.")
         with tempfile.TemporaryDirectory(prefix="hselcz_growth_") as folder:
-            def wrap_error(index: int, _scene, problem: str) -> str:
+            def wrap_error(index: int, scene, problem: str) -> str:
                 if index == 0:
                     return tr("The earlier scene: {problem}", problem=problem)
+                if "no valid pixels" in problem:  # the later scene is read on the earlier one's grid
+                    overlap = _overlaps(Path(folder) / "hse_0.tif", scene)
+                    if overlap is False:
+                        return ("The earlier and the later scene do not overlap: none of the later scene falls on the "
+                                "earlier scene's area, so there is nothing to compare. Give two scenes of the same "
+                                "place.")
+                    problem += (" The later scene is read on the earlier scene's grid: it has no valid data where "
+                                "they overlap" if overlap else " The later scene is read on the earlier scene's grid: "
+                                "they may not overlap, or the later one has no data where they do") + "."
                 return tr("The later scene: {problem}", problem=problem)
 
             runs = map_onto_first_grid(
@@ -145,3 +154,38 @@ def _compare(earlier: Path, later: Path, writers: ProductWriters, not_built: flo
         abs_sum += float(np.abs(change[valid]).sum())
         writers.write(DERIVED_CHANGE, top, np.stack([change, state.astype(np.float32)]), valid)
     return growth, loss, compared, abs_sum
+
+
+def _overlaps(earlier_grid: Path, later: str | Sequence[str]) -> bool | None:
+    """Whether the later scene's extent meets the earlier scene's working grid (its HSE file); None when unknown.
+
+    Why: a later scene elsewhere was reported as "holds no valid pixels", which sends the user looking for a
+    fault in the file instead of in the choice of scenes.
+    """
+    first_file = str(later if isinstance(later, (str, Path)) else later[0])
+    try:
+        grid, scene = gdal.Open(str(earlier_grid)), gdal.Open(first_file)
+        if grid is None or scene is None or not scene.GetProjection():
+            return None
+        grid_srs, scene_srs = osr.SpatialReference(), osr.SpatialReference()
+        grid_srs.ImportFromWkt(grid.GetProjection())
+        scene_srs.ImportFromWkt(scene.GetProjection())
+        for srs in (grid_srs, scene_srs):
+            srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        x0, y0, x1, y1 = _extent(scene)
+        if not scene_srs.IsSame(grid_srs):
+            x0, y0, x1, y1 = osr.CoordinateTransformation(scene_srs, grid_srs).TransformBounds(x0, y0, x1, y1, 21)
+        g0, h0, g1, h1 = _extent(grid)
+    except RuntimeError:
+        return None
+    if not all(np.isfinite((x0, y0, x1, y1))):
+        return None
+    return bool(x0 < g1 and g0 < x1 and y0 < h1 and h0 < y1)
+
+
+def _extent(dataset: gdal.Dataset) -> tuple[float, float, float, float]:
+    gt = dataset.GetGeoTransform()
+    corners = [(gt[0] + gt[1] * x + gt[2] * y, gt[3] + gt[4] * x + gt[5] * y)
+               for x in (0, dataset.RasterXSize) for y in (0, dataset.RasterYSize)]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return min(xs), min(ys), max(xs), max(ys)

@@ -61,3 +61,29 @@ def test_bad_requests_are_refused_and_leave_nothing(tmp_path: Path) -> None:
         map_growth(str(EARLIER), str(tmp_path / "missing.tif"), str(out / "change.tif"),
                    model_path=str(bundled_model_path(1)), bands=BANDS)
     assert not out.exists()
+
+
+def test_two_scenes_that_do_not_overlap_are_told_so(tmp_path: Path, dense_model: Path, sample_scene: Path) -> None:
+    """Issue 19: the later scene elsewhere (the sample moved 1 degree east) was reported as "holds no valid pixels"."""
+    from osgeo import gdal
+
+    elsewhere = tmp_path / "elsewhere.tif"
+    moved = gdal.Translate(str(elsewhere), str(sample_scene))
+    gt = list(moved.GetGeoTransform())
+    gt[0] += 1.0
+    moved.SetGeoTransform(gt)
+    moved = None
+    out = tmp_path / "out"
+    with pytest.raises(EngineError, match=r"^The earlier and the later scene do not overlap: .* Give two scenes of the "
+                                          r"same place\.$"):
+        map_growth(str(sample_scene), str(elsewhere), str(out / "change.tif"), model_path=str(dense_model))
+    assert not out.exists()
+    empty = tmp_path / "empty.tif"  # the same place, no data at all: said as such
+    blank = gdal.Translate(str(empty), str(sample_scene))
+    for index in range(1, blank.RasterCount + 1):
+        blank.GetRasterBand(index).Fill(0)
+    blank = None
+    with pytest.raises(EngineError, match=r"^The later scene: The input holds no valid pixels .* it has no valid data "
+                                          r"where they overlap\.$"):
+        map_growth(str(sample_scene), str(empty), str(out / "change.tif"), model_path=str(dense_model))
+    assert not out.exists()
