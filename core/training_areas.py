@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from osgeo import gdal, ogr
+from osgeo import gdal, ogr, osr
 
 from .adapter import CrossValidation, LczAdapter, cell_features, cross_validate
 from .assessment import LCZ_SCHEME, LczAssessment, PolygonReference, _rasterise_on, _srs, class_code_of
@@ -78,11 +78,13 @@ class _TrainingCellCollector:
     def __init__(self, areas: PolygonReference, codes: list[int]):
         self.areas, self.codes = areas, codes
         self.polygon: np.ndarray | None = None  # (H, W): 1-based polygon index, 0 = none
+        self.outside: set[int] = set()  # 1-based indices of the polygons outside the scene's grid
         self._rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
         self.warnings: list[str] = []
 
     def start(self, grid: CellGrid) -> None:
         self.polygon = _rasterise_polygons(self.areas, grid)
+        self.outside = _outside_scene(self.areas, grid)
         if not self.polygon.any():
             raise EngineError(
                 f"No training area of {self.areas.name} covers the centre of a 100 m cell of the scene: they lie "
@@ -146,27 +148,73 @@ def _rasterise_polygons(areas: PolygonReference, grid: CellGrid) -> np.ndarray:
     return _rasterise_on(cells, areas, list(range(1, len(areas.features) + 1)))
 
 
-def training_area_warnings(areas: PolygonReference, codes: list[int], cells: TrainingCells | None) -> list[str]:
-    """What makes the self-assessment or the fit weak: few polygons per class, tiny polygons, conflicting overlaps."""
+def _outside_scene(areas: PolygonReference, grid: CellGrid) -> set[int]:
+    """1-based indices of the polygons that do not meet the scene's grid at all."""
+    source, target = _srs(areas.crs_wkt), _srs(grid.projection)
+    transform = None
+    if source is not None and target is not None and not source.IsSame(target):
+        transform = osr.CoordinateTransformation(source, target)
+    gt = grid.geotransform
+    xs, ys = (gt[0], gt[0] + gt[1] * grid.width), (gt[3], gt[3] + gt[5] * grid.height)
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for x, y in ((min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), max(ys)), (min(xs), min(ys))):
+        ring.AddPoint_2D(x, y)
+    scene = ogr.Geometry(ogr.wkbPolygon)
+    scene.AddGeometry(ring)
+    outside = set()
+    for index, (wkb, _value) in enumerate(areas.features, start=1):
+        geometry = ogr.CreateGeometryFromWkb(wkb) if wkb else None
+        if geometry is None:
+            continue
+        try:
+            if transform is not None:
+                geometry.Transform(transform)
+            if not geometry.Intersects(scene):
+                outside.add(index)
+        except RuntimeError:  # cannot be expressed in the scene's CRS: far away
+            outside.add(index)
+    return outside
+
+
+def _numbers(indices: list[int]) -> str:
+    return f"{', '.join(map(str, indices[:10]))}{' ...' if len(indices) > 10 else ''}"
+
+
+def training_area_warnings(areas: PolygonReference, codes: list[int], cells: TrainingCells | None,
+                           outside: set[int] | frozenset[int] = frozenset()) -> list[str]:
+    """What makes the self-assessment or the fit weak: few polygons per class, tiny polygons, conflicting overlaps.
+
+    With `cells`, a class's polygons are counted among those that gave training cells: areas outside the scene
+    (`outside`, 1-based) or smaller than a cell do not count towards its 3 (before, they did).
+    """
     warnings: list[str] = []
-    per_class: dict[int, int] = {}
-    for code in codes:
-        per_class[code] = per_class.get(code, 0) + 1
+    covered = set(np.unique(cells.groups).tolist()) if cells is not None else set(range(1, len(codes) + 1))
+    per_class: dict[int, int] = {code: 0 for code in codes}
+    for index, code in enumerate(codes, start=1):
+        per_class[code] += index in covered
     few = {code: n for code, n in sorted(per_class.items()) if n < MIN_POLYGONS_PER_CLASS}
     if few:
         listed = ", ".join(f"LCZ {_LABELS[code]} ({n})" for code, n in few.items())
+        unused = len(codes) - len(covered)
         warnings.append(
-            f"Classes with fewer than {MIN_POLYGONS_PER_CLASS} training areas: {listed}. Their cross-validated "
-            "scores rest on one or two polygons; digitise more areas of these classes in different parts of the city."
+            f"Classes with fewer than {MIN_POLYGONS_PER_CLASS} training areas: {listed}"
+            f"{f' (counting the areas used; the {unused} left out below do not count)' if unused else ''}. Their "
+            "cross-validated scores rest on one or two polygons; digitise more areas of these classes in different "
+            "parts of the city."
         )
     if cells is not None:
-        covered = set(np.unique(cells.groups).tolist())
-        small = [index for index in range(1, len(codes) + 1) if index not in covered]
+        away = [index for index in range(1, len(codes) + 1) if index not in covered and index in outside]
+        small = [index for index in range(1, len(codes) + 1) if index not in covered and index not in outside]
+        if away:
+            warnings.append(
+                f"{len(away)} training area(s) lie outside the scene and were not used: polygon number(s) "
+                f"{_numbers(away)}."
+            )
         if small:
             warnings.append(
                 f"{len(small)} training area(s) cover no whole 100 m cell (no cell centre inside, or no valid data) "
-                f"and were not used: polygon number(s) {', '.join(map(str, small[:10]))}"
-                f"{' ...' if len(small) > 10 else ''}. LCZ training areas should span several 100 m cells."
+                f"and were not used: polygon number(s) {_numbers(small)}. LCZ training areas should span several "
+                "100 m cells."
             )
     geometries = [ogr.CreateGeometryFromWkb(wkb) if wkb else None for wkb, _ in areas.features]
     conflicts = []
@@ -224,8 +272,20 @@ def map_with_training_areas(
     warnings: list[str] = []
 
     def warning(text: str) -> None:
+        if text in warnings:  # the second pass meets the first one's warnings again: said once
+            return
         warnings.append(text)
         (warn or (lambda line: say("Warning: " + line)))(text)
+
+    said_in_pass_one: set[str] = set()
+
+    def say_in_pass_one(line: str) -> None:
+        said_in_pass_one.add(line)
+        say(line)
+
+    def say_in_pass_two(line: str) -> None:  # the model, band and grid lines once, not once per pass
+        if line not in said_in_pass_one:
+            say(line)
 
     if (training_areas is None) == (adapter_path is None):
         raise EngineError("Give either training areas to fit an adapter, or a saved adapter to apply (not both).")
@@ -243,10 +303,10 @@ def map_with_training_areas(
             first = map_onto_first_grid(
                 dates, lambda index: OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")),
                 progress=progress, share=_FIT_SHARE, model_path=model_path, bands=bands, device=device,
-                is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=collector,
+                is_cancelled=is_cancelled, log=say_in_pass_one, warn=warning, cell_hook=collector,
             )[0]
         cells = collector.collected()
-        for text in training_area_warnings(training_areas, codes, cells):
+        for text in training_area_warnings(training_areas, codes, cells, collector.outside):
             warning(text)
         training_cells = len(cells.codes)
         kind = "log-probabilities" + (f" + {cells.embedding.shape[1]} embedding features" if cells.embedding is not None else "")
@@ -261,10 +321,11 @@ def map_with_training_areas(
             f"Kappa {cross_validation.scores['kappa']:.3f} (the model alone on the same cells: OA "
             f"{cross_validation.model_alone['oa']:.3f}, Kappa {cross_validation.model_alone['kappa']:.3f}).")
         adapter = LczAdapter.fit(cells.features, cells.codes, model=model, kind=kind)
+        say("Mapping the scene with the adapter (model, bands and grid as above).")
     mapping = map_dates(
         dates, outputs, model_path=model_path, bands=bands, device=device,
         progress=(lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)) if progress and adapter_path is None else progress,
-        is_cancelled=is_cancelled, log=say, warn=warning, cell_hook=_AdapterApplier(adapter),
+        is_cancelled=is_cancelled, log=say_in_pass_two, warn=warning, cell_hook=_AdapterApplier(adapter),
     )
     saved = str(adapter.save(save_adapter)) if save_adapter else None
     return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, warnings)

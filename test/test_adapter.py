@@ -114,9 +114,14 @@ def test_warnings_name_few_polygons_tiny_areas_and_conflicting_overlaps() -> Non
     cells = TrainingCells(np.array([1, 1, 11]), np.array([1, 2, 4]), probabilities_for(np.array([1, 1, 11])), None)
     warnings = training_area_warnings(reference, codes, cells)
     assert len(warnings) == 3, warnings
-    assert "fewer than 3 training areas: LCZ A (2)" in warnings[0]
+    # Counted among the areas used (issue 19): polygons 3 and 5 gave no cell, so LCZ 1 has 2 areas, LCZ A 1.
+    assert "fewer than 3 training areas: LCZ 1 (2), LCZ A (1) (counting the areas used; the 2 left out" in warnings[0]
     assert "cover no whole 100 m cell" in warnings[1] and "polygon number(s) 3, 5" in warnings[1]
     assert "different classes overlap: polygons 1 and 4" in warnings[2]
+    # Polygon 5 outside the scene is said as such, apart from the one too small.
+    warnings = training_area_warnings(reference, codes, cells, outside={5})
+    assert "1 training area(s) lie outside the scene and were not used: polygon number(s) 5." in warnings[1]
+    assert "1 training area(s) cover no whole 100 m cell" in warnings[2] and "polygon number(s) 3." in warnings[2]
 
 
 # ------------------------------------------------------------------------------------------- issue 19, item 8

@@ -142,3 +142,30 @@ def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_a
     width = next(o.shape[1] for o in session.get_outputs() if o.name == "embedding")  # 4 x the network's width
     assert result.adapter.mean.size == 17 + width and f"{width} embedding features" in result.adapter.features
     assert result.mapping.hse and result.cross_validation.scores["n"] == result.training_cells
+
+
+def test_areas_outside_the_scene_do_not_count_and_the_log_says_each_thing_once(tmp_path, sample_scene) -> None:
+    """Issue 19: LCZ A has three areas, two of them outside the scene: before, no "fewer than 3" warning (the areas
+    outside counted), and the model, band and grid lines were logged once per pass."""
+    from core.errors import WARNING_PREFIX
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    size = 0.006  # degrees, about 600 m: several 100 m cells
+    inside = [(114.251, 22.310), (114.258, 22.310), (114.263, 22.310), (114.251, 22.300)]
+    outside = [(115.0, 22.3), (115.1, 22.3)]
+    areas = PolygonReference([(square(x, y, size), code) for (x, y), code in
+                              zip(inside + outside, [2, 2, 2, 11, 11, 11], strict=True)],
+                             srs.ExportToWkt(), "areas", "lcz")
+    lines: list[str] = []
+    result = map_with_training_areas(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
+                                     training_areas=areas, device="CPU", log=lines.append)
+    assert any("fewer than 3 training areas: LCZ A (1) (counting the areas used" in w for w in result.warnings), \
+        result.warnings
+    assert any("2 training area(s) lie outside the scene and were not used: polygon number(s) 5, 6." in w
+               for w in result.warnings)
+    assert not any("cover no whole 100 m cell" in w for w in result.warnings)
+    for start in ("Model: ", "Working grid: ", "B2: ", "B12: "):
+        assert sum(line.startswith(start) for line in lines) == 1, (start, lines)
+    assert len(result.warnings) == len(set(result.warnings))
+    assert sum(line.startswith(WARNING_PREFIX) for line in lines) == len(result.warnings)
