@@ -681,6 +681,14 @@ def assess_hse(
     binary = scores.hse_scores(pred, ref, threshold=threshold, aggregate=aggregate)
     cm = scores.binary_confusion(scores.aggregate_mean(pred, aggregate), scores.aggregate_mean(ref, aggregate),
                                  threshold)
+    if cm.sum() == 0:  # before: null settlement scores without a word
+        height, width = pred.shape
+        raise EngineError(
+            f"No block of {aggregate} x {aggregate} cells holds both a reference and a predicted density: the scored "
+            f"grid is {width} x {height} cells, and the rows and columns that do not fill a whole block are left out, "
+            f"so the settlement scores would be empty. Choose a block size of at most {min(width, height)} cells "
+            "(1 scores every cell)."
+        )
     summary = {**binary, "mae": errors["mae"], "rmse": errors["rmse"], "bias": errors["bias"]}
     log(f"{summary['n']} cells scored: MAE {summary['mae']:.4f}, RMSE {summary['rmse']:.4f}, bias {summary['bias']:+.4f}")
     return HseAssessment(

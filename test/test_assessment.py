@@ -159,6 +159,22 @@ def test_reference_codes_that_are_not_lcz_are_an_error_naming_them(tmp_path: Pat
         assess_lcz(PRD, TRAIN_SAMPLES, reference_mapping="9->2; 11->4; 17->18")
 
 
+def test_the_guide_and_the_help_say_what_the_code_does_with_a_partial_mapping() -> None:
+    """Issue 19: the guide (section 5) and the algorithm's help said a code in 1..17 that the mapping does not list is
+    read as that LCZ; the code refuses it (above: "does not list: 17"), as the troubleshooting table says. One rule."""
+    repo = Path(__file__).resolve().parents[1]
+    guide = (repo / "docs" / "USER_GUIDE.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## 5. Assess a map"):guide.index("### Worked example: Hong Kong")]
+    help_text = (repo / "algorithms" / "assess_algorithms.py").read_text(encoding="utf-8")
+    for text in (section, help_text):
+        assert "unless you map" not in text
+        assert "every code of the reference" in " ".join(text.split())
+    assert "3->3" in section and "3-&gt;3" in help_text
+    # ... and the code does what they say: a mapping that lists every code, also an LCZ code as itself, is taken.
+    a = assess_lcz(PRD, TRAIN_SAMPLES, reference_mapping="9->2; 11->4; 17->17")
+    assert a.reference_mapping == {9: 2, 11: 4, 17: 17} and a.scores["n"] > 0
+
+
 def test_prediction_that_is_not_an_lcz_map_is_refused(tmp_path: Path) -> None:
     values = gdal.Open(str(PRD)).ReadAsArray().astype(np.int16) + 20
     not_lcz = _copy(PRD, tmp_path / "not_lcz.tif", values, nodata=None, dtype=gdal.GDT_Int16)
@@ -321,6 +337,11 @@ def test_hse_bad_inputs(sample_scene) -> None:
         assess_hse(MALTA, MALTA, threshold=0)
     with pytest.raises(EngineError, match="Units must be"):
         assess_hse(MALTA, MALTA, reference_units="permille")
+    # A block larger than the grid (issue 19): before, null settlement scores without a word.
+    with pytest.raises(EngineError, match=r"^No block of 100000 x 100000 cells holds both a reference and a predicted "
+                                          r"density: the scored grid is \d+ x \d+ cells.*Choose a block size of at most "
+                                          r"\d+ cells"):
+        assess_hse(MALTA, MALTA, aggregate=100000)
 
 
 def test_hse_table_and_report(malta, tmp_path: Path) -> None:
