@@ -109,6 +109,7 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
     ) -> dict[str, Any]:
         from ..core.assessment_report import lcz_report_html, write_text_atomic
         from ..core.engine import OutputPaths
+        from ..core.signals import signals_stop_the_run
         from ..core.training_areas import cross_validation_assessment, map_with_training_areas
 
         layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
@@ -128,7 +129,7 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
             destinations.raster(path)
         destinations.file(save_to, "the adapter", (".json",))
         destinations.file(html_path, "the report")
-        with destinations.all_or_nothing():
+        with destinations.all_or_nothing(), signals_stop_the_run():
             try:
                 result = map_with_training_areas(
                     layer.source(), OutputPaths(**paths), more_dates=more_dates, training_areas=areas,

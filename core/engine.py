@@ -9,13 +9,10 @@ Memory is bounded by one row of windows, whatever the scene size.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +24,7 @@ from osgeo import gdal
 from .aggregation import CellAggregator, RollingAccumulator
 from .cells import to_model_units, write_lcz_rows
 from .contract import KIND_DENSE, ModelContract
-from .errors import CancelledError, EngineError, TerminatedError
+from .errors import CancelledError, EngineError
 from .i18n import tr
 from .messages import RunMessages
 from .model import LoadedModel, load_model
@@ -47,10 +44,14 @@ from .products import (
     pixels_per_cell,
 )
 from .reader import Grid, Scene, open_scene
+from .signals import signals_stop_the_run
 from .tiling import blend_weight, fill_invalid, read_padded, window_grid
 from .uncertainty import METADATA_KEY as UNCERTAINTY_KEY
 from .uncertainty import UncertaintyCalibration
 from .writer import ProductWriters, check_writable, remove_empty_folders
+
+#: The name core.batch imports (SIGTERM and SIGINT end a run as an exception: core.signals).
+_sigterm_cleans_up = signals_stop_the_run
 
 gdal.UseExceptions()
 
@@ -294,7 +295,7 @@ def map_scene(
     if not requested:
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
     created: list[Path] = []
-    with _sigterm_cleans_up():
+    with signals_stop_the_run():
         try:
             targets = {key: check_writable(path, sources, created) for key, path in requested.items()}
             return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started,
@@ -302,40 +303,6 @@ def map_scene(
         except BaseException:
             remove_empty_folders(created)
             raise
-
-
-@contextlib.contextmanager
-def _sigterm_cleans_up() -> Iterator[None]:
-    """SIGTERM ends a run like SIGINT: as an exception, so that every temporary file is removed on the way out;
-    then the process ends by SIGTERM as it would have (or the caller's own handler runs).
-
-    Only the main thread can set a signal handler, and only a handler Python knows can be put back: elsewhere
-    (QGIS runs algorithms in a background thread) SIGTERM keeps its effect.
-    """
-    try:
-        previous = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
-    except (AttributeError, ValueError):
-        previous = None
-    if previous is None or previous == signal.SIG_IGN:
-        yield
-        return
-    raised = False
-
-    def on_sigterm(signum: int, frame: object) -> None:
-        nonlocal raised
-        if not raised:  # once: a second SIGTERM must not interrupt the clean-up of the first
-            raised = True
-            raise TerminatedError("The run was stopped by SIGTERM; no output was written.")
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        yield
-    except TerminatedError:
-        signal.signal(signal.SIGTERM, previous)
-        signal.raise_signal(signal.SIGTERM)
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,

@@ -18,3 +18,7 @@ class CancelledError(EngineError):
 
 class TerminatedError(CancelledError):
     """The process received SIGTERM during a run: raised like KeyboardInterrupt so that the same clean-up runs."""
+
+
+class InterruptedRunError(CancelledError):
+    """Ctrl+C (SIGINT) in an application that owns SIGINT (qgis_process): raised so that the same clean-up runs."""

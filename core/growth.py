@@ -26,6 +26,7 @@ from .messages import RunMessages
 from .model import load_model
 from .multidate import map_onto_first_grid
 from .products import DERIVED_CHANGE, HSE_CELL_M, HSE_NODATA, META_MODEL, META_MODEL_VERSION, META_PROVIDER, META_SOURCE
+from .signals import stops_on_signals
 from .writer import ProductWriters, check_writable, remove_empty_folders
 
 gdal.UseExceptions()
@@ -47,6 +48,7 @@ class GrowthResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@stops_on_signals
 def map_growth(
     earlier: str | Sequence[str],
     later: str | Sequence[str],

@@ -39,6 +39,7 @@ from .products import (
     MODEL_LCZ,
     PROBABILITY_NODATA,
 )
+from .signals import stops_on_signals
 from .writer import ProductWriters, check_writable, remove_empty_folders
 
 gdal.UseExceptions()
@@ -51,6 +52,7 @@ def _describe(source: str | Sequence[str]) -> str:
     return str(source) if isinstance(source, (str, Path)) else ", ".join(str(s) for s in source)
 
 
+@stops_on_signals
 def map_dates(
     dates: Sequence[str | Sequence[str]],
     outputs: OutputPaths,

@@ -205,3 +205,38 @@ def test_sigterm_mid_run_leaves_no_partial_file(env, tmp_path):
             child.communicate()
     assert child.returncode == -signal.SIGTERM
     assert os.listdir(out) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("json_mode", [True, False], ids=["--json", "plain"])
+def test_ctrl_c_to_the_process_group_cancels_the_run(env, tmp_path, json_mode):
+    """Ctrl+C in a terminal: SIGINT to qgis_process's process group, once the hidden temporary output exists (the
+    sample tiled 4 x 4). Before: under --json, qgis_process's own handler ignored it and the run ended with exit 0
+    and its outputs (issue 19, item 3). Now: stopped, exit 1 with the message, nothing in the folder."""
+    dataset = gdal.Open(str(SCENE))
+    data, gt, metadata = np.tile(dataset.ReadAsArray(), (1, 4, 4)), dataset.GetGeoTransform(), dataset.GetMetadata()
+    dataset = None
+    big = write_raster(tmp_path / "big.tif", data, epsg=4326, origin=(gt[0], gt[3]), pixel=(gt[1], -gt[5]),
+                       metadata=metadata)
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [QGIS_PROCESS, *(["--json"] if json_mode else []), "run", ALG_ID, "--", f"INPUT={big}",
+               f"OUTPUT_LCZ={out / 'l.tif'}"]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while child.poll() is None and time.monotonic() < deadline:
+            if any(name.endswith(".partial.tif") for name in os.listdir(out)):
+                break
+            time.sleep(0.05)
+        assert child.poll() is None, "the run ended before it could be stopped"
+        os.killpg(child.pid, signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 1, stdout + stderr
+    assert "stopped by Ctrl+C (SIGINT)" in stderr, stderr
+    assert os.listdir(out) == []
