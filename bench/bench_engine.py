@@ -191,11 +191,11 @@ class Recorder:
         original = self._original = LoadedModel.run
         recorder = self
 
-        def run(model: LoadedModel, batch: np.ndarray):
+        def run(model: LoadedModel, batch: np.ndarray, products=None):
             if recorder.keep:
                 recorder.batches.append(np.array(batch, dtype=np.float32, copy=True))
             started = time.perf_counter()
-            result = original(model, batch)
+            result = original(model, batch, products)
             recorder.seconds += time.perf_counter() - started
             recorder.windows += batch.shape[0]
             recorder.calls += 1
@@ -208,24 +208,27 @@ class Recorder:
         LoadedModel.run = self._original  # type: ignore[method-assign]
 
 
-def outputs_in(directory: Path, dense: bool) -> OutputPaths:
-    return OutputPaths(lcz=str(directory / "lcz.tif"), hse=str(directory / "hse.tif") if dense else None,
+def outputs_in(directory: Path, hse: bool) -> OutputPaths:
+    return OutputPaths(lcz=str(directory / "lcz.tif"), hse=str(directory / "hse.tif") if hse else None,
                        probabilities=str(directory / "probabilities.tif"))
 
 
-def engine_once(scene: Path, model: Path, outdir: Path, dense: bool, recorder: Recorder) -> float:
+def engine_once(scene: Path, model: Path, outdir: Path, hse: bool, recorder: Recorder) -> float:
     with recorder:
         started = time.perf_counter()
-        map_scene(str(scene), outputs_in(outdir, dense), model_path=str(model), device="CPU")
+        map_scene(str(scene), outputs_in(outdir, hse), model_path=str(model), device="CPU")
         return time.perf_counter() - started
 
 
-def bare_once(model: Path, batches: list[np.ndarray]) -> tuple[float, float]:
-    """Session creation (same options as the engine) + the same batches; returns (total s, session s)."""
+def bare_once(model: Path, batches: list[np.ndarray], hse: bool) -> tuple[float, float]:
+    """Session creation (same options as the engine) + the same batches and the outputs the engine asked for
+    (LCZ, and HSE when mapped); returns (total s, session s)."""
     started = time.perf_counter()
     session, _ = create_session(model.read_bytes(), "CPU")
     opened = time.perf_counter()
-    names = [o.name for o in session.get_outputs()]
+    contract = mc.parse_metadata(dict(session.get_modelmeta().custom_metadata_map), str(model))
+    wanted = {mc.PRODUCT_LCZ, mc.PRODUCT_HSE} if hse else {mc.PRODUCT_LCZ}
+    names = [o.name for o in contract.outputs if o.product in wanted]
     for batch in batches:
         session.run(names, {mc.INPUT_NAME: batch})
     return time.perf_counter() - started, opened - started
@@ -272,19 +275,19 @@ def scene_grid(scene: Path) -> tuple[int, int]:
         opened.close()
 
 
-def measure_overhead(label: str, scene: Path, model: Path, dense: bool, workdir: Path, repeats: int) -> Overhead:
+def measure_overhead(label: str, scene: Path, model: Path, hse: bool, workdir: Path, repeats: int) -> Overhead:
     """Record the engine's batches once (untimed), then alternate timed engine and bare runs."""
     outdir = workdir / "out_overhead"
     width, height = scene_grid(scene)
     recording = Recorder(keep=True)
-    engine_once(scene, model, outdir, dense, recording)
+    engine_once(scene, model, outdir, hse, recording)
     batches = recording.batches
     engine_s, engine_ort_s, bare_s, session_s = [], [], [], []
     for _ in range(repeats):
         timing = Recorder()
-        engine_s.append(engine_once(scene, model, outdir, dense, timing))
+        engine_s.append(engine_once(scene, model, outdir, hse, timing))
         engine_ort_s.append(timing.seconds)
-        total, session = bare_once(model, batches)
+        total, session = bare_once(model, batches, hse)
         bare_s.append(total)
         session_s.append(session)
     for leftover in outdir.iterdir():
@@ -293,11 +296,11 @@ def measure_overhead(label: str, scene: Path, model: Path, dense: bool, workdir:
                     f"{width} x {height}", engine_s, engine_ort_s, bare_s, session_s)
 
 
-def profile_engine(scene: Path, model: Path, dense: bool, workdir: Path, top: int = 18) -> str:
+def profile_engine(scene: Path, model: Path, hse: bool, workdir: Path, top: int = 18) -> str:
     """cProfile of one map_scene run: the functions with the most own time."""
     profiler = cProfile.Profile()
     profiler.enable()
-    map_scene(str(scene), outputs_in(workdir / "out_profile", dense), model_path=str(model), device="CPU")
+    map_scene(str(scene), outputs_in(workdir / "out_profile", hse), model_path=str(model), device="CPU")
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
@@ -437,6 +440,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--dense-model", action="append", default=[], type=Path, metavar="ONNX",
                         help="also measure the overhead with this dense contract model (e.g. models/mtl_distilled.onnx); repeatable")
+    parser.add_argument("--patch-model", action="append", default=[], type=Path, metavar="ONNX",
+                        help="also measure this patch contract model (HSE mapped when it has it) on the So2Sat case's "
+                             "scene, with its speed relative to the So2Sat ResNet20 in the same run; repeatable")
     parser.add_argument("--child", nargs=3, metavar=("SCENE", "MODEL", "OUTDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -465,18 +471,20 @@ def main(argv: list[str] | None = None) -> None:
             (f"dense, UTM {args.dense_size} px", mosaic_vrt(workdir / "dense_utm.vrt", block, args.dense_size, args.dense_size),
              dense, True),
         ]
+        for extra in args.patch_model:
+            cases.append((f"{extra.stem}, 4326 {args.size} px", workdir / "patch_4326.vrt", extra.resolve(), True))
         for extra in args.dense_model:
             cases.append((f"{extra.stem}, UTM {args.dense_size} px", workdir / "dense_utm.vrt", extra.resolve(), True))
         overheads: list[Overhead] = []
-        for label, scene, model, is_dense in cases:
-            overheads.append(measure_overhead(label, scene, model, is_dense, workdir, args.repeats))
+        for label, scene, model, hse in cases:
+            overheads.append(measure_overhead(label, scene, model, hse, workdir, args.repeats))
             o = overheads[-1]
             print(f"  overhead {label}: ratio best {o.ratio:.3f}, in-run {o.in_run_ratio:.3f} ({o.windows} windows; "
                   f"{time.perf_counter() - started:.0f} s so far)", flush=True)
         if args.profile:
-            for label, scene, model, is_dense in cases:
+            for label, scene, model, hse in cases:
                 print(f"\ncProfile of one map_scene, {label} (top functions by own time):")
-                print(profile_engine(scene, model, is_dense, workdir))
+                print(profile_engine(scene, model, hse, workdir))
         memories: list[Memory] = []
         if not args.skip_memory:
             memory_model = dense if args.memory_model == "conv3x3" else build_dense_model(
@@ -492,6 +500,11 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  memory {label}: peak {m.vmhwm_mib:.0f} MiB in {m.seconds:.0f} s "
                       f"({time.perf_counter() - started:.0f} s so far)", flush=True)
         report(overheads, memories, args.memory_model, args.repeats)
+        teacher = overheads[0]
+        for o in overheads[len(cases) - len(args.dense_model) - len(args.patch_model) : len(cases) - len(args.dense_model)]:
+            print(f"  {o.label}: {o.km2 / min(o.engine_s):.1f} km2/s through the engine = "
+                  f"{(o.km2 / min(o.engine_s)) / (teacher.km2 / min(teacher.engine_s)):.3f} x the So2Sat ResNet20's "
+                  f"{teacher.km2 / min(teacher.engine_s):.1f} km2/s in this run (best of {args.repeats})")
     print(f"\nTotal {time.perf_counter() - started:.0f} s; temporary files deleted.")
 
 

@@ -3,7 +3,7 @@
 The windows come from core.patch.patch_chunks, the engine's own reading of a scene (working grid, padding, no-data
 filling), so the branch learns on exactly what it sees in the plugin. Per scene one .npz:
 - `features` (n, 192, 9, 9) float16: training.v3.network.cell_neighbourhood of the frozen backbone;
-- `lcz` (n, 17): the teacher's probabilities (for the derived targets and checks);
+- `lcz` (n, 17), `embedding` (n, 256): the teacher's probabilities and pooled features (the LCZ branch's);
 - `cells` (n, 2): (row, column) of the cell on the scene's 100 m grid;
 - `pixel_ok`, `water` (n, 5, 5): 20 m pixels with data; open water by the spectral test of the distillation labels;
 - `reference` (n, 5, 5), only with a reference raster: its value on the 20 m pixels (NaN where it has none),
@@ -62,8 +62,8 @@ def extract_scene(image: str, out: Path, reference: Path | None = None, bands: s
         ref20 = None
         if reference is not None:
             ref20 = reference_on_grid(reference, scene.geotransform, scene.projection, scene.width, scene.height)
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("features", "lcz", "cells", "pixel_ok", "water",
-                                                               "reference")}
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("features", "lcz", "embedding", "cells", "pixel_ok",
+                                                               "water", "reference")}
         offset = CELL // 2 - contract.patch_size // 2
         for chunk in patch_chunks(scene, contract):
             todo = chunk.cells()
@@ -78,9 +78,10 @@ def extract_scene(image: str, out: Path, reference: Path | None = None, bands: s
                 batch_cells = todo[start : start + BATCH]
                 windows = torch.from_numpy(np.stack([chunk.window(r, c) for r, c in batch_cells]))
                 stage1, stage2, stream = backbone.stages(windows)
-                lcz, _ = backbone.head(stream)
+                lcz, embedding = backbone.head(stream)
                 parts["features"].append(cell_neighbourhood(stage1, stage2).numpy().astype(np.float16))
                 parts["lcz"].append(lcz.numpy())
+                parts["embedding"].append(embedding.numpy().astype(np.float16))
                 s = HSE_SIDE
                 rows = [(r, c) for r, c in batch_cells]
                 parts["cells"].append(np.array([(chunk.first + r, c) for r, c in rows], dtype=np.int32))

@@ -31,6 +31,7 @@ MARGIN = 2  # 20 m pixels of context around the cell that the two valid 3 x 3 co
 NEIGHBOURHOOD = HSE_SIDE + 2 * MARGIN  # 9
 STAGE1_CHANNELS, STAGE2_CHANNELS = 64, 128
 FEATURE_CHANNELS = STAGE1_CHANNELS + STAGE2_CHANNELS
+EMBEDDING_CHANNELS = 256
 
 
 def _cell_aligned_origin(patch: int = PATCH, cell: int = CELL) -> tuple[int, int]:
@@ -58,26 +59,42 @@ class HseConfig:
     dropout: float = 0.1
     cbam_reduction: int = 8
     use_cbam: bool = True
+    #: Output (1 + floor) * sigmoid - floor, clipped at 0: a pixel the branch is sure holds no building gets
+    #: exactly 0 (the plain sigmoid never does; 0 = plain sigmoid).
+    floor: float = 0.0
+    #: Channels of LCZ context: the teacher's 256 pooled features of the whole 320 m window (the LCZ branch's
+    #: embedding), projected and broadcast over the cell's neighbourhood (0 = none).
+    context: int = 0
 
 
 class HseBranch(nn.Module):
-    """(N, 192, 9, 9) cell neighbourhood -> (N, 1, 5, 5) building-cover fraction of the cell's 20 m pixels."""
+    """(N, 192, 9, 9) cell neighbourhood [+ (N, 256) LCZ embedding] -> (N, 1, 5, 5) building-cover fraction of
+    the cell's 20 m pixels."""
 
     def __init__(self, config: HseConfig = HseConfig()):
         super().__init__()
         self.config = config
         self.norm = nn.BatchNorm2d(FEATURE_CHANNELS)  # stage 1 and 2 features live on different scales
-        self.attention = CBAM(FEATURE_CHANNELS, config.cbam_reduction) if config.use_cbam else nn.Identity()
+        channels = FEATURE_CHANNELS + config.context
+        self.context = (nn.Sequential(nn.Linear(EMBEDDING_CHANNELS, config.context), nn.ReLU(inplace=True))
+                        if config.context else None)
+        self.attention = CBAM(channels, config.cbam_reduction) if config.use_cbam else nn.Identity()
         h = config.hidden
-        self.conv1 = nn.Sequential(nn.Conv2d(FEATURE_CHANNELS, h, 3), nn.BatchNorm2d(h), nn.ReLU(inplace=True))
+        self.conv1 = nn.Sequential(nn.Conv2d(channels, h, 3), nn.BatchNorm2d(h), nn.ReLU(inplace=True))
         self.dropout = nn.Dropout2d(config.dropout)
         self.conv2 = nn.Sequential(nn.Conv2d(h, h // 2, 3), nn.BatchNorm2d(h // 2), nn.ReLU(inplace=True))
         self.out = nn.Conv2d(h // 2, 1, 1)
 
-    def forward(self, neighbourhood: torch.Tensor) -> torch.Tensor:
-        x = self.attention(self.norm(neighbourhood))
+    def forward(self, neighbourhood: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.norm(neighbourhood)
+        if self.context is not None:
+            context = self.context(embedding)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+            x = torch.cat([x, context], dim=1)
+        x = self.attention(x)
         x = self.conv2(self.dropout(self.conv1(x)))
-        return torch.sigmoid(self.out(x))
+        density = torch.sigmoid(self.out(x))
+        floor = self.config.floor
+        return torch.clamp((1.0 + floor) * density - floor, min=0.0) if floor > 0 else density
 
 
 class MultiTaskResNet20(nn.Module):
@@ -91,4 +108,4 @@ class MultiTaskResNet20(nn.Module):
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         stage1, stage2, stream = self.backbone.stages(image)
         lcz, embedding = self.backbone.head(stream)
-        return lcz, embedding, self.hse(cell_neighbourhood(stage1, stage2))
+        return lcz, embedding, self.hse(cell_neighbourhood(stage1, stage2), embedding)
