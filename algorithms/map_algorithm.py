@@ -157,6 +157,11 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             "dates' class probabilities in each 100 m cell, the settlement density from the median of the dates in "
             "each 20 m pixel (a single hazy date cannot drag it). <b>Dates per LCZ cell</b> (optional output): how "
             "many dates had data in each cell.</p>"
+        ) + self.tr(
+            "<p><b>Band names with several dates</b>: the band names describe the first scene. A later date with the "
+            "same number of bands is read with them too; one with another number of bands is read by its own band "
+            "names, and refused if it has none. For dates of different layouts, give one list per date separated by "
+            "|, e.g. <code>B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12</code>.</p>"
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802

@@ -278,6 +278,7 @@ def map_scene(
     cell_hook: CellHook | None = None,
     grid: Grid | None = None,
     cell_rows: tuple[int, int] | None = None,
+    input_label: str | None = None,
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
@@ -286,7 +287,8 @@ def map_scene(
     row of cells before they are written (training-area adaptation, core.training_areas). `grid` warps the input onto
     that working grid (the first date's, in a multi-date run: core.multidate). `cell_rows` (a, b) maps only the
     100 m cell rows a..b-1 into outputs that cover just those rows, bit for bit as in a whole-scene run (the blocks
-    of one scene that core.batch spreads over workers); such a block may hold no valid cell.
+    of one scene that core.batch spreads over workers); such a block may hold no valid cell. `input_label` (e.g.
+    "Date 2 (b.tif)") starts every warning about the input, so that a run of several inputs says which one it is.
     """
     started = time.perf_counter()
     messages = RunMessages(log, warn)
@@ -299,7 +301,7 @@ def map_scene(
         try:
             targets = {key: check_writable(path, sources, created) for key, path in requested.items()}
             return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started,
-                                cell_hook, grid, cell_rows)
+                                cell_hook, grid, cell_rows, input_label)
         except BaseException:
             remove_empty_folders(created)
             raise
@@ -308,7 +310,8 @@ def map_scene(
 def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,
                  device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                  messages: RunMessages, started: float, hook: CellHook | None = None,
-                 grid: Grid | None = None, cell_rows: tuple[int, int] | None = None) -> MappingResult:
+                 grid: Grid | None = None, cell_rows: tuple[int, int] | None = None,
+                 input_label: str | None = None) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
     if len(set(targets.values())) < len(targets):
         raise EngineError("Two outputs point at the same file; give each output its own file name.")
@@ -336,7 +339,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
         written, working = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook,
-                                       grid, calibration, cell_rows)
+                                       grid, calibration, cell_rows, input_label)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
@@ -359,12 +362,17 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                 hook: CellHook | None = None, grid: Grid | None = None,
                 calibration: UncertaintyCalibration | None = None,
-                cell_rows: tuple[int, int] | None = None) -> tuple[dict[str, str], Grid]:
+                cell_rows: tuple[int, int] | None = None,
+                input_label: str | None = None) -> tuple[dict[str, str], Grid]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
+
+    def warn_input(text: str) -> None:  # a warning about this input: which one, when there are several
+        messages.warn(tr("{label}: {warning}", label=input_label, warning=text) if input_label else text)
+
     scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid)
     try:
         for warning in scene.warnings:
-            messages.warn(warning)
+            warn_input(warning)
         cell = pixels_per_cell(LCZ_CELL_M, contract.gsd)
         if scene.width < cell or scene.height < cell:
             raise EngineError(
@@ -373,8 +381,8 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
             )
         if contract.processing_level != "any":
             if scene.processing_level and scene.processing_level != contract.processing_level:
-                messages.warn(tr("The input looks like {found} but the model expects {expected}; expect degraded results.",
-                                 found=scene.processing_level, expected=contract.processing_level))
+                warn_input(tr("The input looks like {found} but the model expects {expected}; expect degraded results.",
+                              found=scene.processing_level, expected=contract.processing_level))
             elif not scene.processing_level:
                 messages.info(tr("The processing level of the input is unknown; the model expects {expected}.",
                                  expected=contract.processing_level))

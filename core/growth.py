@@ -101,6 +101,7 @@ def map_growth(
             runs = map_onto_first_grid(
                 [earlier, later], lambda index: OutputPaths(lcz=None, hse=str(Path(folder) / f"hse_{index}.tif")),
                 progress=progress, share=0.9, wrap_error=wrap_error, model_path=model_path, bands=bands,
+                label=lambda index, _scene: tr("The earlier scene") if index == 0 else tr("The later scene"),
                 device=device, is_cancelled=is_cancelled, log=log, warn=messages.warn,
             )
             first = runs[0]

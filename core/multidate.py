@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
+from .bands import parse_band_mapping
 from .engine import CellHook, MappingResult, OutputPaths, map_scene
 from .errors import CancelledError, EngineError
 from .i18n import tr
@@ -39,6 +40,7 @@ from .products import (
     MODEL_LCZ,
     PROBABILITY_NODATA,
 )
+from .reader import band_layout
 from .signals import stops_on_signals
 from .writer import ProductWriters, check_writable, remove_empty_folders
 
@@ -131,21 +133,30 @@ def map_onto_first_grid(
     share: float = 1.0,
     announce: Callable[[int, str | Sequence[str]], None] | None = None,
     wrap_error: Callable[[int, str | Sequence[str], str], str] | None = None,
+    label: Callable[[int, str | Sequence[str]], str] | None = None,
     **map_options,
 ) -> list[MappingResult]:
     """Every date through map_scene (outputs_for(index)), later dates on the first date's working grid.
 
     Shared by the fusion of dates, settlement growth and training areas. `share` is the part of the progress bar
-    the dates take; `wrap_error` words a date's EngineError for the caller (cancellation passes as it is).
+    the dates take; `wrap_error` words a date's EngineError for the caller (cancellation passes as it is); `label`
+    names a date at the start of its warnings (default "Date 2 (b.tif)" when there are several). The bands of each
+    date are found on their own (date_band_mappings), before anything is computed.
     """
     runs: list[MappingResult] = []
     step = share / len(dates)
+    if label is None and len(dates) > 1:
+        def label(index: int, date) -> str:
+            return tr("Date {number} ({source})", number=index + 1, source=_describe(date))
+    mappings = date_band_mappings(dates, map_options.pop("bands", None),
+                                  RunMessages(map_options.get("log"), map_options.get("warn")).warn, label)
     for index, date in enumerate(dates):
         if announce:
             announce(index, date)
         scaled = (lambda f, i=index: progress(step * (i + f))) if progress else None
         try:
             runs.append(map_scene(date, outputs_for(index), progress=scaled, grid=runs[0].grid if runs else None,
+                                  bands=mappings[index], input_label=label(index, date) if label else None,
                                   **map_options))
         except CancelledError:
             raise
@@ -154,6 +165,71 @@ def map_onto_first_grid(
                 raise
             raise EngineError(wrap_error(index, date, str(exc))) from exc
     return runs
+
+
+def date_band_mappings(dates: Sequence[str | Sequence[str]], bands: str | None,
+                       warn: Callable[[str], None] | None = None,
+                       label: Callable[[int, str | Sequence[str]], str] | None = None) -> list[str | None]:
+    """The BANDS mapping of each date: each date's bands are identified on its own.
+
+    - One mapping per date, separated by `|` (an empty one: that date's own band names): each date gets its own.
+    - One mapping for several dates: it describes the first date. A later date with the same number of raster bands
+      is read with it (a warning names the date when its own band names say otherwise); a later date with another
+      number of bands is read by its own band names (descriptions, metadata) when it names the bands the mapping
+      names, and refused otherwise, naming the date: a 13-band stack read with a 10-band mapping gave the wrong
+      bands without a word.
+    - No mapping: every date by its own names (as map_scene does).
+    """
+    name_of = label or (lambda index, date: tr("Date {number} ({source})", number=index + 1, source=_describe(date)))
+    if bands and "|" in bands:
+        parts = [part.strip() or None for part in bands.split("|")]
+        if len(parts) != len(dates):
+            raise EngineError(
+                f"BANDS gives {len(parts)} band mappings separated by |, but there are {len(dates)} dates: give one per "
+                "date, in the order of the dates (leave one empty to read that date's own band names)."
+            )
+        return parts
+    if not bands or not bands.strip() or len(dates) < 2:
+        return [bands or None] * len(dates)
+    try:
+        first_count, _ = band_layout(dates[0])
+        named = parse_band_mapping(bands, first_count)
+    except EngineError:
+        return [bands] * len(dates)  # map_scene says what is wrong with the first date or the mapping
+    mappings: list[str | None] = [bands]
+    for index, date in enumerate(dates[1:], start=1):
+        try:
+            count, own = band_layout(date)
+        except EngineError:
+            mappings.append(bands)  # map_scene says why the date cannot be read, naming it
+            continue
+        names_itself = all(name in own for name in named)
+        if count == first_count:
+            if names_itself and any(own[name] != position for name, position in named.items()) and warn:
+                differ = ", ".join(f"{name}: BANDS says band {position}, the raster band {own[name]}"
+                                   for name, position in named.items() if own[name] != position)
+                warn(tr("{label}: {warning}", label=name_of(index, date), warning=tr(
+                    "BANDS (given for the first date) was applied to this date, but its own band names say otherwise "
+                    "({differ}). If its bands are in another order, give one mapping per date separated by |.",
+                    differ=differ)))
+            mappings.append(bands)
+        elif names_itself:
+            mappings.append(None)  # read by its own band names
+        else:
+            raise EngineError(
+                f"{name_of(index, date)}: it has {count} raster bands, the first date {first_count}, so the BANDS "
+                f"mapping '{bands.strip()}' (for the first date) does not fit it, and it does not name its bands "
+                f"itself. Give one mapping per date separated by |, in the order of the dates, e.g. '{bands.strip()} | "
+                f"{_mapping_example(count)}'."
+            )
+    return mappings
+
+
+def _mapping_example(count: int) -> str:
+    """A list of names for a raster of `count` bands: the 13 bands of Sentinel-2 when it has 13, else pairs."""
+    if count == 13:
+        return "-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12"
+    return "B2=2,B3=3,B4=4,..."
 
 
 def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, say) -> list[MappingResult]:
@@ -168,8 +244,18 @@ def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, 
 
     def wrap_error(index: int, date, problem: str) -> str:
         if index and "no valid pixels" in problem:
-            problem += " " + tr("Later dates are read on the first date's grid: this date does not overlap the "
-                                "first one, or has no data where it does.")
+            from .growth import _overlaps  # the same test as growth's (growth imports this module)
+
+            overlap = _overlaps(folder / "probabilities_0.tif", date)
+            if overlap is False:
+                problem = tr("It does not overlap the first date: none of it falls on the first date's area, so it "
+                             "adds nothing. Give scenes of the same place.")
+            elif overlap:
+                problem += " " + tr("It overlaps the first date, but where it does, every pixel is no data (or 0) in at "
+                                    "least one of the bands the model reads: check this date's band order (BANDS).")
+            else:
+                problem += " " + tr("Later dates are read on the first date's grid: this date does not overlap the "
+                                    "first one, or has no data where it does.")
         return tr("Date {number} ({source}): {problem}", number=index + 1, source=_describe(date), problem=problem)
 
     return map_onto_first_grid(dates, outputs_for, progress=progress, share=0.9, announce=announce,

@@ -235,6 +235,22 @@ def _identify(
     return slots, descriptions
 
 
+def band_layout(sources: str | Sequence[str]) -> tuple[int, dict[str, int]]:
+    """(raster band count, {Sentinel-2 band: 1-based raster band} of the bands the input names itself: descriptions,
+    metadata, file names), without building a scene: how core.multidate tells each date's band layout apart."""
+    source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
+    datasets = _expand_sources([str(s) for s in source_list])
+    try:
+        slots, _ = _identify(datasets, None)
+        offsets, total = {}, 0
+        for path, dataset in datasets:
+            offsets[path] = total
+            total += dataset.RasterCount
+        return total, {name: offsets[slot.source] + slot.index for name, slot in slots.items()}
+    finally:
+        datasets.clear()
+
+
 def _processing_level(datasets: list[tuple[str, gdal.Dataset]]) -> str | None:
     for path, dataset in datasets:
         metadata = {k.upper(): str(v).upper() for k, v in (dataset.GetMetadata() or {}).items()}

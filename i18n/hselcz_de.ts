@@ -17,6 +17,10 @@
 <context>
     <name>MapAlgorithm</name>
     <message>
+        <source>&lt;p&gt;&lt;b&gt;Band names with several dates&lt;/b&gt;: the band names describe the first scene. A later date with the same number of bands is read with them too; one with another number of bands is read by its own band names, and refused if it has none. For dates of different layouts, give one list per date separated by |, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Bandnamen bei mehreren Aufnahmen&lt;/b&gt;: Die Bandnamen beschreiben die erste Szene. Eine spätere Aufnahme mit derselben Zahl von Bändern wird ebenfalls mit ihnen gelesen; eine mit einer anderen Zahl von Bändern nach ihren eigenen Bandnamen, und sie wird abgelehnt, wenn sie keine hat. Für Aufnahmen verschiedenen Aufbaus geben Sie je Aufnahme eine Liste an, getrennt durch |, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</translation>
+    </message>
+    <message>
         <source>&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: the training cells of every date fit one adapter (a polygon&apos;s cells of all dates stay in one cross-validation fold), and the adapted dates are fused as in the mapping algorithm.&lt;/p&gt;</source>
         <translation>&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: Die Trainingszellen aller Aufnahmen passen einen gemeinsamen Adapter an (die Zellen eines Polygons bleiben über alle Aufnahmen in einer Falte der Kreuzvalidierung), und die angepassten Aufnahmen werden wie im Kartierungsalgorithmus zusammengeführt.&lt;/p&gt;</translation>
     </message>
@@ -320,6 +324,34 @@
     <message>
         <source>Date {number} ({source}): {problem}</source>
         <translation>Aufnahme {number} ({source}): {problem}</translation>
+    </message>
+    <message>
+        <source>Date {number} ({source})</source>
+        <translation>Aufnahme {number} ({source})</translation>
+    </message>
+    <message>
+        <source>{label}: {warning}</source>
+        <translation>{label}: {warning}</translation>
+    </message>
+    <message>
+        <source>The earlier scene</source>
+        <translation>Die frühere Szene</translation>
+    </message>
+    <message>
+        <source>The later scene</source>
+        <translation>Die spätere Szene</translation>
+    </message>
+    <message>
+        <source>BANDS (given for the first date) was applied to this date, but its own band names say otherwise ({differ}). If its bands are in another order, give one mapping per date separated by |.</source>
+        <translation>BANDS (für die erste Aufnahme angegeben) wurde auf diese Aufnahme angewandt, aber ihre eigenen Bandnamen sagen etwas anderes ({differ}). Liegen ihre Bänder in anderer Reihenfolge vor, geben Sie je Aufnahme eine Zuordnung an, getrennt durch |.</translation>
+    </message>
+    <message>
+        <source>It does not overlap the first date: none of it falls on the first date&apos;s area, so it adds nothing. Give scenes of the same place.</source>
+        <translation>Sie überlappt die erste Aufnahme nicht: nichts von ihr fällt in das Gebiet der ersten Aufnahme, sie trägt also nichts bei. Geben Sie Szenen desselben Ortes an.</translation>
+    </message>
+    <message>
+        <source>It overlaps the first date, but where it does, every pixel is no data (or 0) in at least one of the bands the model reads: check this date&apos;s band order (BANDS).</source>
+        <translation>Sie überlappt die erste Aufnahme, aber dort ist jedes Pixel in mindestens einem der Bänder, die das Modell liest, ohne Daten (oder 0): Prüfen Sie die Bandreihenfolge dieser Aufnahme (BANDS).</translation>
     </message>
     <message>
         <source>Later dates are read on the first date&apos;s grid: this date does not overlap the first one, or has no data where it does.</source>

@@ -76,11 +76,11 @@ def test_bad_dates_are_refused_and_leave_nothing(tmp_path: Path, dense_model: Pa
     out = tmp_path / "out"
     far = tmp_path / "far.tif"
     gdal.Translate(str(far), str(DATE_2016), outputSRS="EPSG:4326", outputBounds=(10.0, 46.0, 10.05, 45.95))
-    with pytest.raises(EngineError, match=r"Date 2 \(.*far.tif\): .*does not overlap the first one"):
+    with pytest.raises(EngineError, match=r"Date 2 \(.*far.tif\): .*does not overlap the first date"):
         map_dates([str(DATE_2018), str(far)], everything(out), model_path=str(dense_model), bands=BANDS)
     nine = tmp_path / "nine_bands.tif"
     gdal.Translate(str(nine), str(DATE_2016), bandList=list(range(1, 10)))
-    with pytest.raises(EngineError, match=r"Date 2 \(.*nine_bands.tif\): BANDS"):
+    with pytest.raises(EngineError, match=r"Date 2 \(.*nine_bands.tif\): it has 9 raster bands, the first date 10, so the BANDS"):
         map_dates([str(DATE_2018), str(nine)], everything(out), model_path=str(dense_model), bands=BANDS)
     empty = tmp_path / "empty.tif"
     source = gdal.Open(str(DATE_2016))
