@@ -22,7 +22,7 @@ import numpy as np
 from osgeo import gdal
 
 from .aggregation import CellAggregator, RollingAccumulator
-from .cells import to_model_units, write_lcz_rows
+from .cells import finer_stride, to_finer_stride, to_model_units, write_lcz_rows
 from .contract import KIND_DENSE, ModelContract
 from .errors import CancelledError, EngineError
 from .i18n import tr
@@ -151,9 +151,9 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
     # The LCZ output is always run (every model has it); the others only when a product needs them.
     outputs = {key: contract.output_for(key) for key in (MODEL_LCZ, *sorted(model_outputs - {MODEL_LCZ}))}
     cells = {key: pixels_per_cell(MODEL_OUTPUT_CELL_M[key], contract.gsd) for key in outputs}
-    for product, spec in outputs.items():
-        if cells[product] % spec.stride:
-            raise EngineError(f"{model.path}: output '{spec.name}' has stride {spec.stride}, which does not divide the product grid.")
+    # An output whose stride does not divide its product cell (stride 4 for 10 px cells) is repeated onto the
+    # stride gcd(stride, cell) before the cells average it (core.cells.to_finer_stride).
+    fine = {p: finer_stride(s.stride, cells[p]) for p, s in outputs.items()}
     align = math.lcm(contract.size_multiple, *(spec.stride for spec in outputs.values()))
     tile = contract.tile_size
     grid = window_grid(scene.width, scene.height, tile, contract.tile_overlap, align)
@@ -183,7 +183,7 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
 
     for product in joined:
         sinks[product] = functools.partial(join, product)
-    aggregators = {p: CellAggregator(cells[p], s.stride, scene.width, sinks[p]) for p, s in outputs.items()}
+    aggregators = {p: CellAggregator(cells[p], fine[p], scene.width, sinks[p]) for p in outputs}
     lcz_cell = pixels_per_cell(LCZ_CELL_M, contract.gsd)
     first_cell_row = block[0] if block else 0
     start_px = first_cell_row * lcz_cell  # 10 m rows [start_px, stop_px) are mapped
@@ -246,8 +246,9 @@ def _run_dense(scene: Scene, model: LoadedModel, products: ProductWriters, progr
                     released = accumulators[product].release(until)
                     lo, hi = max(mask_top, start_px), min(until, stop_px)
                     if hi > lo:  # only the mapped rows go on to the cells
-                        s = spec.stride
-                        aggregators[product].push(released[:, (lo - mask_top) // s : -(-(hi - mask_top) // s)],
+                        g = fine[product]
+                        released = to_finer_stride(released, spec.stride, cells[product])
+                        aggregators[product].push(released[:, (lo - mask_top) // g : -(-(hi - mask_top) // g)],
                                                   mask[lo - mask_top : hi - mask_top])
                 mask_rows = np.concatenate([mask_rows[until - mask_top :], np.zeros((until - mask_top, scene.width), dtype=bool)])
                 mask_top = until

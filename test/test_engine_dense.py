@@ -256,3 +256,24 @@ def test_hse_band_is_red_clip(tmp_path: Path, dense_model: Path) -> None:
     assert np.abs(unclipped - clipped).max() > 0.05
     np.testing.assert_allclose(hse, clipped, rtol=0, atol=TOLERANCE)
     assert hse.max() <= 1.0
+
+
+def test_stride_that_does_not_divide_the_cell(tmp_path: Path) -> None:
+    """LCZ at stride 4 (the So2Sat ResNet20 trunk's stage 3) on 10 px cells: each 4 x 4 value is repeated onto the
+    stride gcd(4, 10) = 2 and the cell averages its 5 x 5 pixels of 20 m (numpy oracle, 120 x 80 px); a cell
+    boundary cuts through blocks, so averaging the blocks whole would differ."""
+    from engine_fixtures import CONSTANTS
+
+    model = write_dense_model(tmp_path / "stride4.onnx", lcz_stride=4, tile_size=64, tile_overlap=16)
+    dn = synthetic_dn(80, 120, seed=9)
+    result = run_dense(write_raster(tmp_path / "scene.tif", dn), model, tmp_path / "out")
+    refl = dn.astype(np.float64) * 1e-4
+    blocks = refl.reshape(10, 20, 4, 30, 4).mean(axis=(2, 4))
+    at_2 = np.repeat(np.repeat(blocks, 2, axis=1), 2, axis=2)
+    expected = at_2.reshape(10, 8, 5, 12, 5).mean(axis=(2, 4))
+    prob, _, _ = read(result.probabilities)
+    np.testing.assert_allclose(prob[:10], expected, rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(prob[10:], np.broadcast_to(np.array(CONSTANTS)[:, None, None], prob[10:].shape),
+                               rtol=0, atol=TOLERANCE)
+    whole_blocks = refl.reshape(10, 8, 10, 12, 10).mean(axis=(2, 4))
+    assert np.abs(whole_blocks - expected).max() > 100 * TOLERANCE
