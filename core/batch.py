@@ -44,12 +44,13 @@ from pathlib import Path
 from osgeo import gdal, osr
 
 from .contract import ModelContract
-from .engine import OutputPaths, _sigterm_cleans_up, map_scene
+from .engine import OutputPaths, map_scene
 from .errors import EngineError, TerminatedError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
 from .model import load_model
 from .products import LCZ_CELL_M, pixels_per_cell
 from .reader import open_scene
+from .signals import signals_stop_the_run
 
 gdal.UseExceptions()
 
@@ -509,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     if not scenes:
         parser.error("no scene matches")
     try:
-        with _sigterm_cleans_up():  # SIGTERM: the same clean-up as Ctrl-C, then the process ends by SIGTERM
+        with signals_stop_the_run():  # SIGTERM: the same clean-up as Ctrl-C, then the process ends by SIGTERM
             summaries = map_batch(scenes, args.out, model_path=args.model, bands=args.bands, device=args.device,
                                   probabilities=args.probabilities, scheduler=args.scheduler, workers=args.workers,
                                   threads_per_worker=args.threads_per_worker, block_cells=args.block_cells)
