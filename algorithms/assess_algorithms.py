@@ -23,6 +23,7 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
+    QgsProcessingFeatureSource,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
@@ -247,6 +248,7 @@ class AssessLczAlgorithm(_AssessAlgorithm):
     ) -> dict[str, Any]:
         from ..core.assessment import assess_lcz
         from ..core.assessment_report import lcz_report_html, lcz_table
+        from ..core.input_kinds import check_lcz_map
 
         prediction, layer = self._raster_path(parameters, self.PREDICTION, context)
         if self.parameterAsRasterLayer(parameters, self.REFERENCE, context) is not None:
@@ -258,6 +260,9 @@ class AssessLczAlgorithm(_AssessAlgorithm):
             sources = [prediction]
         destinations, html_path = self._destinations(parameters, context, sources)
         with destinations.all_or_nothing():
+            self._assess(check_lcz_map, prediction, "map")  # an HSE map is not scored as classes
+            if len(sources) > 1:
+                self._assess(check_lcz_map, sources[1], "reference")
             result = self._assess(
                 assess_lcz,
                 prediction,
@@ -359,11 +364,14 @@ class AssessHseAlgorithm(_AssessAlgorithm):
     ) -> dict[str, Any]:
         from ..core.assessment import UNITS, assess_hse
         from ..core.assessment_report import hse_report_html, hse_table
+        from ..core.input_kinds import check_density_map
 
         prediction, _ = self._raster_path(parameters, self.PREDICTION, context)
         reference, _ = self._raster_path(parameters, self.REFERENCE, context)
         destinations, html_path = self._destinations(parameters, context, [prediction, reference])
         with destinations.all_or_nothing():
+            self._assess(check_density_map, prediction, "map")  # an LCZ map is not scored as densities
+            self._assess(check_density_map, reference, "reference")
             result = self._assess(
                 assess_hse,
                 prediction,
@@ -382,13 +390,15 @@ class AssessHseAlgorithm(_AssessAlgorithm):
 
 def read_polygons(algorithm: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext,
                   source_parameter: str, field_parameter: str, crs: QgsCoordinateReferenceSystem,
-                  feedback: QgsProcessingFeedback):
+                  feedback: QgsProcessingFeedback, what: str = "reference polygons"):
     """A polygon layer's geometries (transformed by QGIS into `crs`) and class values, for the engine.
 
     Why geometries and not a path: the layer may be a memory layer or a model's temporary output, which GDAL
-    cannot open.
+    cannot open. Points or lines are refused (or skipped among polygons), invalid polygons repaired or skipped, and
+    the warnings say how many (core.input_kinds.check_polygons); `what` names the polygons' role in those messages.
     """
     from ..core.assessment import PolygonReference
+    from ..core.input_kinds import check_polygons
 
     tr = algorithm.tr
     source = algorithm.parameterAsSource(parameters, source_parameter, context)
@@ -400,7 +410,8 @@ def read_polygons(algorithm: QgsProcessingAlgorithm, parameters: dict[str, Any],
     request = QgsFeatureRequest().setSubsetOfAttributes([field], source.fields())
     request.setDestinationCrs(crs, context.transformContext())
     features: list[tuple[bytes, Any]] = []
-    for feature in source.getFeatures(request):
+    # Invalid geometries are counted and repaired below: QGIS must not drop (or stop at) them on its own.
+    for feature in source.getFeatures(request, QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks):
         if feedback.isCanceled():
             raise QgsProcessingException(tr("Cancelled."))
         geometry = feature.geometry()
@@ -409,4 +420,10 @@ def read_polygons(algorithm: QgsProcessingAlgorithm, parameters: dict[str, Any],
             value = None
         features.append((b"" if geometry.isNull() else bytes(geometry.asWkb()), value))
     name = source.sourceName() if hasattr(source, "sourceName") else "polygon layer"
+    try:
+        features, notes = check_polygons(features, name, what)
+    except EngineError as exc:
+        raise QgsProcessingException(str(exc)) from exc
+    for note in notes:
+        feedback.pushWarning(note)
     return PolygonReference(features, crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), name, field)

@@ -120,7 +120,7 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
             if not self.parameterAsString(parameters, self.CLASS_FIELD, context):
                 raise QgsProcessingException(self.tr("Choose the field that holds the LCZ class of each training area."))
             areas = read_polygons(self, parameters, context, self.TRAINING_AREAS, self.CLASS_FIELD, layer.crs(),
-                                  feedback)
+                                  feedback, what="training areas")
         save_to = self.parameterAsFileOutput(parameters, self.OUTPUT_ADAPTER, context) or None
         html_path = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context) or None
         # Every destination before any computing (pass 1 computes before the engine would check the rasters).

@@ -330,6 +330,14 @@
         <translation>Aufnahme {number} ({source})</translation>
     </message>
     <message>
+        <source>The layer {layer} holds {found} besides its polygons: {what} must be polygons, so they were skipped.</source>
+        <translation>Die Ebene {layer} enthält neben ihren Polygonen {found}: {what} müssen Polygone sein, daher wurden diese übersprungen.</translation>
+    </message>
+    <message>
+        <source>{invalid} polygon(s) of {layer} were invalid (self-intersecting, or with no area): {repaired} repaired (made valid), {skipped} skipped (nothing of them was left). Check them in QGIS (Vector &gt; Geometry Tools &gt; Check Validity).</source>
+        <translation>{invalid} Polygon(e) von {layer} waren ungültig (selbstüberschneidend oder ohne Fläche): {repaired} repariert (gültig gemacht), {skipped} übersprungen (von ihnen blieb nichts übrig). Prüfen Sie sie in QGIS (Vektor &gt; Geometrie-Werkzeuge &gt; Gültigkeit prüfen).</translation>
+    </message>
+    <message>
         <source>{label}: {warning}</source>
         <translation>{label}: {warning}</translation>
     </message>
