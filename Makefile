@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup demo test lint bench styles package clean
+.PHONY: setup demo test lint bench styles guide package clean
 
 setup:
 	bash scripts/bootstrap.sh
@@ -20,6 +20,9 @@ lint: setup
 
 package:
 	bash scripts/package.sh
+
+guide:  # docs/USER_GUIDE.html for the Help button in a source checkout (the zip gets it from package.sh)
+	python3 scripts/markdown_html.py docs/USER_GUIDE.md docs/USER_GUIDE.html
 
 bench: setup
 	$(PY) bench/bench_engine.py $(ARGS)

@@ -40,7 +40,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import EngineError
-from ..core.paths import ICON_PATH, USER_GUIDE
+from ..core.paths import ICON_PATH, user_guide_url
 
 _FIELD_TYPES = {"int": QVariant.Int, "double": QVariant.Double, "string": QVariant.String}
 
@@ -69,8 +69,8 @@ class _AssessAlgorithm(QgsProcessingAlgorithm):
         return str(ICON_PATH)
 
     def helpUrl(self) -> str:  # noqa: N802
-        """The user guide that ships in the plugin folder: the dialog's Help button opens it, offline too."""
-        return USER_GUIDE.as_uri()
+        """The user guide that ships in the plugin folder, as HTML: the dialog's Help button opens it, offline too."""
+        return user_guide_url()
 
     def _add_outputs(self, table_name: str) -> None:
         self.addParameter(

@@ -32,7 +32,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import EngineError
 from ..core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_PATH, bundled_model_path
-from ..core.paths import ICON_PATH, STYLES_DIR, USER_GUIDE
+from ..core.paths import ICON_PATH, STYLES_DIR, user_guide_url
 from ..core.products import HSE, LCZ, PROBABILITIES, PRODUCTS, output_extension_problem
 from ..core.runtime import DEVICES, DeviceError, onnxruntime_import_error
 
@@ -110,8 +110,8 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         return str(ICON_PATH)
 
     def helpUrl(self) -> str:  # noqa: N802
-        """The user guide that ships in the plugin folder: the dialog's Help button opens it, offline too."""
-        return USER_GUIDE.as_uri()
+        """The user guide that ships in the plugin folder, as HTML: the dialog's Help button opens it, offline too."""
+        return user_guide_url()
 
     def shortDescription(self) -> str:  # noqa: N802
         return self.tr("Maps local climate zones (100 m) and settlement density (20 m) from a Sentinel-2 raster.")
@@ -268,8 +268,58 @@ class MapAlgorithm(QgsProcessingAlgorithm):
     ) -> dict[str, Any]:
         layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
         sources = [layer.source()] + self._more_dates(parameters, context)
-        result = self._run_engine(sources, model_path, bands, device, paths, feedback)
-        return self._publish(result.outputs, paths, context)
+        result = self._run_engine(sources, model_path, bands, device, self._producible(parameters, paths, model_path,
+                                                                                        feedback), feedback)
+        return self._publish(result.outputs, paths, context, self._made_by(sources, model_path, result.contract))
+
+    @staticmethod
+    def _asked_for(parameters: dict[str, Any], name: str) -> bool:
+        """Whether the user named a file for an output (not the temporary layer the dialog offers by default)."""
+        value = parameters.get(name)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        return isinstance(value, str) and value.strip() not in ("", QgsProcessing.TEMPORARY_OUTPUT)
+
+    def _producible(self, parameters: dict[str, Any], paths: dict[str, str | None], model_path: str,
+                    feedback: QgsProcessingFeedback) -> dict[str, str | None]:
+        """The outputs to hand to the engine: a temporary layer the user did not ask for (the dialog's default for
+        HSE) that the model cannot produce is left out with a line in the log. Before: a default run with the default
+        model showed an orange warning about an HSE layer nobody had asked for. A file the user named for it is
+        still passed, and the engine warns."""
+        implicit = [spec for spec in PRODUCTS if paths.get(spec.key) and not spec.derived
+                    and not self._asked_for(parameters, spec.parameter)]
+        if not implicit:
+            return paths
+        from ..core.model import load_model
+
+        try:
+            contract = load_model(model_path, "CPU").contract
+        except EngineError:
+            return paths  # the engine says what is wrong with the model
+        producible = dict(paths)
+        for spec in implicit:
+            if contract.output_for(spec.model_output) is None:
+                producible[spec.key] = None
+                feedback.pushInfo(self.tr(
+                    "The model {name} has no {output} output, so the layer '{layer}' is not made (give it a file name "
+                    "with a model that has one, e.g. the bundled multi-task model).").format(
+                        name=contract.name, output=spec.model_output.upper(), layer=self.tr(spec.layer_name)))
+        return producible
+
+    def _made_by(self, sources: list[str], model_path: str, contract, adapted_to: str | None = None) -> str:
+        """What made a run's layers, for their names: the scene (and how many more dates), the model, an adapter.
+        Before: every run's layer was "Local climate zones", whatever model, adapter or dates made it."""
+        labels = {"so2sat_resnet20_lcz.onnx": self.tr("So2Sat ResNet20"),
+                  "mtl_distilled.onnx": self.tr("multi-task, experimental")}
+        model_file = Path(model_path)
+        bundled = model_file.name in labels and model_file.resolve().parent == DEFAULT_MODEL_PATH.resolve().parent
+        how = labels[model_file.name] if bundled else contract.name
+        if adapted_to:
+            how = self.tr("{model}, adapted to {areas}").format(model=how, areas=adapted_to)
+        scene = Path(sources[0].split("|")[0]).stem
+        if len(sources) > 1:
+            scene = self.tr("{scene} + {count} more date(s)").format(scene=scene, count=len(sources) - 1)
+        return self.tr("{scene} ({how})").format(scene=scene, how=how)
 
     def _more_dates(self, parameters: dict[str, Any], context: QgsProcessingContext) -> list[str]:
         """The file sources of the other dates (GDAL rasters only, like the input)."""
@@ -308,8 +358,8 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         return layer, model_path or str(bundled), bands, device, paths
 
     def _publish(self, written_paths: dict[str, str], paths: dict[str, str | None],
-                 context: QgsProcessingContext) -> dict[str, Any]:
-        """The algorithm's results, and the loaded layers' names and styles."""
+                 context: QgsProcessingContext, made_by: str | None = None) -> dict[str, Any]:
+        """The algorithm's results, and the loaded layers' names (after what made them: _made_by) and styles."""
         # QGIS knows the outputs it will load by the paths it handed out: style them under those keys. An output
         # the model could not produce (the engine warned once) is returned as None, so that a step of a graphical
         # model that uses it gets no value rather than the name of a file that does not exist.
@@ -318,8 +368,10 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             written = written_paths.get(spec.key)
             if written:
                 outputs[spec.parameter] = written
-                self._style_on_load(context, paths[spec.key], self.tr(spec.layer_name),
-                                    STYLES_DIR / spec.style if spec.style else None)
+                name = self.tr(spec.layer_name)
+                if made_by:
+                    name = self.tr("{layer}: {made_by}").format(layer=name, made_by=made_by)
+                self._style_on_load(context, paths[spec.key], name, STYLES_DIR / spec.style if spec.style else None)
             elif paths[spec.key]:
                 outputs[spec.parameter] = None
                 self._do_not_load(context, paths[spec.key])

@@ -6,6 +6,7 @@ a saved adapter to apply instead, the adapter file to save and the cross-validat
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -131,8 +132,9 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
         destinations.file(html_path, "the report")
         with destinations.all_or_nothing(), signals_stop_the_run():
             try:
+                engine_paths = self._producible(parameters, paths, model_path, feedback)
                 result = map_with_training_areas(
-                    layer.source(), OutputPaths(**paths), more_dates=more_dates, training_areas=areas,
+                    layer.source(), OutputPaths(**engine_paths), more_dates=more_dates, training_areas=areas,
                     adapter_path=adapter_path, save_adapter=save_to, model_path=model_path, bands=bands, device=device,
                     folds=self.parameterAsInt(parameters, self.FOLDS, context),
                     progress=lambda fraction: feedback.setProgress(100.0 * fraction), is_cancelled=feedback.isCanceled,
@@ -142,7 +144,10 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
                 raise QgsProcessingException(self._device_message(exc)) from exc
             except EngineError as exc:
                 raise QgsProcessingException(str(exc)) from exc
-            outputs = self._publish(result.mapping.outputs, paths, context)
+            adapted_to = areas.name if areas is not None else Path(adapter_path).name
+            outputs = self._publish(result.mapping.outputs, paths, context,
+                                    self._made_by([layer.source(), *more_dates], model_path, result.mapping.contract,
+                                                  adapted_to))
             if result.adapter_path:
                 outputs[self.OUTPUT_ADAPTER] = result.adapter_path
             if result.cross_validation is not None:

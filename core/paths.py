@@ -15,4 +15,12 @@ I18N_DIR = PLUGIN_DIR / "i18n"
 #: The user documentation ships in the plugin zip: the Processing help button and error messages point here.
 DOCS_DIR = PLUGIN_DIR / "docs"
 USER_GUIDE = DOCS_DIR / "USER_GUIDE.md"
+#: The guide as HTML (scripts/markdown_html.py, made by scripts/package.sh into the zip): what the Help button opens.
+USER_GUIDE_HTML = DOCS_DIR / "USER_GUIDE.html"
 MODEL_CONTRACT_DOC = DOCS_DIR / "MODEL_CONTRACT.md"
+
+
+def user_guide_url(docs_dir: Path = DOCS_DIR) -> str:
+    """The Help button's page: the HTML guide the zip ships; in a source checkout without it, the Markdown."""
+    html = docs_dir / USER_GUIDE_HTML.name
+    return (html if html.is_file() else docs_dir / USER_GUIDE.name).as_uri()

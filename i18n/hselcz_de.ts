@@ -17,6 +17,34 @@
 <context>
     <name>MapAlgorithm</name>
     <message>
+        <source>The model {name} has no {output} output, so the layer &apos;{layer}&apos; is not made (give it a file name with a model that has one, e.g. the bundled multi-task model).</source>
+        <translation>Das Modell {name} hat keine {output}-Ausgabe, daher wird die Ebene &apos;{layer}&apos; nicht erstellt (geben Sie ihr einen Dateinamen zusammen mit einem Modell, das sie hat, z. B. dem mitgelieferten Multi-Task-Modell).</translation>
+    </message>
+    <message>
+        <source>So2Sat ResNet20</source>
+        <translation>So2Sat ResNet20</translation>
+    </message>
+    <message>
+        <source>multi-task, experimental</source>
+        <translation>Multi-Task, experimentell</translation>
+    </message>
+    <message>
+        <source>{model}, adapted to {areas}</source>
+        <translation>{model}, angepasst an {areas}</translation>
+    </message>
+    <message>
+        <source>{scene} + {count} more date(s)</source>
+        <translation>{scene} + {count} weitere Aufnahme(n)</translation>
+    </message>
+    <message>
+        <source>{scene} ({how})</source>
+        <translation>{scene} ({how})</translation>
+    </message>
+    <message>
+        <source>{layer}: {made_by}</source>
+        <translation>{layer}: {made_by}</translation>
+    </message>
+    <message>
         <source>&lt;p&gt;&lt;b&gt;Band names with several dates&lt;/b&gt;: the band names describe the first scene. A later date with the same number of bands is read with them too; one with another number of bands is read by its own band names, and refused if it has none. For dates of different layouts, give one list per date separated by |, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</source>
         <translation>&lt;p&gt;&lt;b&gt;Bandnamen bei mehreren Aufnahmen&lt;/b&gt;: Die Bandnamen beschreiben die erste Szene. Eine spätere Aufnahme mit derselben Zahl von Bändern wird ebenfalls mit ihnen gelesen; eine mit einer anderen Zahl von Bändern nach ihren eigenen Bandnamen, und sie wird abgelehnt, wenn sie keine hat. Für Aufnahmen verschiedenen Aufbaus geben Sie je Aufnahme eine Liste an, getrennt durch |, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</translation>
     </message>

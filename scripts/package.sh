@@ -13,6 +13,8 @@ cp metadata.txt __init__.py plugin.py LICENSE README.md "$stage/hselcz/"
 for folder in algorithms core models resources i18n docs; do
   cp -r "$folder" "$stage/hselcz/"
 done
+# The Help button opens the guide as HTML (core.paths.user_guide_url); converted here, no dependency at run time.
+python3 scripts/markdown_html.py docs/USER_GUIDE.md "$stage/hselcz/docs/USER_GUIDE.html"
 if command -v lrelease >/dev/null 2>&1; then
   for ts in "$stage"/hselcz/i18n/*.ts; do lrelease -silent "$ts" -qm "${ts%.ts}.qm"; done
 else

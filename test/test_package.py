@@ -35,6 +35,12 @@ def test_zip_holds_the_plugin_only_and_runs_under_qgis_process(tmp_path):
         archive.extractall(tmp_path / "installed")
     env = qgis_process_env(tmp_path / "work")
     env["QGIS_PLUGINPATH"] = str(tmp_path / "installed")  # the unzipped copy, not the repository
+    # The Help button opens the guide as HTML, made from the Markdown by package.sh (issue 19, item 10): before, the
+    # raw Markdown file.
+    help_url = run_json(["help", "hselcz:map"], env)["algorithm_details"]["help_url"]
+    assert help_url == (tmp_path / "installed" / "hselcz" / "docs" / "USER_GUIDE.html").as_uri()
+    guide = (tmp_path / "installed" / "hselcz" / "docs" / "USER_GUIDE.html").read_text(encoding="utf-8")
+    assert guide.startswith("<!DOCTYPE html>") and "<table>" in guide and "**" not in guide
     lcz = tmp_path / "lcz.tif"
     result = run_json(["run", "hselcz:map", "--", f"INPUT={scene_copy()}", f"OUTPUT_LCZ={lcz}"], env)
     assert Path(result["results"]["OUTPUT_LCZ"]) == lcz

@@ -34,7 +34,8 @@ def test_training_areas_map_report_and_adapter_in_qgis(plugin, areas_file, tmp_p
     try:
         results = processing.runAndLoadResults(ALG_ID, params)
         layers = list(project.mapLayers().values())
-        assert [layer.name() for layer in layers] == ["Local climate zones"]
+        assert [layer.name() for layer in layers] == [
+            f"Local climate zones: {SCENE.stem} (So2Sat ResNet20, adapted to {areas_file.stem})"]
         assert isinstance(layers[0].renderer(), QgsPalettedRasterRenderer)
     finally:
         project.removeAllMapLayers()
