@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -121,6 +122,10 @@ class MapGrowthAlgorithm(MapAlgorithm):
         for spec in GROWTH_PRODUCTS:
             if result.outputs.get(spec.key):
                 outputs[spec.parameter] = result.outputs[spec.key]
-                self._style_on_load(context, paths[spec.key], self.tr(spec.layer_name), STYLES_DIR / spec.style)
+                name = self.tr("{layer}: {earlier} to {later} ({how})").format(  # what made it (issue 19)
+                    layer=self.tr(spec.layer_name), earlier=Path(sources[0].split("|")[0]).stem,
+                    later=Path(sources[1].split("|")[0]).stem,
+                    how=self._model_label(model_path, result.earlier.contract))
+                self._style_on_load(context, paths[spec.key], name, STYLES_DIR / spec.style)
         outputs.update(GROWTH_KM2=result.growth_km2, LOSS_KM2=result.loss_km2, COMPARED_KM2=result.compared_km2)
         return outputs

@@ -306,14 +306,18 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                         name=contract.name, output=spec.model_output.upper(), layer=self.tr(spec.layer_name)))
         return producible
 
-    def _made_by(self, sources: list[str], model_path: str, contract, adapted_to: str | None = None) -> str:
-        """What made a run's layers, for their names: the scene (and how many more dates), the model, an adapter.
-        Before: every run's layer was "Local climate zones", whatever model, adapter or dates made it."""
+    def _model_label(self, model_path: str, contract) -> str:
+        """A bundled model by a short name, another by its contract's name."""
         labels = {"so2sat_resnet20_lcz.onnx": self.tr("So2Sat ResNet20"),
                   "mtl_distilled.onnx": self.tr("multi-task, experimental")}
         model_file = Path(model_path)
         bundled = model_file.name in labels and model_file.resolve().parent == DEFAULT_MODEL_PATH.resolve().parent
-        how = labels[model_file.name] if bundled else contract.name
+        return labels[model_file.name] if bundled else contract.name
+
+    def _made_by(self, sources: list[str], model_path: str, contract, adapted_to: str | None = None) -> str:
+        """What made a run's layers, for their names: the scene (and how many more dates), the model, an adapter.
+        Before: every run's layer was "Local climate zones", whatever model, adapter or dates made it."""
+        how = self._model_label(model_path, contract)
         if adapted_to:
             how = self.tr("{model}, adapted to {areas}").format(model=how, areas=adapted_to)
         scene = Path(sources[0].split("|")[0]).stem

@@ -17,6 +17,10 @@
 <context>
     <name>MapAlgorithm</name>
     <message>
+        <source>{layer}: {earlier} to {later} ({how})</source>
+        <translation>{layer}: {earlier} bis {later} ({how})</translation>
+    </message>
+    <message>
         <source>The model {name} has no {output} output, so the layer &apos;{layer}&apos; is not made (give it a file name with a model that has one, e.g. the bundled multi-task model).</source>
         <translation>Das Modell {name} hat keine {output}-Ausgabe, daher wird die Ebene &apos;{layer}&apos; nicht erstellt (geben Sie ihr einen Dateinamen zusammen mit einem Modell, das sie hat, z. B. dem mitgelieferten Multi-Task-Modell).</translation>
     </message>
