@@ -180,3 +180,31 @@ def test_qgis_process_on_a_full_disk(tmp_path):
     assert f"The disk is full at {disk}" in output, output
     assert "Traceback" not in output, output
     assert listing == ["filler"], listing
+
+
+def test_a_rename_that_fails_midway_publishes_nothing(tmp_path, dense_model):
+    """All or nothing when renaming into place fails after lcz.tif was published (here: an immutable sidecar of an
+    earlier hse.tif, `chattr +i`, that cannot be moved away): lcz.tif is taken back, the earlier hse.tif stays."""
+    from engine_fixtures import synthetic_dn
+
+    from core.engine import OutputPaths, map_scene
+    from core.errors import EngineError
+
+    if os.geteuid() != 0 or shutil.which("chattr") is None:
+        pytest.skip("needs root and chattr")
+    source = write_raster(tmp_path / "scene.tif", synthetic_dn(40, 40))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "hse.tif").write_text("earlier")
+    sidecar = out / "hse.tif.aux.xml"
+    sidecar.write_text("<PAMDataset/>")
+    if subprocess.run(["chattr", "+i", str(sidecar)], capture_output=True).returncode != 0:
+        pytest.skip("this file system has no immutable attribute")
+    try:
+        with pytest.raises(EngineError, match="No output was published"):
+            map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif"), hse=str(out / "hse.tif")),
+                      model_path=str(dense_model))
+    finally:
+        subprocess.run(["chattr", "-i", str(sidecar)], check=True)
+    assert sorted(p.name for p in out.iterdir()) == ["hse.tif", "hse.tif.aux.xml"]
+    assert (out / "hse.tif").read_text() == "earlier"
