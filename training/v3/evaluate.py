@@ -40,6 +40,8 @@ EUROSAT = REPO.parent / "shared/data/eurosat_sample"
 LCZ_AREAS = ("hongkong", "milano")
 STABILITY_AREAS = ("hongkong", "milano", "montpellier", "lasvegas", "pisa")
 UNCHANGED = 0.05
+#: The So2Sat ResNet20 (LCZ only), named explicitly: the bundled default changes, the teacher does not.
+TEACHER = REPO / "models" / "so2sat_resnet20_lcz.onnx"
 
 
 def _read(path: str | Path) -> np.ndarray:
@@ -104,7 +106,7 @@ def evaluate(model: str, out: Path, scenes: Path = REPO / "runs/scenes", with_hs
         refs = references(area.city, Path(area.images[0]).resolve().parent)
         for image, date in zip(area.images, area.dates, strict=True):
             maps = _map(image, model, out, f"{area.city}_{date}", with_hse)
-            teacher = _map(image, None, teacher_out, f"{area.city}_{date}", False)
+            teacher = _map(image, str(TEACHER), teacher_out, f"{area.city}_{date}", False)
             row: dict[str, Any] = {kind: score_reference(Path(maps["lcz"]), ref, kind) for kind, ref in refs.items()}
             row["agreement_with_teacher"] = agreement(Path(maps["lcz"]), Path(teacher["lcz"]))
             p, t = _read(maps["probabilities"]), _read(teacher["probabilities"])
@@ -129,11 +131,11 @@ def evaluate(model: str, out: Path, scenes: Path = REPO / "runs/scenes", with_hs
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="ONNX file (default: the teacher)")
+    parser.add_argument("--model", default=None, help="ONNX file (default: the teacher, LCZ only)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--no-eurosat", action="store_true")
     args = parser.parse_args(argv)
-    evaluate(args.model, args.out, with_hse=args.model is not None, eurosat=not args.no_eurosat)
+    evaluate(args.model or str(TEACHER), args.out, with_hse=args.model is not None, eurosat=not args.no_eurosat)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from training.v3 import export, features, gates_table, train_hse
-from training.v3.evaluate import evaluate
+from training.v3.evaluate import TEACHER, evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_ONNX = REPO / "models" / "mtl_resnet20_v3.onnx"
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         evaluate(str(model), folder / "eval", scenes=args.scenes, eurosat=not args.no_eurosat)
         runs.append(folder / "eval")
     teacher = args.out / "teacher_eval"
-    evaluate(None, teacher, scenes=args.scenes, with_hse=False, eurosat=not args.no_eurosat)
+    evaluate(str(TEACHER), teacher, scenes=args.scenes, with_hse=False, eurosat=not args.no_eurosat)
     (args.out / "gates.md").write_text(gates_table.table(runs, teacher) + "\n", encoding="utf-8")
     print((args.out / "gates.md").read_text(encoding="utf-8"))
     if args.ship:
