@@ -81,7 +81,7 @@ def stability(model: str, scenes: Path, out: Path) -> dict[str, float]:
     """Mean |dHSE| between the two dates over 20 m pixels whose spectrum changed less than UNCHANGED."""
     result = {}
     for area in find_areas(scenes, STABILITY_AREAS):
-        maps = [_map(img, model, out / area.city, f"{area.city}_{d}", True) for img, d in zip(area.images, area.dates,
+        maps = [_map(img, model, out, f"{area.city}_{d}", True) for img, d in zip(area.images, area.dates,
                                                                                            strict=True)]
         first, second = (_read(m["hse"]).astype(np.float64) for m in maps)
         scene = open_scene(area.images[0], MODEL_BANDS, band_mapping=OSCD_BANDS)  # both dates share this grid

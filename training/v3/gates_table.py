@@ -40,7 +40,9 @@ REPORTED: tuple[tuple[str, tuple[str, ...]], ...] = (
     *((f"HSE Spearman, Pisa validation blocks, {d}", ("hse", f"pisa_{d}", "validation", "spearman"))
       for d in DATES["pisa"]),
     *((f"HSE MAE, Pisa validation blocks, {d}", ("hse", f"pisa_{d}", "validation", "mae")) for d in DATES["pisa"]),
-    *((f"HSE mean predicted / reference, Pisa test blocks, {d}", ("hse", f"pisa_{d}", "test", "mean_predicted"))
+    *((f"HSE mean predicted, Pisa test blocks, {d}", ("hse", f"pisa_{d}", "test", "mean_predicted"))
+      for d in DATES["pisa"]),
+    *((f"building cover mean (reference), Pisa test blocks, {d}", ("hse", f"pisa_{d}", "test", "mean_reference"))
       for d in DATES["pisa"]),
     *((f"mean abs dHSE over unchanged pixels, {a}", ("hse", "mean_abs_dhse_unchanged", a))
       for a in ("hongkong", "milano", "montpellier", "lasvegas", "pisa")),

@@ -53,13 +53,13 @@ class HseRecipe:
     lr: float = 1e-3
     decay_every: int = 4
     decay: float = 0.3
-    derived_weight: float = 0.3
-    derived_cells_per_scene: int = 2500
+    derived_weight: float = 0.1
+    derived_cells_per_scene: int = 1000
     pixel_weight: float = 0.5
     hidden: int = 64
     use_cbam: bool = True
-    floor: float = 0.0
-    context: int = 0
+    floor: float = 0.15
+    context: int = 32
     validation_areas: tuple[str, ...] = ("rio", "chongqing")
 
 
