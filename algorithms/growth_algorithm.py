@@ -59,8 +59,9 @@ class MapGrowthAlgorithm(MapAlgorithm):
             "built-up</b> pixels: density below <i>not built</i> (0.2) before and at least <i>built</i> (0.5) after "
             "(and built-up lost the other way round). Two thresholds with a gap, so that a density wobbling between "
             "seasons does not read as growth. The results give the areas in km2.</p>"
-            "<p>The default model is the bundled multi-task model (the So2Sat model has no HSE). Its settlement "
-            "density is experimental: read the change as an indication, and check it against the images.</p>"
+            "<p>The default model is the bundled multi-task model v3 (the So2Sat model alone has no HSE); its "
+            "density is building cover. Where nothing was built between the dates it still moves a little (its "
+            "model card gives how much): read small changes as noise, and check growth against the images.</p>"
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802

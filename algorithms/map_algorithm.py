@@ -31,7 +31,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import EngineError
-from ..core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_PATH, bundled_model_path
+from ..core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_INDEX, DEFAULT_MODEL_PATH, bundled_model_path
 from ..core.paths import ICON_PATH, STYLES_DIR, user_guide_url
 from ..core.products import HSE, LCZ, PROBABILITIES, PRODUCTS, output_extension_problem
 from ..core.runtime import DEVICES, DeviceError, onnxruntime_import_error
@@ -120,17 +120,17 @@ class MapAlgorithm(QgsProcessingAlgorithm):
         return self.tr(
             "<p>Runs a convolutional neural network (an ONNX model, through onnxruntime) over a Sentinel-2 "
             "scene and writes the 17 local climate zones (LCZ) of Stewart and Oke on a 100 m grid and, when "
-            "the model predicts it, the density of human settlement (HSE: built-up fraction 0 to 1) on a 20 m "
-            "grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.</p>"
+            "the model predicts it, the density of human settlement (HSE: with the bundled model, the share of each "
+            "20 m pixel covered by buildings, 0 to 1) on a 20 m grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.</p>"
             "<h3>Parameters</h3>"
             "<p><b>Sentinel-2 raster</b>: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product "
             "opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m "
             "bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.</p>"
-            "<p><b>Bundled model</b>: used when no model file is given. The default, {default}, is the So2Sat "
-            "LCZ42 ResNet20 classifier: local climate zones only, no settlement density. The multi-task "
-            "model distilled from it ({distilled}) also maps settlement density (HSE), but it is experimental: "
-            "it was trained on pseudo-labels and its LCZ map is not yet as good as the default's on the "
-            "reference maps we could check. Both have a model card in the plugin's models folder.</p>"
+            "<p><b>Bundled model</b>: used when no model file is given. The default, {default}, is the multi-task "
+            "model v3: its local climate zones are those of the So2Sat LCZ42 ResNet20 classifier (the same network, "
+            "unchanged), and a branch on the same network maps the settlement density as building cover, trained on "
+            "real building footprints of Pisa. The So2Sat ResNet20 alone ({lcz_only}) maps local climate zones "
+            "only. Both have a model card in the plugin's models folder.</p>"
             "<p><b>Model file</b>: an ONNX file that follows the plugin's model contract; it replaces the "
             "bundled model.</p>"
             "<p><b>Band names</b>: how to find the bands. Leave it empty when the raster's bands are named "
@@ -145,13 +145,14 @@ class MapAlgorithm(QgsProcessingAlgorithm):
             "<h3>Outputs</h3>"
             "<p><b>Local climate zones</b>: Byte GeoTIFF on a 100 m grid, values 1 to 17 (1-10 built types, "
             "A-G as 11-17) with a colour table and class names; 0 is nodata.</p>"
-            "<p><b>Settlement density (HSE)</b>: Float32 GeoTIFF, 0 to 1, on a 20 m grid; only written when "
+            "<p><b>Settlement density (HSE)</b>: Float32 GeoTIFF, 0 to 1 (the bundled model: the share of the "
+            "pixel covered by buildings), on a 20 m grid; only written when "
             "the model has an HSE output (the log says so otherwise).</p>"
             "<p><b>LCZ class probabilities</b> (optional): 17-band Float32 GeoTIFF on the 100 m grid, one band "
             "per class.</p>"
             "<p>The model runs through onnxruntime, which must be installed in the Python that QGIS uses; "
             "without it the algorithm stops and explains how to install it.</p>"
-        ).format(default=DEFAULT_MODEL_PATH.name, distilled=BUNDLED_MODEL_FILES[1]) + self.tr(
+        ).format(default=DEFAULT_MODEL_PATH.name, lcz_only=BUNDLED_MODEL_FILES[0]) + self.tr(
             "<h3>Several dates</h3><p><b>More dates</b>: other scenes of the same place (any footprint, CRS or date). "
             "Each is read on the first scene's grid and run through the model; the LCZ comes from the mean of the "
             "dates' class probabilities in each 100 m cell, the settlement density from the median of the dates in "
@@ -178,7 +179,7 @@ class MapAlgorithm(QgsProcessingAlgorithm):
                 self.BUNDLED_MODEL,
                 self.tr("Bundled model"),
                 options=[self._bundled_model_label(name) for name in BUNDLED_MODEL_FILES],
-                defaultValue=0,
+                defaultValue=DEFAULT_MODEL_INDEX,
             )
         )
         model = QgsProcessingParameterFile(
@@ -222,8 +223,8 @@ class MapAlgorithm(QgsProcessingAlgorithm):
 
     def _bundled_model_label(self, file_name: str) -> str:
         labels = {
-            "so2sat_resnet20_lcz.onnx": self.tr("So2Sat LCZ42 ResNet20: LCZ only (default)"),
-            "mtl_distilled.onnx": self.tr("Multi-task HSE + LCZ, distilled (experimental)"),
+            "so2sat_resnet20_lcz.onnx": self.tr("So2Sat LCZ42 ResNet20: LCZ only"),
+            "mtl_resnet20_v3.onnx": self.tr("Multi-task HSE + LCZ v3 on the So2Sat ResNet20 (default)"),
         }
         return labels.get(file_name, file_name)
 
@@ -309,7 +310,7 @@ class MapAlgorithm(QgsProcessingAlgorithm):
     def _model_label(self, model_path: str, contract) -> str:
         """A bundled model by a short name, another by its contract's name."""
         labels = {"so2sat_resnet20_lcz.onnx": self.tr("So2Sat ResNet20"),
-                  "mtl_distilled.onnx": self.tr("multi-task, experimental")}
+                  "mtl_resnet20_v3.onnx": self.tr("multi-task v3")}
         model_file = Path(model_path)
         bundled = model_file.name in labels and model_file.resolve().parent == DEFAULT_MODEL_PATH.resolve().parent
         return labels[model_file.name] if bundled else contract.name

@@ -47,7 +47,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         scene = utm_block(Path(work), copies=3)
         for label, model_file, hse in (("So2Sat ResNet20 (patch)", "so2sat_resnet20_lcz.onnx", False),
-                                       ("multi-task student (dense)", "mtl_distilled.onnx", True)):
+                                       ("multi-task v3 (patch, HSE)", "mtl_resnet20_v3.onnx", True)):
+            if not (args.old / "models" / model_file).exists():
+                print(f"{label}: {model_file} is not in {args.old}; skipped")
+                continue
             old, new = [], []
             for _ in range(args.repeats):
                 old.append(timed(args.old, scene, args.old / "models" / model_file, hse))

@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of one map_scene per case")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--dense-model", action="append", default=[], type=Path, metavar="ONNX",
-                        help="also measure the overhead with this dense contract model (e.g. models/mtl_distilled.onnx); repeatable")
+                        help="also measure the overhead with this dense contract model (e.g. runs/v3/dense_seed0/dense.onnx); repeatable")
     parser.add_argument("--patch-model", action="append", default=[], type=Path, metavar="ONNX",
                         help="also measure this patch contract model (HSE mapped when it has it) on the So2Sat case's "
                              "scene, with its speed relative to the So2Sat ResNet20 in the same run; repeatable")

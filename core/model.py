@@ -11,11 +11,13 @@ from .errors import EngineError
 from .paths import MODELS_DIR
 from .runtime import create_session, import_onnxruntime
 
-#: The models shipped in models/ (each with a card models/<stem>.md), the default first. Front ends offer
-#: them by index, so append new ones at the end: saved Processing models and scripts keep their choice.
-BUNDLED_MODEL_FILES = ("so2sat_resnet20_lcz.onnx", "mtl_distilled.onnx")
-#: The bundled default until the multi-task model reaches the teacher on the references (models/*.md).
-DEFAULT_MODEL_PATH = MODELS_DIR / BUNDLED_MODEL_FILES[0]
+#: The models shipped in models/ (each with a card models/<stem>.md). Front ends offer them by index, and an index
+#: keeps its meaning so that saved Processing models and scripts keep their choice: 0 the So2Sat ResNet20 (LCZ
+#: only), 1 the multi-task HSE + LCZ model (model v3 since 2026-12-04; the distilled v1/v2 students before).
+BUNDLED_MODEL_FILES = ("so2sat_resnet20_lcz.onnx", "mtl_resnet20_v3.onnx")
+#: The default: model v3, both layers, its LCZ the So2Sat ResNet20's own (models/mtl_resnet20_v3.md).
+DEFAULT_MODEL_INDEX = 1
+DEFAULT_MODEL_PATH = MODELS_DIR / BUNDLED_MODEL_FILES[DEFAULT_MODEL_INDEX]
 
 
 def bundled_model_path(index: int) -> Path:

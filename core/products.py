@@ -108,9 +108,9 @@ LCZ = ProductSpec(
     predictor=2, band_names=("Local climate zone",), encode=_lcz_codes, style="lcz.qml", categorical=True, required=True,
 )
 HSE = ProductSpec(
-    key="hse", parameter="OUTPUT_HSE", title="Human settlement extent density (built-up fraction 0..1), 20 m",
+    key="hse", parameter="OUTPUT_HSE", title="Human settlement extent density (0..1; bundled model: building-cover fraction), 20 m",
     layer_name="Settlement density (HSE)", model_output=MODEL_HSE, cell_m=HSE_CELL_M, data_type="Float32",
-    nodata=HSE_NODATA, predictor=3, band_names=("Settlement density (built-up fraction 0..1)",), encode=_density,
+    nodata=HSE_NODATA, predictor=3, band_names=("Settlement density 0..1 (bundled model: share covered by buildings)",), encode=_density,
     units="fraction 0..1", style="hse.qml",
 )
 PROBABILITIES = ProductSpec(

@@ -47,16 +47,17 @@ UNCERTAINTY_RAMP: tuple[tuple[float, str, int, str], ...] = (
 QGIS_VERSION = "3.22.0"
 
 #: Heading of the HSE ramp in legends (the layer tree shows the layer name above the ramp instead).
-HSE_LEGEND_TITLE = "Settlement density (0-1)"
+HSE_LEGEND_TITLE = "Settlement density: building cover (0-1)"
 #: (value, colour, alpha, label): transparent at 0 so the background shows where nothing is built,
-#: then light to dark red (ColorBrewer "Reds") up to fully built-up at 1.
+#: then light to dark red (ColorBrewer "Reds") up to a pixel fully covered by buildings at 1 (the bundled model's
+#: HSE is the building-cover fraction of each 20 m pixel: models/mtl_resnet20_v3.md).
 HSE_RAMP: tuple[tuple[float, str, int, str], ...] = (
-    (0.0, "#fff5f0", 0, "0 no settlement"),
+    (0.0, "#fff5f0", 0, "0 no buildings"),
     (0.1, "#fee0d2", 255, "0.1"),
     (0.3, "#fc9272", 255, "0.3"),
     (0.5, "#fb6a4a", 255, "0.5"),
     (0.7, "#de2d26", 255, "0.7"),
-    (1.0, "#67000d", 255, "1 fully built-up"),
+    (1.0, "#67000d", 255, "1 all buildings"),
 )
 
 

@@ -62,8 +62,8 @@ render_args=(--lcz "$OUT/lcz.tif" --scene "$SCENE" --out "$OUT/map.png")
 if [ -f "$OUT/hse.tif" ]; then
   render_args+=(--hse "$OUT/hse.tif")
 else
-  echo ">> note: the bundled default model maps local climate zones only; it has no settlement density (HSE)"
-  echo "   output, so demo_output/hse.tif was not written and the map shows LCZ only (see the warning above)."
+  echo ">> note: the model has no settlement density (HSE) output, so demo_output/hse.tif was not written and the"
+  echo "   map shows LCZ only (see the warning above). The bundled default (model v3) writes both layers."
 fi
 
 echo ">> rendering demo_output/map.png"

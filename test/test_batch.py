@@ -101,14 +101,16 @@ def test_a_worker_killed_mid_batch_has_its_scenes_run_elsewhere(tmp_path: Path, 
     assert not list((tmp_path / "out").glob(".hselcz-partial-*"))
 
 
-@pytest.mark.parametrize("model_index", [0, 1])
+@pytest.mark.parametrize("which", ["lcz_only", "v3", "dense"])
 def test_a_scene_split_into_blocks_over_workers_is_identical_to_one_run(tmp_path: Path, sample_scene: Path,
-                                                                        model_index: int, capsys) -> None:
+                                                                        which: str, capsys, request) -> None:
     """--block-cells 7 cuts the sample's 24 rows of cells into 4 blocks (the last one short); the joined COGs equal a
-    whole-scene map_scene run pixel for pixel, for the patch and the dense bundled model, LCZ and HSE."""
+    whole-scene map_scene run pixel for pixel: both bundled (patch) models, v3 with its per-cell HSE blocks, and a
+    dense model (the exact test fixture, since no bundled model is dense any more), LCZ and HSE."""
     from core.model import bundled_model_path
 
-    model = str(bundled_model_path(model_index))
+    model = str(request.getfixturevalue("dense_model") if which == "dense"
+                else bundled_model_path({"lcz_only": 0, "v3": 1}[which]))
     out = tmp_path / "out"
     assert main([str(sample_scene), "--out", str(out), "--workers", "2", "--block-cells", "7", "--model", model]) == 0
     printed = capsys.readouterr().out

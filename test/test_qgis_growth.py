@@ -21,7 +21,7 @@ def test_growth_layers_and_areas(plugin, tmp_path) -> None:
             "EARLIER": str(EARLIER), "LATER": str(LATER), "BANDS": BANDS,
             "OUTPUT_CHANGE": str(tmp_path / "change.tif"), "OUTPUT_NEW_BUILT": str(tmp_path / "new.tif")})
         layers = {layer.name(): layer for layer in project.mapLayers().values()}
-        made_by = f"{EARLIER.stem} to {LATER.stem} (multi-task, experimental)"  # named after what made them
+        made_by = f"{EARLIER.stem} to {LATER.stem} (multi-task v3)"  # named after what made them
         assert set(layers) == {f"Settlement density change: {made_by}", f"New built-up: {made_by}"}
         assert layers[f"Settlement density change: {made_by}"].renderer().type() == "singlebandpseudocolor"
         assert isinstance(layers[f"New built-up: {made_by}"].renderer(), QgsPalettedRasterRenderer)

@@ -93,7 +93,7 @@ def test_algorithm_interface(algorithm):
     assert not model.checkValueIsAcceptable("/tmp/model.txt")
     assert model.checkValueIsAcceptable("/tmp/model.onnx")
     bundled = algorithm.parameterDefinition("BUNDLED_MODEL")
-    assert bundled.type() == "enum" and bundled.defaultValue() == 0 and len(bundled.options()) == 2
+    assert bundled.type() == "enum" and bundled.defaultValue() == 1 and len(bundled.options()) == 2
     assert "LCZ only" in bundled.options()[0] and "HSE" in bundled.options()[1]
     device = algorithm.parameterDefinition("DEVICE")
     assert device.type() == "enum" and len(device.options()) == 5 and device.defaultValue() == 0
@@ -107,7 +107,7 @@ def test_algorithm_interface(algorithm):
     assert help_file.name in ("USER_GUIDE.html", "USER_GUIDE.md") and help_file.is_file()
 
     text = algorithm.shortHelpString()
-    for expected in ("B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "B2=1", "so2sat_resnet20_lcz.onnx", "mtl_distilled.onnx",
+    for expected in ("B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12", "B2=1", "so2sat_resnet20_lcz.onnx", "mtl_resnet20_v3.onnx",
                      "onnxruntime",
                      "100 m", "20 m", "Device", "Model", "Band names"):
         assert expected in text, expected
@@ -147,12 +147,13 @@ def test_input_defaults_to_the_active_layer(algorithm):
 
 @pytest.fixture(scope="module")
 def default_run(plugin, tmp_path_factory):
-    """One run with the default model, shared by the tests that only read its outputs."""
+    """One run with the LCZ-only bundled model (0), shared by the tests that only read its outputs."""
     out = tmp_path_factory.mktemp("default_run")
     feedback = RecordingFeedback()
     results = processing.run(
         ALG_ID,
-        {"INPUT": str(SCENE), "OUTPUT_LCZ": str(out / "lcz.tif"), "OUTPUT_HSE": str(out / "hse.tif")},
+        {"INPUT": str(SCENE), "BUNDLED_MODEL": 0, "OUTPUT_LCZ": str(out / "lcz.tif"),
+         "OUTPUT_HSE": str(out / "hse.tif")},
         feedback=feedback,
     )
     return out, results, feedback
@@ -230,7 +231,8 @@ def test_loaded_layers_are_styled(plugin, tmp_path):
     params = {
         "INPUT": str(SCENE),
         "OUTPUT_LCZ": str(lcz_path),
-        "OUTPUT_HSE": "TEMPORARY_OUTPUT",  # the default model has no HSE output: nothing to load
+        "BUNDLED_MODEL": 0,
+        "OUTPUT_HSE": "TEMPORARY_OUTPUT",  # the LCZ-only model has no HSE output: nothing to load
     }
     feedback = RecordingFeedback()
     processing.runAndLoadResults(ALG_ID, params, feedback=feedback)
@@ -270,7 +272,7 @@ def test_output_definition_with_destination_project_is_styled_too(plugin, tmp_pa
     results, ok = alg.run({"INPUT": str(SCENE), "OUTPUT_LCZ": destination}, context, feedback)
     assert ok, feedback.log
     details = context.layerToLoadOnCompletionDetails(results["OUTPUT_LCZ"])
-    assert details.name == f"Local climate zones: {SCENE.stem} (So2Sat ResNet20)"
+    assert details.name == f"Local climate zones: {SCENE.stem} (multi-task v3)"  # the default model
     assert details.postProcessor() is not None
     assert list(context.layersToLoadOnCompletion()) == [results["OUTPUT_LCZ"]]
 
@@ -405,6 +407,7 @@ def test_unproduced_hse_in_a_processing_model_is_warned_once_before_the_step_tha
     mapping = QgsProcessingModelChildAlgorithm(ALG_ID)
     mapping.setChildId("map")
     mapping.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("scene")])
+    mapping.addParameterSources("BUNDLED_MODEL", [QgsProcessingModelChildParameterSource.fromStaticValue(0)])  # LCZ only
     model.addChildAlgorithm(mapping)
     statistics = QgsProcessingModelChildAlgorithm("native:rasterlayerstatistics")
     statistics.setChildId("stats")
@@ -468,8 +471,8 @@ def test_a_german_run_logs_the_engine_in_german(plugin, tmp_path, repo_root):
     QCoreApplication.installTranslator(translator)
     feedback = RecordingFeedback()
     try:
-        processing.run(ALG_ID, {"INPUT": str(SCENE), "OUTPUT_LCZ": str(tmp_path / "lcz.tif"),
-                                "OUTPUT_HSE": str(tmp_path / "hse.tif")}, feedback=feedback)
+        processing.run(ALG_ID, {"INPUT": str(SCENE), "BUNDLED_MODEL": 0, "OUTPUT_LCZ": str(tmp_path / "lcz.tif"),
+                                "OUTPUT_HSE": str(tmp_path / "hse.tif")}, feedback=feedback)  # LCZ only: a warning
     finally:
         QCoreApplication.removeTranslator(translator)
     assert any(line.startswith("Modell: So2Sat LCZ42 ResNet20") for line in feedback.lines), feedback.log

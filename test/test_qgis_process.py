@@ -45,13 +45,14 @@ def test_help_lists_parameters(env):
         "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY",
     }
     options = details["parameters"]["BUNDLED_MODEL"]["raw_definition"]["options"]
-    assert len(options) == 2 and "default" in options[0] and "HSE" in options[1]
+    assert len(options) == 2 and "LCZ only" in options[0] and "HSE" in options[1] and "default" in options[1]
     assert details["provider_details"]["supported_output_raster_extensions"] == ["tif", "tiff"]
 
 
 def test_run_on_the_sample(env, tmp_path):
     lcz, hse = tmp_path / "lcz.tif", tmp_path / "hse.tif"
-    result = run_json(["run", ALG_ID, "--", f"INPUT={SCENE}", f"OUTPUT_LCZ={lcz}", f"OUTPUT_HSE={hse}"], env)
+    result = run_json(["run", ALG_ID, "--", f"INPUT={SCENE}", "BUNDLED_MODEL=0", f"OUTPUT_LCZ={lcz}",
+                       f"OUTPUT_HSE={hse}"], env)
     assert Path(result["results"]["OUTPUT_LCZ"]) == lcz
     dataset = gdal.Open(str(lcz))
     band = dataset.GetRasterBand(1)
@@ -62,7 +63,7 @@ def test_run_on_the_sample(env, tmp_path):
     dataset = None
     info = "\n".join(result["log"]["info"])
     assert "CPUExecutionProvider" in info and "So2Sat LCZ42 ResNet20" in info
-    # the bundled model predicts LCZ only: no HSE file, no HSE result, and a warning that says so
+    # the LCZ-only bundled model (0): no HSE file, no HSE result, and a warning that says so
     assert not result["results"].get("OUTPUT_HSE")
     assert not hse.exists()
     assert [line for line in result["log"]["warning"] if "has no HSE output" in line] == result["log"]["warning"]
@@ -84,13 +85,13 @@ def test_run_with_band_list_and_probabilities(env, tmp_path):
 
 
 def test_bundled_multitask_model_writes_hse(env, tmp_path):
-    """BUNDLED_MODEL=1 picks the distilled multi-task model shipped in models/: both layers from one run."""
+    """The default (bundled model 1, the multi-task model v3 shipped in models/): both layers from one run."""
     lcz, hse = tmp_path / "lcz.tif", tmp_path / "hse.tif"
-    result = run_json(["run", ALG_ID, "--", f"INPUT={SCENE}", "BUNDLED_MODEL=1", f"OUTPUT_LCZ={lcz}",
+    result = run_json(["run", ALG_ID, "--", f"INPUT={SCENE}", f"OUTPUT_LCZ={lcz}",
                        f"OUTPUT_HSE={hse}"], env)
     assert Path(result["results"]["OUTPUT_HSE"]) == hse and Path(result["results"]["OUTPUT_LCZ"]) == lcz
     info = "\n".join(result["log"]["info"])
-    assert "models/mtl_distilled.onnx" in info
+    assert "models/mtl_resnet20_v3.onnx" in info
     dataset = gdal.Open(str(hse))
     band = dataset.GetRasterBand(1)
     assert band.DataType == gdal.GDT_Float32 and abs(dataset.GetGeoTransform()[1]) == pytest.approx(20)

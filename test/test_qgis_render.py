@@ -123,14 +123,14 @@ def test_hse_style_renders_the_density_ramp(qgis_app, tmp_path):
     assert cell_colour(image, 0, 0) == BACKGROUND.name()  # 0: transparent, nothing built
     assert cell_colour(image, 1, 0) == stops[0.3]
     assert cell_colour(image, 2, 0) == stops[0.5]
-    assert cell_colour(image, 3, 0) == stops[1.0]  # dark red: fully built-up
+    assert cell_colour(image, 3, 0) == stops[1.0]  # dark red: all buildings
     assert cell_colour(image, 4, 0) == BACKGROUND.name()  # nodata
 
     model, root, nodes = legend_nodes(layer)
     ramps = [node for node in nodes if isinstance(node, QgsColorRampLegendNode)]
     assert len(ramps) == 1
-    assert ramps[0].settings().minimumLabel() == "0 no settlement"
-    assert ramps[0].settings().maximumLabel() == "1 fully built-up"
+    assert ramps[0].settings().minimumLabel() == "0 no buildings"
+    assert ramps[0].settings().maximumLabel() == "1 all buildings"
     del model, root, nodes, ramps, renderer, layer
 
 

@@ -34,12 +34,14 @@ def test_training_areas_map_report_and_adapter_in_qgis(plugin, areas_file, tmp_p
     try:
         results = processing.runAndLoadResults(ALG_ID, params)
         layers = list(project.mapLayers().values())
-        assert [layer.name() for layer in layers] == [
-            f"Local climate zones: {SCENE.stem} (So2Sat ResNet20, adapted to {areas_file.stem})"]
-        assert isinstance(layers[0].renderer(), QgsPalettedRasterRenderer)
+        names = {layer.name(): layer for layer in layers}
+        lcz_name = f"Local climate zones: {SCENE.stem} (multi-task v3, adapted to {areas_file.stem})"
+        assert set(names) == {lcz_name, f"Settlement density (HSE): {SCENE.stem} (multi-task v3, adapted to "
+                                        f"{areas_file.stem})"}  # the default model v3 writes both layers
+        assert isinstance(names[lcz_name].renderer(), QgsPalettedRasterRenderer)
     finally:
         project.removeAllMapLayers()
-    assert Path(results["OUTPUT_LCZ"]) == tmp_path / "lcz.tif" and results["OUTPUT_HSE"] is None
+    assert Path(results["OUTPUT_LCZ"]) == tmp_path / "lcz.tif" and results["OUTPUT_HSE"]
     assert Path(results["OUTPUT_ADAPTER"]).is_file()
     assert 0 <= results["CV_OA"] <= 1 and 0 <= results["MODEL_OA"] <= 1 and -1 <= results["CV_KAPPA"] <= 1
     report = (tmp_path / "cv.html").read_text(encoding="utf-8")

@@ -130,7 +130,8 @@ def test_two_dates_fit_one_adapter_and_fuse_the_adapted_maps(hong_kong_areas, ad
 
 
 def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_areas, tmp_path) -> None:
-    """The dense path with an embedding: 17 log-probabilities + the student's block-L4 features per cell."""
+    """The default multi-task model v3 (patch): 17 log-probabilities + the ResNet20's 256 pooled features per cell,
+    and its HSE layer beside the adapted LCZ."""
     from core.model import bundled_model_path
 
     result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
@@ -139,7 +140,7 @@ def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_a
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(bundled_model_path(1)), providers=["CPUExecutionProvider"])
-    width = next(o.shape[1] for o in session.get_outputs() if o.name == "embedding")  # 4 x the network's width
+    width = next(o.shape[1] for o in session.get_outputs() if o.name == "features")  # the teacher's 256
     assert result.adapter.mean.size == 17 + width and f"{width} embedding features" in result.adapter.features
     assert result.mapping.hse and result.cross_validation.scores["n"] == result.training_cells
 

@@ -72,16 +72,17 @@ def test_the_bundled_model_maps_its_uncertainty_on_the_real_sample(tmp_path: Pat
     assert np.corrcoef(u[valid], hesitation)[0, 1] > 0.5  # half of the score is the calibrated 1 - max p
 
 
-def test_the_multitask_student_maps_its_uncertainty_as_calibrated_hesitation(tmp_path: Path, sample_scene: Path) -> None:
-    """The student's calibration uses 1 - max probability only (the distance ratio made it worse, AUC table): its
-    layer is then a monotone function of the hesitation of the averaged probabilities."""
+def test_the_lcz_only_model_maps_the_same_uncertainty_as_the_default(tmp_path: Path, sample_scene: Path) -> None:
+    """Model v3 carries the So2Sat ResNet20's LCZ, embedding and calibration unchanged: its uncertainty layer is
+    the LCZ-only model's, bit for bit."""
     from core.model import bundled_model_path
 
-    result = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"), uncertainty=str(tmp_path / "u.tif"),
-                                                      probabilities=str(tmp_path / "p.tif")),
-                       model_path=str(bundled_model_path(1)), device="CPU")
-    lcz, u, p = (read(path)[0] for path in (result.lcz, result.uncertainty, result.probabilities))
-    valid = lcz > 0
-    hesitation = 1 - p.max(axis=0)[valid]
-    order = np.argsort(hesitation)
-    assert (np.diff(u[valid][order]) >= -1e-6).all() and u[valid].std() > 0.05
+    layers = []
+    for index in (0, 1):
+        out = tmp_path / str(index)
+        out.mkdir()
+        result = map_scene(str(sample_scene), OutputPaths(lcz=str(out / "lcz.tif"), uncertainty=str(out / "u.tif")),
+                           model_path=str(bundled_model_path(index)), device="CPU")
+        layers.append(read(result.uncertainty)[0])
+    np.testing.assert_array_equal(layers[0], layers[1])
+    assert layers[0].std() > 0.05

@@ -12,13 +12,13 @@
       </minMaxOrigin>
       <rastershader>
         <colorrampshader colorRampType="INTERPOLATED" classificationMode="1" clip="0" labelPrecision="2" minimumValue="0" maximumValue="1">
-          <item value="0" color="#fff5f0" alpha="0" label="0 no settlement" />
+          <item value="0" color="#fff5f0" alpha="0" label="0 no buildings" />
           <item value="0.1" color="#fee0d2" alpha="255" label="0.1" />
           <item value="0.3" color="#fc9272" alpha="255" label="0.3" />
           <item value="0.5" color="#fb6a4a" alpha="255" label="0.5" />
           <item value="0.7" color="#de2d26" alpha="255" label="0.7" />
-          <item value="1" color="#67000d" alpha="255" label="1 fully built-up" />
-          <rampLegendSettings useContinuousLegend="1" orientation="2" direction="0" prefix="" suffix="" minimumLabel="0 no settlement" maximumLabel="1 fully built-up" />
+          <item value="1" color="#67000d" alpha="255" label="1 all buildings" />
+          <rampLegendSettings useContinuousLegend="1" orientation="2" direction="0" prefix="" suffix="" minimumLabel="0 no buildings" maximumLabel="1 all buildings" />
         </colorrampshader>
       </rastershader>
     </rasterrenderer>

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--labels", type=Path, default=None,
                         help="reuse this labels.json (pseudo-labels made once for several seeds)")
     parser.add_argument("--out", default="runs/distill", type=Path)
-    parser.add_argument("--model-out", default="models/mtl_distilled.onnx", type=Path)
+    parser.add_argument("--model-out", default="runs/distill/student.onnx", type=Path)  # no longer bundled (v3)
     parser.add_argument("--held-out", nargs="+", default=list(HELD_OUT))
     parser.add_argument("--dynamic-world", type=Path, default=Path("runs/dynamicworld/dynamicworld_forward.onnx"),
                         help="converted Dynamic World ONNX for the labels (training.dynamicworld.convert); "
