@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_ab.py OLD_CHECKOUT [--repeats 3]
 
 OLD_CHECKOUT is a worktree of the earlier commit (git worktree add /tmp/old <commit>). Each repeat maps the same UTM
-mosaic of the bundled sample with the So2Sat patch model and with the multi-task dense model, first with the old
+mosaic of the bundled sample with the So2Sat patch model and with the multi-task model v3, first with the old
 engine, then with this one (in fresh subprocesses, so neither imports the other); the ratio new/old is printed.
 """
 
@@ -40,12 +40,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", type=Path)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--copies", type=int, default=3, help="the mosaic is copies x copies blocks of the sample")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     from bench_engine import utm_block
 
     with tempfile.TemporaryDirectory() as work:
-        scene = utm_block(Path(work), copies=3)
+        scene = utm_block(Path(work), copies=args.copies)
         for label, model_file, hse in (("So2Sat ResNet20 (patch)", "so2sat_resnet20_lcz.onnx", False),
                                        ("multi-task v3 (patch, HSE)", "mtl_resnet20_v3.onnx", True)):
             if not (args.old / "models" / model_file).exists():
