@@ -47,7 +47,7 @@ UNCERTAINTY_RAMP: tuple[tuple[float, str, int, str], ...] = (
 QGIS_VERSION = "3.22.0"
 
 #: Heading of the HSE ramp in legends (the layer tree shows the layer name above the ramp instead).
-HSE_LEGEND_TITLE = "Settlement density: building cover (0-1)"
+HSE_LEGEND_TITLE = "Building cover (HSE, 0-1)"
 #: (value, colour, alpha, label): transparent at 0 so the background shows where nothing is built,
 #: then light to dark red (ColorBrewer "Reds") up to a pixel fully covered by buildings at 1 (the bundled model's
 #: HSE is the building-cover fraction of each 20 m pixel: models/mtl_resnet20_v3.md).
