@@ -389,6 +389,13 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 def report(overheads: list[Overhead], memories: list[Memory], memory_model: str, repeats: int) -> None:
     med = statistics.median
+    if overheads:
+        _report_overheads(overheads, repeats, med)
+    if memories:
+        _report_memory(memories, memory_model)
+
+
+def _report_overheads(overheads: list[Overhead], repeats: int, med) -> None:
     print_table(
         f"Engine overhead: {repeats} timed runs each, engine and bare runs alternated (goal ratio <= {GOAL_RATIO})",
         ["case", "working grid px", "km2", "windows", "batches", "engine s best", "bare s best", "ratio best",
@@ -404,9 +411,12 @@ def report(overheads: list[Overhead], memories: list[Memory], memory_model: str,
         print(f"  {o.label}: engine {', '.join(f'{s:.2f}' for s in o.engine_s)} s (in ORT "
               f"{', '.join(f'{s:.2f}' for s in o.engine_ort_s)}); bare {', '.join(f'{s:.2f}' for s in o.bare_s)} s "
               f"(session creation {med(o.session_s) * 1000:.0f} ms)")
+
+
+def _report_memory(memories: list[Memory], memory_model: str) -> None:
     if memories:
         print_table(
-            f"Peak memory: one map_scene in a subprocess, dense model '{memory_model}' (goal < {GOAL_PEAK_GIB:g} GiB)",
+            f"Peak memory: one map_scene in a subprocess, model '{memory_model}' (goal < {GOAL_PEAK_GIB:g} GiB)",
             ["scene", "working grid px", "km2", "windows", "batches", "seconds", "ORT s", "RSS before MiB",
              "peak VmHWM MiB", "km2/s"],
             [[m.label, m.grid, f"{m.km2:.0f}", str(m.windows), str(m.batches), f"{m.seconds:.1f}", f"{m.ort_seconds:.1f}",
@@ -433,8 +443,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="UTM scene sizes in px for the memory runs: N or WxH, comma-separated")
     parser.add_argument("--memory-geo-size", type=int, default=5490,
                         help="side in px of an extra EPSG:4326 memory run (warped by the engine); 0 skips it")
-    parser.add_argument("--memory-model", choices=("conv3x3", "band_math"), default="conv3x3",
-                        help="dense model for the memory runs (band_math: a cheap 1x1 model)")
+    parser.add_argument("--memory-model", choices=("conv3x3", "band_math", "default"), default="conv3x3",
+                        help="model for the memory runs: a dense one built here (band_math: a cheap 1x1 model) or "
+                             "the bundled default (model v3, patch, LCZ and HSE)")
+    parser.add_argument("--skip-overhead", action="store_true", help="only the memory runs")
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke run of a minute)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of one map_scene per case")
     parser.add_argument("--skip-memory", action="store_true")
@@ -476,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
         for extra in args.dense_model:
             cases.append((f"{extra.stem}, UTM {args.dense_size} px", workdir / "dense_utm.vrt", extra.resolve(), True))
         overheads: list[Overhead] = []
-        for label, scene, model, hse in cases:
+        for label, scene, model, hse in [] if args.skip_overhead else cases:
             overheads.append(measure_overhead(label, scene, model, hse, workdir, args.repeats))
             o = overheads[-1]
             print(f"  overhead {label}: ratio best {o.ratio:.3f}, in-run {o.in_run_ratio:.3f} ({o.windows} windows; "
@@ -487,8 +499,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(profile_engine(scene, model, hse, workdir))
         memories: list[Memory] = []
         if not args.skip_memory:
-            memory_model = dense if args.memory_model == "conv3x3" else build_dense_model(
-                workdir / "dense_band_math.onnx", "band_math")
+            memory_model = {"conv3x3": lambda: dense, "default": lambda: DEFAULT_MODEL_PATH,
+                            "band_math": lambda: build_dense_model(workdir / "dense_band_math.onnx", "band_math")
+                            }[args.memory_model]()
             scenes = [(f"UTM {w} x {h}", mosaic_vrt(workdir / f"memory_{w}x{h}.vrt", block, w, h))
                       for w, h in map(parse_size, args.memory_sizes.split(","))]
             if args.memory_geo_size:
@@ -500,6 +513,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  memory {label}: peak {m.vmhwm_mib:.0f} MiB in {m.seconds:.0f} s "
                       f"({time.perf_counter() - started:.0f} s so far)", flush=True)
         report(overheads, memories, args.memory_model, args.repeats)
+        if not overheads:
+            print(f"\nTotal {time.perf_counter() - started:.0f} s; temporary files deleted.")
+            return
         teacher = overheads[0]
         for o in overheads[len(cases) - len(args.dense_model) - len(args.patch_model) : len(cases) - len(args.dense_model)]:
             print(f"  {o.label}: {o.km2 / min(o.engine_s):.1f} km2/s through the engine = "

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from .writer import ProductWriters
 
 #: Windows per model call.
-PATCH_BATCH = 256
-#: Input bytes of one strip of cell rows read at once.
-_STRIP_BYTES = 2 * 1024 * 1024
+PATCH_BATCH = 64
+#: Input bytes (all bands, float32) of one strip of cell rows read at once: the strip is the largest array of a
+#: patch run, so this bounds its memory whatever the scene's size (a strip is at least one row of cells).
+STRIP_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -69,12 +70,20 @@ def patch_geometry(scene: Scene, contract: ModelContract) -> tuple[int, int, int
     return cell, patch, math.ceil(scene.width / cell), math.ceil(scene.height / cell)
 
 
+def strip_rows(bands: int, cells_x: int, cell: int, patch: int, cells_y: int) -> int:
+    """Cell rows per strip so that a strip's input stays within STRIP_BYTES (before: 2 MB per band-less pixel row
+    of cells, which let the strip of a wide scene take the whole scene, 200 MB and more)."""
+    strip_w = (cells_x - 1) * cell + patch
+    pixel_rows = STRIP_BYTES // max(1, bands * strip_w * 4)
+    return max(1, min(cells_y, (pixel_rows - (patch - cell)) // cell))
+
+
 def patch_chunks(scene: Scene, contract: ModelContract, block: tuple[int, int] | None = None) -> Iterator[PatchChunk]:
     """The scene's cell rows (all, or block = [a, b)) in strips, with the window of every cell centred on it."""
     cell, patch, cells_x, cells_y = patch_geometry(scene, contract)
     offset = cell // 2 - patch // 2  # window origin relative to the cell origin (<= 0)
     top, bottom = block or (0, cells_y)
-    chunk_rows = max(1, min(cells_y, _STRIP_BYTES // max(1, cells_x * cell * 4)))
+    chunk_rows = strip_rows(len(contract.bands), cells_x, cell, patch, cells_y)
     for first in range(top, bottom, chunk_rows):
         rows = min(chunk_rows, bottom - first)
         strip_w, strip_h = (cells_x - 1) * cell + patch, (rows - 1) * cell + patch
