@@ -151,3 +151,26 @@ def test_patch_model_hse_contract_is_checked(tmp_path: Path) -> None:
         map_scene(source, OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
                   model_path=str(model))
     assert not (tmp_path / "lcz.tif").exists() and not (tmp_path / "hse.tif").exists()
+
+
+def test_a_wide_scene_is_read_in_strips_of_bounded_size(tmp_path: Path) -> None:
+    """Issue 19 item 5: the strips of cell rows were sized without their bands, so the strip of a 2,200 px wide scene
+    held the whole scene (and peak memory grew with it). Now every strip holds at most STRIP_BYTES of input (or one
+    row of cells), and the strips cover every row once."""
+    from engine_fixtures import contract_values
+
+    from core.contract import build_metadata, parse_metadata
+    from core.patch import STRIP_BYTES, patch_chunks
+    from core.reader import open_scene
+
+    contract = parse_metadata(build_metadata(**contract_values("patch")), "test")
+    dn = synthetic_dn(400, 2200, seed=31)
+    path = write_raster(tmp_path / "wide.tif", dn)
+    scene = open_scene(str(path), contract.bands)
+    try:
+        chunks = [(c.first, c.rows, c.data.nbytes) for c in patch_chunks(scene, contract)]
+    finally:
+        scene.close()
+    assert max(nbytes for _, _, nbytes in chunks) <= STRIP_BYTES and len(chunks) > 1
+    assert [first for first, _, _ in chunks] == list(np.cumsum([0] + [rows for _, rows, _ in chunks[:-1]]))
+    assert sum(rows for _, rows, _ in chunks) == 40
