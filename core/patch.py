@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 PATCH_BATCH = 64
 #: Input bytes (all bands, float32) of one strip of cell rows read at once: the strip is the largest array of a
 #: patch run, so this bounds its memory whatever the scene's size (a strip is at least one row of cells).
-STRIP_BYTES = 16 * 1024 * 1024
+STRIP_BYTES = 64 * 1024 * 1024  # 4 rows of cells at a full Sentinel-2 tile's width (16 MB gave 1: 3.2 x the reads)
 
 
 @dataclass

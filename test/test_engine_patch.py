@@ -153,15 +153,19 @@ def test_patch_model_hse_contract_is_checked(tmp_path: Path) -> None:
     assert not (tmp_path / "lcz.tif").exists() and not (tmp_path / "hse.tif").exists()
 
 
-def test_a_wide_scene_is_read_in_strips_of_bounded_size(tmp_path: Path) -> None:
+def test_a_wide_scene_is_read_in_strips_of_bounded_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 19 item 5: the strips of cell rows were sized without their bands, so the strip of a 2,200 px wide scene
     held the whole scene (and peak memory grew with it). Now every strip holds at most STRIP_BYTES of input (or one
     row of cells), and the strips cover every row once."""
     from engine_fixtures import contract_values
 
+    import core.patch
     from core.contract import build_metadata, parse_metadata
-    from core.patch import STRIP_BYTES, patch_chunks
+    from core.patch import patch_chunks
     from core.reader import open_scene
+
+    STRIP_BYTES = 8 * 1024 * 1024  # the bound scaled to the test's scene (the shipped one is for full tiles)
+    monkeypatch.setattr(core.patch, "STRIP_BYTES", STRIP_BYTES)
 
     contract = parse_metadata(build_metadata(**contract_values("patch")), "test")
     dn = synthetic_dn(400, 2200, seed=31)
