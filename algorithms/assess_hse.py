@@ -68,11 +68,13 @@ class AssessHseAlgorithm(AssessAlgorithm):
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
         from ..core.scores import HSE_BINARY_THRESHOLD
 
-        self.addParameter(QgsProcessingParameterRasterLayer(self.PREDICTION, self.tr("Settlement density map to assess")))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.PREDICTION,
+                                                            self.tr("Settlement density map to assess")))
         self.addParameter(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference density raster")))
         units = [self.tr("auto"), self.tr("fraction 0..1"), self.tr("percent 0..100")]
         self.addParameter(
-            QgsProcessingParameterEnum(self.PREDICTION_UNITS, self.tr("Units of the map"), options=units, defaultValue=0)
+            QgsProcessingParameterEnum(self.PREDICTION_UNITS, self.tr("Units of the map"), options=units,
+                                       defaultValue=0)
         )
         self.addParameter(
             QgsProcessingParameterEnum(self.REFERENCE_UNITS, self.tr("Units of the reference"), options=units,
@@ -86,7 +88,8 @@ class AssessHseAlgorithm(AssessAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.AGGREGATE, self.tr("Block size before thresholding (cells)"), QgsProcessingParameterNumber.Type.Integer,
+                self.AGGREGATE, self.tr("Block size before thresholding (cells)"),
+                QgsProcessingParameterNumber.Type.Integer,
                 defaultValue=1, minValue=1,
             )
         )

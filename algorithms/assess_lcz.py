@@ -88,7 +88,8 @@ class AssessLczAlgorithm(AssessAlgorithm, PolygonInputs):
         )
         self.addParameter(
             QgsProcessingParameterField(
-                self.CLASS_FIELD, self.tr("Class field of the polygons"), parentLayerParameterName=self.REFERENCE_POLYGONS,
+                self.CLASS_FIELD, self.tr("Class field of the polygons"),
+                parentLayerParameterName=self.REFERENCE_POLYGONS,
                 optional=True,
             )
         )

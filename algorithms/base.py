@@ -225,7 +225,8 @@ class Sentinel2Algorithm(HseLczAlgorithm):
         """Bundled model, model file, band names and device, in this order (after the scene parameters)."""
         self.addParameter(QgsProcessingParameterEnum(
             self.BUNDLED_MODEL, self.tr("Bundled model"),
-            options=[self._bundled_model_label(name) for name in BUNDLED_MODEL_FILES], defaultValue=DEFAULT_MODEL_INDEX))
+            options=[self._bundled_model_label(name) for name in BUNDLED_MODEL_FILES],
+            defaultValue=DEFAULT_MODEL_INDEX))
         model = QgsProcessingParameterFile(
             self.MODEL, self.tr("Model file (ONNX; replaces the bundled model)"),
             behavior=QgsProcessingParameterFile.Behavior.File, extension="onnx", optional=True)

@@ -84,7 +84,8 @@ class MapTrainingAreasAlgorithm(MappingAlgorithm, PolygonInputs):
             self.TRAINING_AREAS, self.tr("Training areas (polygons)"), [QgsProcessing.SourceType.TypeVectorPolygon],
             optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.CLASS_FIELD, self.tr("LCZ class field of the training areas"), parentLayerParameterName=self.TRAINING_AREAS,
+            self.CLASS_FIELD, self.tr("LCZ class field of the training areas"),
+            parentLayerParameterName=self.TRAINING_AREAS,
             optional=True))
         self.addParameter(QgsProcessingParameterFile(
             self.ADAPTER, self.tr("Saved adapter to apply instead (.json)"), extension="json", optional=True))
@@ -116,7 +117,8 @@ class MapTrainingAreasAlgorithm(MappingAlgorithm, PolygonInputs):
         areas = None
         if parameters.get(self.TRAINING_AREAS) not in (None, ""):
             if not self.parameterAsString(parameters, self.CLASS_FIELD, context):
-                raise QgsProcessingException(self.tr("Choose the field that holds the LCZ class of each training area."))
+                raise QgsProcessingException(
+                    self.tr("Choose the field that holds the LCZ class of each training area."))
             areas = self.read_polygons(parameters, context, self.TRAINING_AREAS, self.CLASS_FIELD, inputs.layer.crs(),
                                        feedback, what="training areas")
         save_to = self.parameterAsFileOutput(parameters, self.OUTPUT_ADAPTER, context) or None

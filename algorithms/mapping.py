@@ -73,7 +73,8 @@ class MappingAlgorithm(Sentinel2Algorithm):
         for other in self.parameterAsLayerList(parameters, self.MORE_DATES, context):
             self.check_gdal_layer(other)
             more_dates.append(other.source())
-        paths = {spec.key: self.parameterAsOutputLayer(parameters, spec.parameter, context) or None for spec in PRODUCTS}
+        paths = {spec.key: self.parameterAsOutputLayer(parameters, spec.parameter, context) or None
+                 for spec in PRODUCTS}
         return MappingInputs(layer, more_dates, model, paths)
 
     def _producible(self, parameters: dict[str, Any], paths: dict[str, str | None], model_path: str,

@@ -64,8 +64,9 @@ def tr_literals(cls: type) -> set[str]:
     for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(cls)))):
         function = node.func if isinstance(node, ast.Call) else None
         name = getattr(function, "attr", getattr(function, "id", None))
-        if name == "tr" and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-            literals.add(node.args[0].value)
+        first = node.args[0] if name == "tr" and node.args else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            literals.add(first.value)
     return literals
 
 

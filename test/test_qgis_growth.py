@@ -6,7 +6,13 @@ from pathlib import Path
 
 import processing
 import pytest
-from qgis.core import QgsApplication, QgsPalettedRasterRenderer, QgsProcessingContext, QgsProcessingException, QgsProject
+from qgis.core import (
+    QgsApplication,
+    QgsPalettedRasterRenderer,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProject,
+)
 from qgis_helpers import scene_copy
 from raster_fixtures import HK_2016, HK_2018, HK_BANDS, HK_DATA
 
