@@ -2,6 +2,240 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE" sourcelanguage="en">
 <context>
+    <name>AssessHseAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Compares a settlement density map (built-up fraction) with a reference density raster, e.g. the Copernicus imperviousness layer, and reports the mean absolute error (MAE), root mean square error (RMSE) and bias (prediction minus reference) as fractions 0 to 1, and, for the settlement mask (density at or above the threshold), Kappa, average accuracy, overall accuracy, recall, precision and F1, as the seed paper (Qiu et al. 2022) reports them.&lt;/p&gt;&lt;p&gt;The map is averaged onto the reference&apos;s grid, in the reference&apos;s CRS; only the part under the map is read; nodata of either raster is not scored.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Units&lt;/b&gt;: fraction 0..1 or percent 0..100; auto reads percent when a value exceeds 1. Values far outside the range (such as an undeclared nodata value 255) are an error: set the raster&apos;s nodata value.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement threshold&lt;/b&gt;: a fraction (0.5 = half of the cell built up). &lt;b&gt;Block size&lt;/b&gt;: cells a side averaged before thresholding (1 = none).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: a table of the scores, an HTML report, and the scores as numbers.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Vergleicht eine Siedlungsdichtekarte (bebauter Anteil) mit einem Referenzraster der Dichte, z. B. der Copernicus-Versiegelungsschicht, und gibt den mittleren absoluten Fehler (MAE), die Wurzel des mittleren quadratischen Fehlers (RMSE) und die Verzerrung (Vorhersage minus Referenz) als Anteile 0 bis 1 an sowie, für die Siedlungsmaske (Dichte ab dem Schwellenwert), Kappa, mittlere Genauigkeit, Gesamtgenauigkeit, Trefferquote, Präzision und F1, so wie die Ausgangsarbeit (Qiu et al. 2022) sie angibt.&lt;/p&gt;&lt;p&gt;Die Karte wird auf das Raster der Referenz gemittelt, im KBS der Referenz; nur der Teil unter der Karte wird gelesen; Zellen ohne Daten in einem der beiden Raster werden nicht bewertet.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Einheiten&lt;/b&gt;: Anteil 0..1 oder Prozent 0..100; automatisch liest Prozent, wenn ein Wert 1 übersteigt. Werte weit außerhalb des Bereichs (etwa ein nicht erklärter Keine-Daten-Wert 255) sind ein Fehler: Setzen Sie den Keine-Daten-Wert des Rasters.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsschwelle&lt;/b&gt;: ein Anteil (0,5 = die Hälfte der Zelle bebaut). &lt;b&gt;Blockgröße&lt;/b&gt;: Zellen je Seite, die vor der Schwellenbildung gemittelt werden (1 = keine).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ergebnisse&lt;/b&gt;: eine Tabelle der Kennzahlen, ein HTML-Bericht und die Kennzahlen als Zahlen.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Assess a settlement density map</source>
+        <translation>Eine Siedlungsdichtekarte bewerten</translation>
+    </message>
+    <message>
+        <source>Assessment</source>
+        <translation>Bewertung</translation>
+    </message>
+    <message>
+        <source>Average accuracy of the settlement mask</source>
+        <translation>Mittlere Genauigkeit der Siedlungsmaske</translation>
+    </message>
+    <message>
+        <source>Bias, prediction minus reference (fraction)</source>
+        <translation>Verzerrung, Vorhersage minus Referenz (Anteil)</translation>
+    </message>
+    <message>
+        <source>Block size before thresholding (cells)</source>
+        <translation>Blockgröße vor der Schwellenbildung (Zellen)</translation>
+    </message>
+    <message>
+        <source>F1 of settlement</source>
+        <translation>F1 der Siedlung</translation>
+    </message>
+    <message>
+        <source>HTML files (*.html)</source>
+        <translation>HTML-Dateien (*.html)</translation>
+    </message>
+    <message>
+        <source>Kappa of the settlement mask</source>
+        <translation>Kappa der Siedlungsmaske</translation>
+    </message>
+    <message>
+        <source>Mean absolute error (fraction)</source>
+        <translation>Mittlerer absoluter Fehler (Anteil)</translation>
+    </message>
+    <message>
+        <source>Overall accuracy of the settlement mask</source>
+        <translation>Gesamtgenauigkeit der Siedlungsmaske</translation>
+    </message>
+    <message>
+        <source>Precision of settlement</source>
+        <translation>Präzision der Siedlung</translation>
+    </message>
+    <message>
+        <source>Recall of settlement</source>
+        <translation>Trefferquote der Siedlung</translation>
+    </message>
+    <message>
+        <source>Reference density raster</source>
+        <translation>Referenzraster der Dichte</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>Bericht</translation>
+    </message>
+    <message>
+        <source>Root mean square error (fraction)</source>
+        <translation>Wurzel des mittleren quadratischen Fehlers (Anteil)</translation>
+    </message>
+    <message>
+        <source>Scored cells</source>
+        <translation>Bewertete Zellen</translation>
+    </message>
+    <message>
+        <source>Scores</source>
+        <translation>Kennzahlen</translation>
+    </message>
+    <message>
+        <source>Scores a settlement density (HSE) raster against a reference density raster.</source>
+        <translation>Bewertet ein Siedlungsdichteraster (HSE) gegen ein Referenzraster der Dichte.</translation>
+    </message>
+    <message>
+        <source>Settlement density map to assess</source>
+        <translation>Zu bewertende Siedlungsdichtekarte</translation>
+    </message>
+    <message>
+        <source>Settlement threshold (fraction)</source>
+        <translation>Siedlungsschwelle (Anteil)</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>Units of the map</source>
+        <translation>Einheiten der Karte</translation>
+    </message>
+    <message>
+        <source>Units of the reference</source>
+        <translation>Einheiten der Referenz</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>automatisch</translation>
+    </message>
+    <message>
+        <source>fraction 0..1</source>
+        <translation>Anteil 0..1</translation>
+    </message>
+    <message>
+        <source>hse,settlement,built-up,imperviousness,density,accuracy,assessment,validation,mae,rmse</source>
+        <translation>hse,siedlung,bebaut,versiegelung,dichte,genauigkeit,bewertung,validierung,mae,rmse</translation>
+    </message>
+    <message>
+        <source>percent 0..100</source>
+        <translation>Prozent 0..100</translation>
+    </message>
+</context>
+<context>
+    <name>AssessLczAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Compares an LCZ map (codes 1 to 17: 1-10 built types, A-G as 11-17; its nodata is ignored) with a reference and reports overall accuracy (OA), Kappa, average accuracy (AA), weighted accuracy (WA, with the LCZ similarity weights of Bechtel et al. 2017), OA of the built zones (OAu), OA built versus natural (OAbu), per-class precision, recall and F1, and the confusion matrix.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference raster&lt;/b&gt;: scored on its own grid, in its own CRS: the map is warped onto it (the majority class when the map is finer, the nearest cell otherwise). Only the part under the map is read. Its nodata cells are not scored.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference polygons&lt;/b&gt; and &lt;b&gt;Class field&lt;/b&gt; (instead of a reference raster): polygons are rasterised onto the map&apos;s grid; a cell counts when its centre lies in a polygon. The field holds LCZ codes 1-17 or labels 1-10, A-G.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference mapping&lt;/b&gt; (optional): for a reference whose codes are not LCZ codes, e.g. &lt;code&gt;9-&amp;gt;2; 11-&amp;gt;4; 17-&amp;gt;16&lt;/code&gt;. Once given, it must list every code of the reference, also codes that already are the right LCZ (&lt;code&gt;3-&amp;gt;3&lt;/code&gt;); a code it lacks is an error naming it: the algorithm never guesses what a code means. Without a mapping, the reference&apos;s codes are read as LCZ codes 1-17 (others are an error).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Class groups&lt;/b&gt; (optional): for a reference with fewer classes, group the LCZ into its classes, e.g. &lt;code&gt;1,2,4,5-&amp;gt;1; 3,6,7,8,10-&amp;gt;2; 11,12-&amp;gt;3; 13,14,16-&amp;gt;4; 17-&amp;gt;5&lt;/code&gt;. LCZ in no group are left out (the report counts them); WA, OAu and OAbu are then not defined.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: a table with one row per class (counts, precision, recall, F1 and its row of the confusion matrix, reference in rows, prediction in pred_ columns), an HTML report, and the scores as numbers for models and scripts.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Vergleicht eine LCZ-Karte (Codes 1 bis 17: 1-10 bebaute Typen, A-G als 11-17; ihre Keine-Daten-Zellen werden ignoriert) mit einer Referenz und gibt Gesamtgenauigkeit (OA), Kappa, mittlere Genauigkeit (AA), gewichtete Genauigkeit (WA, mit den LCZ-Ähnlichkeitsgewichten von Bechtel et al. 2017), OA der bebauten Zonen (OAu), OA bebaut gegen natürlich (OAbu), Präzision, Trefferquote und F1 je Klasse sowie die Konfusionsmatrix an.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzraster&lt;/b&gt;: bewertet auf seinem eigenen Raster, in seinem eigenen KBS: Die Karte wird darauf umprojiziert (die Mehrheitsklasse, wenn die Karte feiner ist, sonst die nächste Zelle). Nur der Teil unter der Karte wird gelesen. Seine Zellen ohne Daten werden nicht bewertet.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzpolygone&lt;/b&gt; und &lt;b&gt;Klassenfeld&lt;/b&gt; (statt eines Referenzrasters): Die Polygone werden auf das Raster der Karte gerastert; eine Zelle zählt, wenn ihr Mittelpunkt in einem Polygon liegt. Das Feld enthält LCZ-Codes 1-17 oder die Bezeichnungen 1-10, A-G.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzzuordnung&lt;/b&gt; (optional): für eine Referenz, deren Codes keine LCZ-Codes sind, z. B. &lt;code&gt;9-&amp;gt;2; 11-&amp;gt;4; 17-&amp;gt;16&lt;/code&gt;. Wenn angegeben, muss sie jeden Code der Referenz aufführen, auch Codes, die schon die richtige LCZ sind (&lt;code&gt;3-&amp;gt;3&lt;/code&gt;); ein fehlender Code ist ein Fehler, der ihn nennt: Der Algorithmus rät nie, was ein Code bedeutet. Ohne Zuordnung werden die Codes der Referenz als LCZ-Codes 1-17 gelesen (andere sind ein Fehler).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Klassengruppen&lt;/b&gt; (optional): für eine Referenz mit weniger Klassen die LCZ zu deren Klassen zusammenfassen, z. B. &lt;code&gt;1,2,4,5-&amp;gt;1; 3,6,7,8,10-&amp;gt;2; 11,12-&amp;gt;3; 13,14,16-&amp;gt;4; 17-&amp;gt;5&lt;/code&gt;. LCZ in keiner Gruppe werden ausgelassen (der Bericht zählt sie); WA, OAu und OAbu sind dann nicht definiert.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ergebnisse&lt;/b&gt;: eine Tabelle mit einer Zeile je Klasse (Anzahlen, Präzision, Trefferquote, F1 und ihre Zeile der Konfusionsmatrix, Referenz in Zeilen, Vorhersage in pred_-Spalten), ein HTML-Bericht und die Kennzahlen als Zahlen für Modelle und Skripte.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Assess a local climate zone map</source>
+        <translation>Eine Karte lokaler Klimazonen bewerten</translation>
+    </message>
+    <message>
+        <source>Assessment</source>
+        <translation>Bewertung</translation>
+    </message>
+    <message>
+        <source>Average accuracy (AA)</source>
+        <translation>Mittlere Genauigkeit (AA)</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Class field of the polygons</source>
+        <translation>Klassenfeld der Polygone</translation>
+    </message>
+    <message>
+        <source>Class groups</source>
+        <translation>Klassengruppen</translation>
+    </message>
+    <message>
+        <source>Give either a reference raster or reference polygons (with a class field).</source>
+        <translation>Geben Sie entweder ein Referenzraster oder Referenzpolygone (mit einem Klassenfeld) an.</translation>
+    </message>
+    <message>
+        <source>HTML files (*.html)</source>
+        <translation>HTML-Dateien (*.html)</translation>
+    </message>
+    <message>
+        <source>Kappa</source>
+        <translation>Kappa</translation>
+    </message>
+    <message>
+        <source>LCZ codes to the reference&apos;s classes, e.g. 1,2,4,5-&gt;1; 3,6,7,8,10-&gt;2; 11,12-&gt;3</source>
+        <translation>LCZ-Codes zu den Klassen der Referenz, z. B. 1,2,4,5-&gt;1; 3,6,7,8,10-&gt;2; 11,12-&gt;3</translation>
+    </message>
+    <message>
+        <source>LCZ map to assess</source>
+        <translation>Zu bewertende LCZ-Karte</translation>
+    </message>
+    <message>
+        <source>Mean F1 over the classes</source>
+        <translation>Mittleres F1 über die Klassen</translation>
+    </message>
+    <message>
+        <source>OA built versus natural (OAbu)</source>
+        <translation>OA bebaut gegen natürlich (OAbu)</translation>
+    </message>
+    <message>
+        <source>OA of the built zones (OAu)</source>
+        <translation>OA der bebauten Zonen (OAu)</translation>
+    </message>
+    <message>
+        <source>Overall accuracy (OA)</source>
+        <translation>Gesamtgenauigkeit (OA)</translation>
+    </message>
+    <message>
+        <source>Per-class scores and confusion matrix</source>
+        <translation>Kennzahlen je Klasse und Konfusionsmatrix</translation>
+    </message>
+    <message>
+        <source>Reference LCZ raster</source>
+        <translation>LCZ-Referenzraster</translation>
+    </message>
+    <message>
+        <source>Reference codes to LCZ codes, e.g. 9-&gt;2; 11-&gt;4; 17-&gt;16</source>
+        <translation>Codes der Referenz zu LCZ-Codes, z. B. 9-&gt;2; 11-&gt;4; 17-&gt;16</translation>
+    </message>
+    <message>
+        <source>Reference mapping</source>
+        <translation>Referenzzuordnung</translation>
+    </message>
+    <message>
+        <source>Reference polygons (instead of a reference raster)</source>
+        <translation>Referenzpolygone (statt eines Referenzrasters)</translation>
+    </message>
+    <message>
+        <source>Reference polygons need a class field.</source>
+        <translation>Referenzpolygone brauchen ein Klassenfeld.</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>Bericht</translation>
+    </message>
+    <message>
+        <source>Scored cells</source>
+        <translation>Bewertete Zellen</translation>
+    </message>
+    <message>
+        <source>Scores an LCZ raster against a reference raster or reference polygons.</source>
+        <translation>Bewertet ein LCZ-Raster gegen ein Referenzraster oder Referenzpolygone.</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>The polygon layer has no field {field}.</source>
+        <translation>Die Polygonebene hat kein Feld {field}.</translation>
+    </message>
+    <message>
+        <source>Weighted accuracy (WA)</source>
+        <translation>Gewichtete Genauigkeit (WA)</translation>
+    </message>
+    <message>
+        <source>lcz,local climate zones,accuracy,assessment,validation,confusion matrix,kappa,f1</source>
+        <translation>lcz,lokale klimazonen,genauigkeit,bewertung,validierung,konfusionsmatrix,kappa,f1</translation>
+    </message>
+</context>
+<context>
     <name>HseLczProvider</name>
     <message>
         <source>HSE &amp; LCZ</source>
@@ -169,6 +403,145 @@
     <message>
         <source>{scene} + {count} more date(s)</source>
         <translation>{scene} + {count} weitere Aufnahme(n)</translation>
+    </message>
+</context>
+<context>
+    <name>MapGrowthAlgorithm</name>
+    <message>
+        <source> or </source>
+        <translation> oder </translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Runs a model with a settlement density (HSE) output on an &lt;b&gt;earlier&lt;/b&gt; and a &lt;b&gt;later&lt;/b&gt; scene of the same place (the later one read on the earlier one&apos;s grid) and writes their difference per 20 m pixel (later minus earlier, -1 to 1; blue loss, red growth) and, optionally, a layer of &lt;b&gt;new built-up&lt;/b&gt; pixels: density below &lt;i&gt;not built&lt;/i&gt; (0.2) before and at least &lt;i&gt;built&lt;/i&gt; (0.5) after (and built-up lost the other way round). Two thresholds with a gap, so that a density wobbling between seasons does not read as growth. The results give the areas in km2.&lt;/p&gt;&lt;p&gt;The default model is the bundled multi-task model v3 (the So2Sat model alone has no HSE); its density is building cover. Where nothing was built between the dates it still moves a little (its model card gives how much): read small changes as noise, and check growth against the images.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Rechnet ein Modell mit Siedlungsdichte-Ausgabe (HSE) auf einer &lt;b&gt;früheren&lt;/b&gt; und einer &lt;b&gt;späteren&lt;/b&gt; Szene desselben Ortes (die spätere auf dem Raster der früheren gelesen) und schreibt ihre Differenz je 20-m-Pixel (später minus früher, -1 bis 1; blau Verlust, rot Wachstum) und wahlweise eine Ebene &lt;b&gt;neu bebauter&lt;/b&gt; Pixel: Dichte vorher unter &lt;i&gt;nicht bebaut&lt;/i&gt; (0,2) und nachher mindestens &lt;i&gt;bebaut&lt;/i&gt; (0,5) (und verlorene Bebauung umgekehrt). Zwei Schwellen mit Abstand, damit eine mit den Jahreszeiten schwankende Dichte nicht als Wachstum gilt. Die Ergebnisse nennen die Flächen in km2.&lt;/p&gt;&lt;p&gt;Voreingestellt ist das mitgelieferte Multi-Task-Modell v3 (das So2Sat-Modell allein hat keine HSE). Seine Dichte ist die Gebäudebedeckung. Wo zwischen den Aufnahmen nichts gebaut wurde, schwankt sie dennoch etwas (wie viel, steht in seiner Modellkarte): Lesen Sie kleine Änderungen als Rauschen und prüfen Sie Wachstum an den Bildern.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>An ONNX model that follows the plugin&apos;s model contract.</source>
+        <translation>Ein ONNX-Modell, das dem Modellvertrag des Plugins folgt.</translation>
+    </message>
+    <message>
+        <source>Area compared (km2)</source>
+        <translation>Verglichene Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Band names (empty = read from the raster)</source>
+        <translation>Kanalnamen (leer = aus dem Raster lesen)</translation>
+    </message>
+    <message>
+        <source>Built from (later density)</source>
+        <translation>Bebaut ab (spätere Dichte)</translation>
+    </message>
+    <message>
+        <source>Built-up area lost (km2)</source>
+        <translation>Verlorene bebaute Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Bundled model</source>
+        <translation>Mitgeliefertes Modell</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA (NVIDIA GPU)</source>
+        <translation>CUDA (NVIDIA-GPU)</translation>
+    </message>
+    <message>
+        <source>CoreML (Apple)</source>
+        <translation>CoreML (Apple)</translation>
+    </message>
+    <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>DirectML (Windows GPU)</source>
+        <translation>DirectML (Windows-GPU)</translation>
+    </message>
+    <message>
+        <source>Earlier Sentinel-2 scene</source>
+        <translation>Frühere Sentinel-2-Szene</translation>
+    </message>
+    <message>
+        <source>Later Sentinel-2 scene</source>
+        <translation>Spätere Sentinel-2-Szene</translation>
+    </message>
+    <message>
+        <source>Map settlement growth between two dates</source>
+        <translation>Siedlungswachstum zwischen zwei Aufnahmen kartieren</translation>
+    </message>
+    <message>
+        <source>Model file (ONNX; replaces the bundled model)</source>
+        <translation>Modelldatei (ONNX; ersetzt das mitgelieferte Modell)</translation>
+    </message>
+    <message>
+        <source>Multi-task HSE + LCZ v3 on the So2Sat ResNet20 (default)</source>
+        <translation>Multi-Task HSE + LCZ v3 auf dem So2Sat-ResNet20 (Standard)</translation>
+    </message>
+    <message>
+        <source>Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, or name=band number pairs, e.g. B2=1,B3=2,B4=3</source>
+        <translation>Namen in der Kanalreihenfolge des Rasters, - überspringt einen Kanal, z. B. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, oder Paare Name=Kanalnummer, z. B. B2=1,B3=2,B4=3</translation>
+    </message>
+    <message>
+        <source>New built-up</source>
+        <translation>Neu bebaut</translation>
+    </message>
+    <message>
+        <source>New built-up area (km2)</source>
+        <translation>Neu bebaute Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Not built below (earlier density)</source>
+        <translation>Nicht bebaut unter (frühere Dichte)</translation>
+    </message>
+    <message>
+        <source>Sentinel-2</source>
+        <translation>Sentinel-2</translation>
+    </message>
+    <message>
+        <source>Settlement density change</source>
+        <translation>Änderung der Siedlungsdichte</translation>
+    </message>
+    <message>
+        <source>Settlement density of an earlier and a later scene, their difference and new built-up areas.</source>
+        <translation>Siedlungsdichte einer früheren und einer späteren Szene, ihre Differenz und neu bebaute Flächen.</translation>
+    </message>
+    <message>
+        <source>So2Sat LCZ42 ResNet20: LCZ only</source>
+        <translation>So2Sat LCZ42 ResNet20: nur LCZ</translation>
+    </message>
+    <message>
+        <source>So2Sat ResNet20</source>
+        <translation>So2Sat ResNet20</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>auto (first available accelerator, else CPU)</source>
+        <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
+    </message>
+    <message>
+        <source>multi-task v3</source>
+        <translation>Multi-Task v3</translation>
+    </message>
+    <message>
+        <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
+        <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
+    </message>
+    <message>
+        <source>{layer}: {earlier} to {later} ({how})</source>
+        <translation>{layer}: {earlier} bis {later} ({how})</translation>
+    </message>
+    <message>
+        <source>{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, {numbers}.</source>
+        <translation>{reason} Wählen Sie im Dialog des Algorithmus das Gerät {options}; mit qgis_process oder processing.run {numbers}.</translation>
     </message>
 </context>
 <context>
@@ -384,379 +757,6 @@
     <message>
         <source>{scene} + {count} more date(s)</source>
         <translation>{scene} + {count} weitere Aufnahme(n)</translation>
-    </message>
-</context>
-<context>
-    <name>MapGrowthAlgorithm</name>
-    <message>
-        <source> or </source>
-        <translation> oder </translation>
-    </message>
-    <message>
-        <source>&lt;p&gt;Runs a model with a settlement density (HSE) output on an &lt;b&gt;earlier&lt;/b&gt; and a &lt;b&gt;later&lt;/b&gt; scene of the same place (the later one read on the earlier one&apos;s grid) and writes their difference per 20 m pixel (later minus earlier, -1 to 1; blue loss, red growth) and, optionally, a layer of &lt;b&gt;new built-up&lt;/b&gt; pixels: density below &lt;i&gt;not built&lt;/i&gt; (0.2) before and at least &lt;i&gt;built&lt;/i&gt; (0.5) after (and built-up lost the other way round). Two thresholds with a gap, so that a density wobbling between seasons does not read as growth. The results give the areas in km2.&lt;/p&gt;&lt;p&gt;The default model is the bundled multi-task model v3 (the So2Sat model alone has no HSE); its density is building cover. Where nothing was built between the dates it still moves a little (its model card gives how much): read small changes as noise, and check growth against the images.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Rechnet ein Modell mit Siedlungsdichte-Ausgabe (HSE) auf einer &lt;b&gt;früheren&lt;/b&gt; und einer &lt;b&gt;späteren&lt;/b&gt; Szene desselben Ortes (die spätere auf dem Raster der früheren gelesen) und schreibt ihre Differenz je 20-m-Pixel (später minus früher, -1 bis 1; blau Verlust, rot Wachstum) und wahlweise eine Ebene &lt;b&gt;neu bebauter&lt;/b&gt; Pixel: Dichte vorher unter &lt;i&gt;nicht bebaut&lt;/i&gt; (0,2) und nachher mindestens &lt;i&gt;bebaut&lt;/i&gt; (0,5) (und verlorene Bebauung umgekehrt). Zwei Schwellen mit Abstand, damit eine mit den Jahreszeiten schwankende Dichte nicht als Wachstum gilt. Die Ergebnisse nennen die Flächen in km2.&lt;/p&gt;&lt;p&gt;Voreingestellt ist das mitgelieferte Multi-Task-Modell v3 (das So2Sat-Modell allein hat keine HSE). Seine Dichte ist die Gebäudebedeckung. Wo zwischen den Aufnahmen nichts gebaut wurde, schwankt sie dennoch etwas (wie viel, steht in seiner Modellkarte): Lesen Sie kleine Änderungen als Rauschen und prüfen Sie Wachstum an den Bildern.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>An ONNX model that follows the plugin&apos;s model contract.</source>
-        <translation>Ein ONNX-Modell, das dem Modellvertrag des Plugins folgt.</translation>
-    </message>
-    <message>
-        <source>Area compared (km2)</source>
-        <translation>Verglichene Fläche (km2)</translation>
-    </message>
-    <message>
-        <source>Band names (empty = read from the raster)</source>
-        <translation>Kanalnamen (leer = aus dem Raster lesen)</translation>
-    </message>
-    <message>
-        <source>Built from (later density)</source>
-        <translation>Bebaut ab (spätere Dichte)</translation>
-    </message>
-    <message>
-        <source>Built-up area lost (km2)</source>
-        <translation>Verlorene bebaute Fläche (km2)</translation>
-    </message>
-    <message>
-        <source>Bundled model</source>
-        <translation>Mitgeliefertes Modell</translation>
-    </message>
-    <message>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <source>CUDA (NVIDIA GPU)</source>
-        <translation>CUDA (NVIDIA-GPU)</translation>
-    </message>
-    <message>
-        <source>CoreML (Apple)</source>
-        <translation>CoreML (Apple)</translation>
-    </message>
-    <message>
-        <source>Could not apply the style {qml}: {message}</source>
-        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
-    </message>
-    <message>
-        <source>Device</source>
-        <translation>Gerät</translation>
-    </message>
-    <message>
-        <source>DirectML (Windows GPU)</source>
-        <translation>DirectML (Windows-GPU)</translation>
-    </message>
-    <message>
-        <source>Earlier Sentinel-2 scene</source>
-        <translation>Frühere Sentinel-2-Szene</translation>
-    </message>
-    <message>
-        <source>Later Sentinel-2 scene</source>
-        <translation>Spätere Sentinel-2-Szene</translation>
-    </message>
-    <message>
-        <source>Map settlement growth between two dates</source>
-        <translation>Siedlungswachstum zwischen zwei Aufnahmen kartieren</translation>
-    </message>
-    <message>
-        <source>Model file (ONNX; replaces the bundled model)</source>
-        <translation>Modelldatei (ONNX; ersetzt das mitgelieferte Modell)</translation>
-    </message>
-    <message>
-        <source>Multi-task HSE + LCZ v3 on the So2Sat ResNet20 (default)</source>
-        <translation>Multi-Task HSE + LCZ v3 auf dem So2Sat-ResNet20 (Standard)</translation>
-    </message>
-    <message>
-        <source>Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, or name=band number pairs, e.g. B2=1,B3=2,B4=3</source>
-        <translation>Namen in der Kanalreihenfolge des Rasters, - überspringt einen Kanal, z. B. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, oder Paare Name=Kanalnummer, z. B. B2=1,B3=2,B4=3</translation>
-    </message>
-    <message>
-        <source>New built-up</source>
-        <translation>Neu bebaut</translation>
-    </message>
-    <message>
-        <source>New built-up area (km2)</source>
-        <translation>Neu bebaute Fläche (km2)</translation>
-    </message>
-    <message>
-        <source>Not built below (earlier density)</source>
-        <translation>Nicht bebaut unter (frühere Dichte)</translation>
-    </message>
-    <message>
-        <source>Sentinel-2</source>
-        <translation>Sentinel-2</translation>
-    </message>
-    <message>
-        <source>Settlement density change</source>
-        <translation>Änderung der Siedlungsdichte</translation>
-    </message>
-    <message>
-        <source>Settlement density of an earlier and a later scene, their difference and new built-up areas.</source>
-        <translation>Siedlungsdichte einer früheren und einer späteren Szene, ihre Differenz und neu bebaute Flächen.</translation>
-    </message>
-    <message>
-        <source>So2Sat LCZ42 ResNet20: LCZ only</source>
-        <translation>So2Sat LCZ42 ResNet20: nur LCZ</translation>
-    </message>
-    <message>
-        <source>So2Sat ResNet20</source>
-        <translation>So2Sat ResNet20</translation>
-    </message>
-    <message>
-        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
-        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
-    </message>
-    <message>
-        <source>auto (first available accelerator, else CPU)</source>
-        <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
-    </message>
-    <message>
-        <source>multi-task v3</source>
-        <translation>Multi-Task v3</translation>
-    </message>
-    <message>
-        <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
-        <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
-    </message>
-    <message>
-        <source>{layer}: {earlier} to {later} ({how})</source>
-        <translation>{layer}: {earlier} bis {later} ({how})</translation>
-    </message>
-    <message>
-        <source>{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, {numbers}.</source>
-        <translation>{reason} Wählen Sie im Dialog des Algorithmus das Gerät {options}; mit qgis_process oder processing.run {numbers}.</translation>
-    </message>
-</context>
-<context>
-    <name>AssessLczAlgorithm</name>
-    <message>
-        <source>&lt;p&gt;Compares an LCZ map (codes 1 to 17: 1-10 built types, A-G as 11-17; its nodata is ignored) with a reference and reports overall accuracy (OA), Kappa, average accuracy (AA), weighted accuracy (WA, with the LCZ similarity weights of Bechtel et al. 2017), OA of the built zones (OAu), OA built versus natural (OAbu), per-class precision, recall and F1, and the confusion matrix.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference raster&lt;/b&gt;: scored on its own grid, in its own CRS: the map is warped onto it (the majority class when the map is finer, the nearest cell otherwise). Only the part under the map is read. Its nodata cells are not scored.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference polygons&lt;/b&gt; and &lt;b&gt;Class field&lt;/b&gt; (instead of a reference raster): polygons are rasterised onto the map&apos;s grid; a cell counts when its centre lies in a polygon. The field holds LCZ codes 1-17 or labels 1-10, A-G.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference mapping&lt;/b&gt; (optional): for a reference whose codes are not LCZ codes, e.g. &lt;code&gt;9-&amp;gt;2; 11-&amp;gt;4; 17-&amp;gt;16&lt;/code&gt;. Once given, it must list every code of the reference, also codes that already are the right LCZ (&lt;code&gt;3-&amp;gt;3&lt;/code&gt;); a code it lacks is an error naming it: the algorithm never guesses what a code means. Without a mapping, the reference&apos;s codes are read as LCZ codes 1-17 (others are an error).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Class groups&lt;/b&gt; (optional): for a reference with fewer classes, group the LCZ into its classes, e.g. &lt;code&gt;1,2,4,5-&amp;gt;1; 3,6,7,8,10-&amp;gt;2; 11,12-&amp;gt;3; 13,14,16-&amp;gt;4; 17-&amp;gt;5&lt;/code&gt;. LCZ in no group are left out (the report counts them); WA, OAu and OAbu are then not defined.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: a table with one row per class (counts, precision, recall, F1 and its row of the confusion matrix, reference in rows, prediction in pred_ columns), an HTML report, and the scores as numbers for models and scripts.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Vergleicht eine LCZ-Karte (Codes 1 bis 17: 1-10 bebaute Typen, A-G als 11-17; ihre Keine-Daten-Zellen werden ignoriert) mit einer Referenz und gibt Gesamtgenauigkeit (OA), Kappa, mittlere Genauigkeit (AA), gewichtete Genauigkeit (WA, mit den LCZ-Ähnlichkeitsgewichten von Bechtel et al. 2017), OA der bebauten Zonen (OAu), OA bebaut gegen natürlich (OAbu), Präzision, Trefferquote und F1 je Klasse sowie die Konfusionsmatrix an.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzraster&lt;/b&gt;: bewertet auf seinem eigenen Raster, in seinem eigenen KBS: Die Karte wird darauf umprojiziert (die Mehrheitsklasse, wenn die Karte feiner ist, sonst die nächste Zelle). Nur der Teil unter der Karte wird gelesen. Seine Zellen ohne Daten werden nicht bewertet.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzpolygone&lt;/b&gt; und &lt;b&gt;Klassenfeld&lt;/b&gt; (statt eines Referenzrasters): Die Polygone werden auf das Raster der Karte gerastert; eine Zelle zählt, wenn ihr Mittelpunkt in einem Polygon liegt. Das Feld enthält LCZ-Codes 1-17 oder die Bezeichnungen 1-10, A-G.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzzuordnung&lt;/b&gt; (optional): für eine Referenz, deren Codes keine LCZ-Codes sind, z. B. &lt;code&gt;9-&amp;gt;2; 11-&amp;gt;4; 17-&amp;gt;16&lt;/code&gt;. Wenn angegeben, muss sie jeden Code der Referenz aufführen, auch Codes, die schon die richtige LCZ sind (&lt;code&gt;3-&amp;gt;3&lt;/code&gt;); ein fehlender Code ist ein Fehler, der ihn nennt: Der Algorithmus rät nie, was ein Code bedeutet. Ohne Zuordnung werden die Codes der Referenz als LCZ-Codes 1-17 gelesen (andere sind ein Fehler).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Klassengruppen&lt;/b&gt; (optional): für eine Referenz mit weniger Klassen die LCZ zu deren Klassen zusammenfassen, z. B. &lt;code&gt;1,2,4,5-&amp;gt;1; 3,6,7,8,10-&amp;gt;2; 11,12-&amp;gt;3; 13,14,16-&amp;gt;4; 17-&amp;gt;5&lt;/code&gt;. LCZ in keiner Gruppe werden ausgelassen (der Bericht zählt sie); WA, OAu und OAbu sind dann nicht definiert.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ergebnisse&lt;/b&gt;: eine Tabelle mit einer Zeile je Klasse (Anzahlen, Präzision, Trefferquote, F1 und ihre Zeile der Konfusionsmatrix, Referenz in Zeilen, Vorhersage in pred_-Spalten), ein HTML-Bericht und die Kennzahlen als Zahlen für Modelle und Skripte.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>Assess a local climate zone map</source>
-        <translation>Eine Karte lokaler Klimazonen bewerten</translation>
-    </message>
-    <message>
-        <source>Assessment</source>
-        <translation>Bewertung</translation>
-    </message>
-    <message>
-        <source>Average accuracy (AA)</source>
-        <translation>Mittlere Genauigkeit (AA)</translation>
-    </message>
-    <message>
-        <source>Cancelled.</source>
-        <translation>Abgebrochen.</translation>
-    </message>
-    <message>
-        <source>Class field of the polygons</source>
-        <translation>Klassenfeld der Polygone</translation>
-    </message>
-    <message>
-        <source>Class groups</source>
-        <translation>Klassengruppen</translation>
-    </message>
-    <message>
-        <source>Give either a reference raster or reference polygons (with a class field).</source>
-        <translation>Geben Sie entweder ein Referenzraster oder Referenzpolygone (mit einem Klassenfeld) an.</translation>
-    </message>
-    <message>
-        <source>HTML files (*.html)</source>
-        <translation>HTML-Dateien (*.html)</translation>
-    </message>
-    <message>
-        <source>Kappa</source>
-        <translation>Kappa</translation>
-    </message>
-    <message>
-        <source>LCZ codes to the reference&apos;s classes, e.g. 1,2,4,5-&gt;1; 3,6,7,8,10-&gt;2; 11,12-&gt;3</source>
-        <translation>LCZ-Codes zu den Klassen der Referenz, z. B. 1,2,4,5-&gt;1; 3,6,7,8,10-&gt;2; 11,12-&gt;3</translation>
-    </message>
-    <message>
-        <source>LCZ map to assess</source>
-        <translation>Zu bewertende LCZ-Karte</translation>
-    </message>
-    <message>
-        <source>Mean F1 over the classes</source>
-        <translation>Mittleres F1 über die Klassen</translation>
-    </message>
-    <message>
-        <source>OA built versus natural (OAbu)</source>
-        <translation>OA bebaut gegen natürlich (OAbu)</translation>
-    </message>
-    <message>
-        <source>OA of the built zones (OAu)</source>
-        <translation>OA der bebauten Zonen (OAu)</translation>
-    </message>
-    <message>
-        <source>Overall accuracy (OA)</source>
-        <translation>Gesamtgenauigkeit (OA)</translation>
-    </message>
-    <message>
-        <source>Per-class scores and confusion matrix</source>
-        <translation>Kennzahlen je Klasse und Konfusionsmatrix</translation>
-    </message>
-    <message>
-        <source>Reference LCZ raster</source>
-        <translation>LCZ-Referenzraster</translation>
-    </message>
-    <message>
-        <source>Reference codes to LCZ codes, e.g. 9-&gt;2; 11-&gt;4; 17-&gt;16</source>
-        <translation>Codes der Referenz zu LCZ-Codes, z. B. 9-&gt;2; 11-&gt;4; 17-&gt;16</translation>
-    </message>
-    <message>
-        <source>Reference mapping</source>
-        <translation>Referenzzuordnung</translation>
-    </message>
-    <message>
-        <source>Reference polygons (instead of a reference raster)</source>
-        <translation>Referenzpolygone (statt eines Referenzrasters)</translation>
-    </message>
-    <message>
-        <source>Reference polygons need a class field.</source>
-        <translation>Referenzpolygone brauchen ein Klassenfeld.</translation>
-    </message>
-    <message>
-        <source>Report</source>
-        <translation>Bericht</translation>
-    </message>
-    <message>
-        <source>Scored cells</source>
-        <translation>Bewertete Zellen</translation>
-    </message>
-    <message>
-        <source>Scores an LCZ raster against a reference raster or reference polygons.</source>
-        <translation>Bewertet ein LCZ-Raster gegen ein Referenzraster oder Referenzpolygone.</translation>
-    </message>
-    <message>
-        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
-        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
-    </message>
-    <message>
-        <source>The polygon layer has no field {field}.</source>
-        <translation>Die Polygonebene hat kein Feld {field}.</translation>
-    </message>
-    <message>
-        <source>Weighted accuracy (WA)</source>
-        <translation>Gewichtete Genauigkeit (WA)</translation>
-    </message>
-    <message>
-        <source>lcz,local climate zones,accuracy,assessment,validation,confusion matrix,kappa,f1</source>
-        <translation>lcz,lokale klimazonen,genauigkeit,bewertung,validierung,konfusionsmatrix,kappa,f1</translation>
-    </message>
-</context>
-<context>
-    <name>AssessHseAlgorithm</name>
-    <message>
-        <source>&lt;p&gt;Compares a settlement density map (built-up fraction) with a reference density raster, e.g. the Copernicus imperviousness layer, and reports the mean absolute error (MAE), root mean square error (RMSE) and bias (prediction minus reference) as fractions 0 to 1, and, for the settlement mask (density at or above the threshold), Kappa, average accuracy, overall accuracy, recall, precision and F1, as the seed paper (Qiu et al. 2022) reports them.&lt;/p&gt;&lt;p&gt;The map is averaged onto the reference&apos;s grid, in the reference&apos;s CRS; only the part under the map is read; nodata of either raster is not scored.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Units&lt;/b&gt;: fraction 0..1 or percent 0..100; auto reads percent when a value exceeds 1. Values far outside the range (such as an undeclared nodata value 255) are an error: set the raster&apos;s nodata value.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement threshold&lt;/b&gt;: a fraction (0.5 = half of the cell built up). &lt;b&gt;Block size&lt;/b&gt;: cells a side averaged before thresholding (1 = none).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: a table of the scores, an HTML report, and the scores as numbers.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Vergleicht eine Siedlungsdichtekarte (bebauter Anteil) mit einem Referenzraster der Dichte, z. B. der Copernicus-Versiegelungsschicht, und gibt den mittleren absoluten Fehler (MAE), die Wurzel des mittleren quadratischen Fehlers (RMSE) und die Verzerrung (Vorhersage minus Referenz) als Anteile 0 bis 1 an sowie, für die Siedlungsmaske (Dichte ab dem Schwellenwert), Kappa, mittlere Genauigkeit, Gesamtgenauigkeit, Trefferquote, Präzision und F1, so wie die Ausgangsarbeit (Qiu et al. 2022) sie angibt.&lt;/p&gt;&lt;p&gt;Die Karte wird auf das Raster der Referenz gemittelt, im KBS der Referenz; nur der Teil unter der Karte wird gelesen; Zellen ohne Daten in einem der beiden Raster werden nicht bewertet.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Einheiten&lt;/b&gt;: Anteil 0..1 oder Prozent 0..100; automatisch liest Prozent, wenn ein Wert 1 übersteigt. Werte weit außerhalb des Bereichs (etwa ein nicht erklärter Keine-Daten-Wert 255) sind ein Fehler: Setzen Sie den Keine-Daten-Wert des Rasters.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsschwelle&lt;/b&gt;: ein Anteil (0,5 = die Hälfte der Zelle bebaut). &lt;b&gt;Blockgröße&lt;/b&gt;: Zellen je Seite, die vor der Schwellenbildung gemittelt werden (1 = keine).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ergebnisse&lt;/b&gt;: eine Tabelle der Kennzahlen, ein HTML-Bericht und die Kennzahlen als Zahlen.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>Assess a settlement density map</source>
-        <translation>Eine Siedlungsdichtekarte bewerten</translation>
-    </message>
-    <message>
-        <source>Assessment</source>
-        <translation>Bewertung</translation>
-    </message>
-    <message>
-        <source>Average accuracy of the settlement mask</source>
-        <translation>Mittlere Genauigkeit der Siedlungsmaske</translation>
-    </message>
-    <message>
-        <source>Bias, prediction minus reference (fraction)</source>
-        <translation>Verzerrung, Vorhersage minus Referenz (Anteil)</translation>
-    </message>
-    <message>
-        <source>Block size before thresholding (cells)</source>
-        <translation>Blockgröße vor der Schwellenbildung (Zellen)</translation>
-    </message>
-    <message>
-        <source>F1 of settlement</source>
-        <translation>F1 der Siedlung</translation>
-    </message>
-    <message>
-        <source>HTML files (*.html)</source>
-        <translation>HTML-Dateien (*.html)</translation>
-    </message>
-    <message>
-        <source>Kappa of the settlement mask</source>
-        <translation>Kappa der Siedlungsmaske</translation>
-    </message>
-    <message>
-        <source>Mean absolute error (fraction)</source>
-        <translation>Mittlerer absoluter Fehler (Anteil)</translation>
-    </message>
-    <message>
-        <source>Overall accuracy of the settlement mask</source>
-        <translation>Gesamtgenauigkeit der Siedlungsmaske</translation>
-    </message>
-    <message>
-        <source>Precision of settlement</source>
-        <translation>Präzision der Siedlung</translation>
-    </message>
-    <message>
-        <source>Recall of settlement</source>
-        <translation>Trefferquote der Siedlung</translation>
-    </message>
-    <message>
-        <source>Reference density raster</source>
-        <translation>Referenzraster der Dichte</translation>
-    </message>
-    <message>
-        <source>Report</source>
-        <translation>Bericht</translation>
-    </message>
-    <message>
-        <source>Root mean square error (fraction)</source>
-        <translation>Wurzel des mittleren quadratischen Fehlers (Anteil)</translation>
-    </message>
-    <message>
-        <source>Scored cells</source>
-        <translation>Bewertete Zellen</translation>
-    </message>
-    <message>
-        <source>Scores</source>
-        <translation>Kennzahlen</translation>
-    </message>
-    <message>
-        <source>Scores a settlement density (HSE) raster against a reference density raster.</source>
-        <translation>Bewertet ein Siedlungsdichteraster (HSE) gegen ein Referenzraster der Dichte.</translation>
-    </message>
-    <message>
-        <source>Settlement density map to assess</source>
-        <translation>Zu bewertende Siedlungsdichtekarte</translation>
-    </message>
-    <message>
-        <source>Settlement threshold (fraction)</source>
-        <translation>Siedlungsschwelle (Anteil)</translation>
-    </message>
-    <message>
-        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
-        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
-    </message>
-    <message>
-        <source>Units of the map</source>
-        <translation>Einheiten der Karte</translation>
-    </message>
-    <message>
-        <source>Units of the reference</source>
-        <translation>Einheiten der Referenz</translation>
-    </message>
-    <message>
-        <source>auto</source>
-        <translation>automatisch</translation>
-    </message>
-    <message>
-        <source>fraction 0..1</source>
-        <translation>Anteil 0..1</translation>
-    </message>
-    <message>
-        <source>hse,settlement,built-up,imperviousness,density,accuracy,assessment,validation,mae,rmse</source>
-        <translation>hse,siedlung,bebaut,versiegelung,dichte,genauigkeit,bewertung,validierung,mae,rmse</translation>
-    </message>
-    <message>
-        <source>percent 0..100</source>
-        <translation>Prozent 0..100</translation>
     </message>
 </context>
 <context>
