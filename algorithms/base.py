@@ -73,7 +73,7 @@ class HseLczAlgorithm(QgsProcessingAlgorithm):
 
     #: Raster destinations the engine writes as GeoTIFF: checked for a .tif/.tiff name before anything runs.
     GEOTIFF_OUTPUTS: tuple[str, ...] = ()
-    #: Raster inputs the engine opens with GDAL: a file QGIS cannot load is explained in GDAL's words.
+    #: Raster inputs the engine opens with GDAL: a file QGIS cannot load is explained in the engine's words.
     GDAL_INPUTS: tuple[str, ...] = ()
 
     def tr(self, text: str) -> str:
