@@ -5,6 +5,9 @@ writes a report, an adapter or a table, or that computes before it calls the eng
 them all here first, every kind alike: missing folders are created (and removed again if the run fails), an
 unwritable folder or read-only file is refused with the output named. If the run fails after some files were
 published (a disk that fills up while the report is written), the files this run wrote are removed again.
+
+Problems are raised as the engine's EngineError: the algorithm turns them into QGIS errors in its one place
+(base.HseLczAlgorithm.engine_errors), so call the checks and `all_or_nothing` inside it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from qgis.core import QgsProcessing, QgsProcessingException
+from qgis.core import QgsProcessing
 
 from ..core.errors import EngineError
 from ..core.writer import check_destination, check_writable, remove_empty_folders, storage_error
@@ -57,9 +60,9 @@ class Destinations:
     def _checked(self, check) -> Path:
         try:
             return check()
-        except EngineError as exc:
+        except EngineError:
             self.roll_back()  # the folders created for the destinations checked so far
-            raise QgsProcessingException(str(exc)) from exc
+            raise
 
     def _remember(self, target: Path) -> None:
         self._before.setdefault(target, _stamp(target))
@@ -83,7 +86,7 @@ class Destinations:
             problem = storage_error(failed.parent if failed else Path(os.getcwd()), exc,
                                     f"the file {failed.name}" if failed else "an output")
             self.roll_back()
-            raise QgsProcessingException(str(problem)) from exc
+            raise problem from exc
         except BaseException:
             self.roll_back()
             raise

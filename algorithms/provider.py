@@ -1,4 +1,9 @@
-"""The Processing provider `hselcz`: the mapping algorithm (GeoTIFF outputs only) and two assessments."""
+"""The Processing provider `hselcz`: five algorithms, each in a file named after it.
+
+hselcz:map (map.py), hselcz:map_training_areas (map_training_areas.py) and hselcz:map_growth (map_growth.py) run a
+model over Sentinel-2 scenes and write GeoTIFF only; hselcz:assess_lcz (assess_lcz.py) and hselcz:assess_hse
+(assess_hse.py) score a map against a reference. What they share is in base.py, mapping.py and assessing.py.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,18 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.paths import ICON_PATH
 from ..core.products import OUTPUT_EXTENSIONS
-from .assess_algorithms import AssessHseAlgorithm, AssessLczAlgorithm
-from .growth_algorithm import MapGrowthAlgorithm
-from .map_algorithm import MapAlgorithm
-from .training_areas_algorithm import MapTrainingAreasAlgorithm
+from .assess_hse import AssessHseAlgorithm
+from .assess_lcz import AssessLczAlgorithm
+from .map import MapAlgorithm
+from .map_growth import MapGrowthAlgorithm
+from .map_training_areas import MapTrainingAreasAlgorithm
 
 
 class HseLczProvider(QgsProcessingProvider):
+    """Registers the algorithms; QGIS asks it which raster formats their outputs may take."""
+
+    ALGORITHMS = (MapAlgorithm, MapTrainingAreasAlgorithm, MapGrowthAlgorithm, AssessLczAlgorithm, AssessHseAlgorithm)
+
     def id(self) -> str:  # noqa: A003 (QGIS API)
         return "hselcz"
 
@@ -31,15 +41,12 @@ class HseLczProvider(QgsProcessingProvider):
         return str(ICON_PATH)
 
     def loadAlgorithms(self) -> None:  # noqa: N802
-        self.addAlgorithm(MapAlgorithm())
-        self.addAlgorithm(MapTrainingAreasAlgorithm())
-        self.addAlgorithm(MapGrowthAlgorithm())
-        self.addAlgorithm(AssessLczAlgorithm())
-        self.addAlgorithm(AssessHseAlgorithm())
+        for algorithm in self.ALGORITHMS:
+            self.addAlgorithm(algorithm())
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802
         """The engine writes GeoTIFF only (core.products.OUTPUT_EXTENSIONS): QGIS offers .tif in the output file
-        dialogs; MapAlgorithm.checkParameterValues refuses other names, which QGIS 3.22 does not."""
+        dialogs; HseLczAlgorithm.checkParameterValues (base.py) refuses other names, which QGIS 3.22 does not."""
         return list(OUTPUT_EXTENSIONS)
 
     def defaultRasterFileExtension(self) -> str:  # noqa: N802

@@ -2,131 +2,466 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE" sourcelanguage="en">
 <context>
-    <name>HseLczProvider</name>
+    <name>AssessHseAlgorithm</name>
     <message>
-        <location filename="../algorithms/provider.py" line="24"/>
-        <source>Settlement density and local climate zones from Sentinel-2</source>
-        <translation>Siedlungsdichte und lokale Klimazonen aus Sentinel-2</translation>
+        <source>&lt;p&gt;Compares a settlement density map (built-up fraction) with a reference density raster, e.g. the Copernicus imperviousness layer, and reports the mean absolute error (MAE), root mean square error (RMSE) and bias (prediction minus reference) as fractions 0 to 1, and, for the settlement mask (density at or above the threshold), Kappa, average accuracy, overall accuracy, recall, precision and F1, as the seed paper (Qiu et al. 2022) reports them.&lt;/p&gt;&lt;p&gt;The map is averaged onto the reference&apos;s grid, in the reference&apos;s CRS; only the part under the map is read; nodata of either raster is not scored.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Units&lt;/b&gt;: fraction 0..1 or percent 0..100; auto reads percent when a value exceeds 1. Values far outside the range (such as an undeclared nodata value 255) are an error: set the raster&apos;s nodata value.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement threshold&lt;/b&gt;: a fraction (0.5 = half of the cell built up). &lt;b&gt;Block size&lt;/b&gt;: cells a side averaged before thresholding (1 = none).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: a table of the scores, an HTML report, and the scores as numbers.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Vergleicht eine Siedlungsdichtekarte (bebauter Anteil) mit einem Referenzraster der Dichte, z. B. der Copernicus-Versiegelungsschicht, und gibt den mittleren absoluten Fehler (MAE), die Wurzel des mittleren quadratischen Fehlers (RMSE) und die Verzerrung (Vorhersage minus Referenz) als Anteile 0 bis 1 an sowie, für die Siedlungsmaske (Dichte ab dem Schwellenwert), Kappa, mittlere Genauigkeit, Gesamtgenauigkeit, Trefferquote, Präzision und F1, so wie die Ausgangsarbeit (Qiu et al. 2022) sie angibt.&lt;/p&gt;&lt;p&gt;Die Karte wird auf das Raster der Referenz gemittelt, im KBS der Referenz; nur der Teil unter der Karte wird gelesen; Zellen ohne Daten in einem der beiden Raster werden nicht bewertet.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Einheiten&lt;/b&gt;: Anteil 0..1 oder Prozent 0..100; automatisch liest Prozent, wenn ein Wert 1 übersteigt. Werte weit außerhalb des Bereichs (etwa ein nicht erklärter Keine-Daten-Wert 255) sind ein Fehler: Setzen Sie den Keine-Daten-Wert des Rasters.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsschwelle&lt;/b&gt;: ein Anteil (0,5 = die Hälfte der Zelle bebaut). &lt;b&gt;Blockgröße&lt;/b&gt;: Zellen je Seite, die vor der Schwellenbildung gemittelt werden (1 = keine).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ergebnisse&lt;/b&gt;: eine Tabelle der Kennzahlen, ein HTML-Bericht und die Kennzahlen als Zahlen.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../algorithms/provider.py" line="21"/>
-        <source>HSE &amp; LCZ</source>
-        <translation>HSE &amp; LCZ</translation>
-    </message>
-</context>
-<context>
-    <name>MapAlgorithm</name>
-    <message>
-        <source>{layer}: {earlier} to {later} ({how})</source>
-        <translation>{layer}: {earlier} bis {later} ({how})</translation>
+        <source>Assess a settlement density map</source>
+        <translation>Eine Siedlungsdichtekarte bewerten</translation>
     </message>
     <message>
-        <source>The model {name} has no {output} output, so the layer &apos;{layer}&apos; is not made (give it a file name with a model that has one, e.g. the bundled multi-task model).</source>
-        <translation>Das Modell {name} hat keine {output}-Ausgabe, daher wird die Ebene &apos;{layer}&apos; nicht erstellt (geben Sie ihr einen Dateinamen zusammen mit einem Modell, das sie hat, z. B. dem mitgelieferten Multi-Task-Modell).</translation>
+        <source>Assessment</source>
+        <translation>Bewertung</translation>
     </message>
     <message>
-        <source>So2Sat ResNet20</source>
-        <translation>So2Sat ResNet20</translation>
+        <source>Average accuracy of the settlement mask</source>
+        <translation>Mittlere Genauigkeit der Siedlungsmaske</translation>
     </message>
     <message>
-        <source>multi-task v3</source>
-        <translation>Multi-Task v3</translation>
+        <source>Bias, prediction minus reference (fraction)</source>
+        <translation>Verzerrung, Vorhersage minus Referenz (Anteil)</translation>
     </message>
     <message>
-        <source>{model}, adapted to {areas}</source>
-        <translation>{model}, angepasst an {areas}</translation>
+        <source>Block size before thresholding (cells)</source>
+        <translation>Blockgröße vor der Schwellenbildung (Zellen)</translation>
     </message>
     <message>
-        <source>{scene} + {count} more date(s)</source>
-        <translation>{scene} + {count} weitere Aufnahme(n)</translation>
-    </message>
-    <message>
-        <source>{scene} ({how})</source>
-        <translation>{scene} ({how})</translation>
-    </message>
-    <message>
-        <source>{layer}: {made_by}</source>
-        <translation>{layer}: {made_by}</translation>
-    </message>
-    <message>
-        <source>&lt;p&gt;&lt;b&gt;Band names with several dates&lt;/b&gt;: the band names describe the first scene. A later date with the same number of bands is read with them too; one with another number of bands is read by its own band names, and refused if it has none. For dates of different layouts, give one list per date separated by |, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;&lt;b&gt;Bandnamen bei mehreren Aufnahmen&lt;/b&gt;: Die Bandnamen beschreiben die erste Szene. Eine spätere Aufnahme mit derselben Zahl von Bändern wird ebenfalls mit ihnen gelesen; eine mit einer anderen Zahl von Bändern nach ihren eigenen Bandnamen, und sie wird abgelehnt, wenn sie keine hat. Für Aufnahmen verschiedenen Aufbaus geben Sie je Aufnahme eine Liste an, getrennt durch |, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: the training cells of every date fit one adapter (a polygon&apos;s cells of all dates stay in one cross-validation fold), and the adapted dates are fused as in the mapping algorithm.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: Die Trainingszellen aller Aufnahmen passen einen gemeinsamen Adapter an (die Zellen eines Polygons bleiben über alle Aufnahmen in einer Falte der Kreuzvalidierung), und die angepassten Aufnahmen werden wie im Kartierungsalgorithmus zusammengeführt.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>&lt;h3&gt;Several dates&lt;/h3&gt;&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: other scenes of the same place (any footprint, CRS or date). Each is read on the first scene&apos;s grid and run through the model; the LCZ comes from the mean of the dates&apos; class probabilities in each 100 m cell, the settlement density from the median of the dates in each 20 m pixel (a single hazy date cannot drag it). &lt;b&gt;Dates per LCZ cell&lt;/b&gt; (optional output): how many dates had data in each cell.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Mehrere Aufnahmen&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: andere Szenen desselben Ortes (beliebige Ausdehnung, KBS oder Datum). Jede wird auf dem Raster der ersten Szene gelesen und durch das Modell gerechnet; die LCZ ergibt sich in jeder 100-m-Zelle aus dem Mittel der Klassenwahrscheinlichkeiten der Aufnahmen, die Siedlungsdichte in jedem 20-m-Pixel aus dem Median der Aufnahmen (eine einzelne dunstige Aufnahme kann ihn nicht verschieben). &lt;b&gt;Aufnahmen je LCZ-Zelle&lt;/b&gt; (optionale Ausgabe): wie viele Aufnahmen in jeder Zelle Daten hatten.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>More dates of the same place (fused with the first)</source>
-        <translation>Weitere Aufnahmen desselben Ortes (mit der ersten zusammengeführt)</translation>
-    </message>
-    <message>
-        <source>Other Sentinel-2 scenes of the same place; read on the first scene&apos;s grid. LCZ from the mean of the dates&apos; class probabilities, HSE from their median.</source>
-        <translation>Andere Sentinel-2-Szenen desselben Ortes; auf dem Raster der ersten Szene gelesen. LCZ aus dem Mittel der Klassenwahrscheinlichkeiten, HSE aus ihrem Median.</translation>
-    </message>
-    <message>
-        <source>Map local climate zones with local training areas</source>
-        <translation>Lokale Klimazonen mit lokalen Trainingsgebieten kartieren</translation>
-    </message>
-    <message>
-        <source>Adapts the model&apos;s LCZ map to training areas digitised over the city (WUDAPT-style).</source>
-        <translation>Passt die LCZ-Karte des Modells an Trainingsgebiete an, die über der Stadt digitalisiert wurden (nach WUDAPT).</translation>
-    </message>
-    <message>
-        <source>&lt;p&gt;The WUDAPT way of mapping a city&apos;s local climate zones, on top of the model: you digitise a few homogeneous &lt;b&gt;training areas&lt;/b&gt; per LCZ class (polygons spanning several 100 m cells), and a small classifier is fitted on the model&apos;s own features of the 100 m cells inside them (its class log-probabilities and, for the So2Sat ResNet20, its 256 penultimate features). The map is then made with that classifier. Where the model sees a class you gave no training area for, and the cell does not resemble any of your classes, the model&apos;s own label is kept.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Class field&lt;/b&gt;: LCZ codes 1-17 (11-17 for A-G) or labels 1-10 and A-G, optionally written &apos;LCZ 1&apos; or &apos;LCZ A&apos;. Other values are refused.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Honest self-assessment&lt;/b&gt;: the log and the report give the accuracy of the adapted map &lt;i&gt;cross-validated by polygon&lt;/i&gt;: each fold leaves out whole training areas, never single cells (neighbouring cells of one polygon are near-copies). The model alone on the same cells is shown beside it. Warnings name classes with fewer than 3 areas, areas too small for a 100 m cell, and areas of different classes that overlap.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Saved adapter&lt;/b&gt;: save the fitted adapter (.json) and apply it to other scenes of the city with the same model, instead of training areas.&lt;/p&gt;&lt;p&gt;Other parameters and the outputs are those of &lt;i&gt;Map settlement density and local climate zones&lt;/i&gt;.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Die WUDAPT-Methode, die lokalen Klimazonen einer Stadt zu kartieren, aufbauend auf dem Modell: Sie digitalisieren je LCZ-Klasse einige homogene &lt;b&gt;Trainingsgebiete&lt;/b&gt; (Polygone über mehrere 100-m-Zellen), und ein kleiner Klassifikator wird auf den Merkmalen des Modells in den 100-m-Zellen darin angepasst (seine logarithmierten Klassenwahrscheinlichkeiten und, beim So2Sat ResNet20, seine 256 vorletzten Merkmale). Mit diesem Klassifikator wird dann die Karte erstellt. Wo das Modell eine Klasse sieht, für die Sie kein Trainingsgebiet angegeben haben, und die Zelle keiner Ihrer Klassen ähnelt, bleibt die Klasse des Modells.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Klassenfeld&lt;/b&gt;: LCZ-Codes 1-17 (11-17 für A-G) oder die Bezeichnungen 1-10 und A-G, wahlweise als &apos;LCZ 1&apos; oder &apos;LCZ A&apos;. Andere Werte werden abgewiesen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ehrliche Selbstbewertung&lt;/b&gt;: Protokoll und Bericht geben die Genauigkeit der angepassten Karte &lt;i&gt;kreuzvalidiert nach Polygonen&lt;/i&gt; an: jede Falte lässt ganze Trainingsgebiete aus, nie einzelne Zellen (benachbarte Zellen eines Polygons sind fast Kopien). Daneben steht das Modell allein auf denselben Zellen. Warnungen nennen Klassen mit weniger als 3 Gebieten, Gebiete, die für eine 100-m-Zelle zu klein sind, und sich überlappende Gebiete verschiedener Klassen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gespeicherter Adapter&lt;/b&gt;: Speichern Sie den angepassten Adapter (.json) und wenden Sie ihn statt Trainingsgebieten auf andere Szenen der Stadt mit demselben Modell an.&lt;/p&gt;&lt;p&gt;Die übrigen Parameter und die Ausgaben sind die von &lt;i&gt;Siedlungsdichte und lokale Klimazonen kartieren&lt;/i&gt;.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>Cross-validation folds (by polygon)</source>
-        <translation>Falten der Kreuzvalidierung (nach Polygonen)</translation>
-    </message>
-    <message>
-        <source>Training areas (polygons)</source>
-        <translation>Trainingsgebiete (Polygone)</translation>
-    </message>
-    <message>
-        <source>LCZ class field of the training areas</source>
-        <translation>LCZ-Klassenfeld der Trainingsgebiete</translation>
-    </message>
-    <message>
-        <source>Saved adapter to apply instead (.json)</source>
-        <translation>Stattdessen anzuwendender gespeicherter Adapter (.json)</translation>
-    </message>
-    <message>
-        <source>Fitted adapter</source>
-        <translation>Angepasster Adapter</translation>
-    </message>
-    <message>
-        <source>JSON files (*.json)</source>
-        <translation>JSON-Dateien (*.json)</translation>
-    </message>
-    <message>
-        <source>Cross-validation report</source>
-        <translation>Bericht der Kreuzvalidierung</translation>
+        <source>F1 of settlement</source>
+        <translation>F1 der Siedlung</translation>
     </message>
     <message>
         <source>HTML files (*.html)</source>
         <translation>HTML-Dateien (*.html)</translation>
     </message>
     <message>
-        <source>Choose the field that holds the LCZ class of each training area.</source>
-        <translation>Wählen Sie das Feld, das die LCZ-Klasse jedes Trainingsgebiets enthält.</translation>
+        <source>Kappa of the settlement mask</source>
+        <translation>Kappa der Siedlungsmaske</translation>
     </message>
     <message>
-        <source>Map settlement growth between two dates</source>
-        <translation>Siedlungswachstum zwischen zwei Aufnahmen kartieren</translation>
+        <source>Mean absolute error (fraction)</source>
+        <translation>Mittlerer absoluter Fehler (Anteil)</translation>
     </message>
     <message>
-        <source>Settlement density of an earlier and a later scene, their difference and new built-up areas.</source>
-        <translation>Siedlungsdichte einer früheren und einer späteren Szene, ihre Differenz und neu bebaute Flächen.</translation>
+        <source>Overall accuracy of the settlement mask</source>
+        <translation>Gesamtgenauigkeit der Siedlungsmaske</translation>
+    </message>
+    <message>
+        <source>Precision of settlement</source>
+        <translation>Präzision der Siedlung</translation>
+    </message>
+    <message>
+        <source>Recall of settlement</source>
+        <translation>Trefferquote der Siedlung</translation>
+    </message>
+    <message>
+        <source>Reference density raster</source>
+        <translation>Referenzraster der Dichte</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>Bericht</translation>
+    </message>
+    <message>
+        <source>Root mean square error (fraction)</source>
+        <translation>Wurzel des mittleren quadratischen Fehlers (Anteil)</translation>
+    </message>
+    <message>
+        <source>Scored cells</source>
+        <translation>Bewertete Zellen</translation>
+    </message>
+    <message>
+        <source>Scores</source>
+        <translation>Kennzahlen</translation>
+    </message>
+    <message>
+        <source>Scores a settlement density (HSE) raster against a reference density raster.</source>
+        <translation>Bewertet ein Siedlungsdichteraster (HSE) gegen ein Referenzraster der Dichte.</translation>
+    </message>
+    <message>
+        <source>Settlement density map to assess</source>
+        <translation>Zu bewertende Siedlungsdichtekarte</translation>
+    </message>
+    <message>
+        <source>Settlement threshold (fraction)</source>
+        <translation>Siedlungsschwelle (Anteil)</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>Units of the map</source>
+        <translation>Einheiten der Karte</translation>
+    </message>
+    <message>
+        <source>Units of the reference</source>
+        <translation>Einheiten der Referenz</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>automatisch</translation>
+    </message>
+    <message>
+        <source>fraction 0..1</source>
+        <translation>Anteil 0..1</translation>
+    </message>
+    <message>
+        <source>hse,settlement,built-up,imperviousness,density,accuracy,assessment,validation,mae,rmse</source>
+        <translation>hse,siedlung,bebaut,versiegelung,dichte,genauigkeit,bewertung,validierung,mae,rmse</translation>
+    </message>
+    <message>
+        <source>percent 0..100</source>
+        <translation>Prozent 0..100</translation>
+    </message>
+</context>
+<context>
+    <name>AssessLczAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Compares an LCZ map (codes 1 to 17: 1-10 built types, A-G as 11-17; its nodata is ignored) with a reference and reports overall accuracy (OA), Kappa, average accuracy (AA), weighted accuracy (WA, with the LCZ similarity weights of Bechtel et al. 2017), OA of the built zones (OAu), OA built versus natural (OAbu), per-class precision, recall and F1, and the confusion matrix.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference raster&lt;/b&gt;: scored on its own grid, in its own CRS: the map is warped onto it (the majority class when the map is finer, the nearest cell otherwise). Only the part under the map is read. Its nodata cells are not scored.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference polygons&lt;/b&gt; and &lt;b&gt;Class field&lt;/b&gt; (instead of a reference raster): polygons are rasterised onto the map&apos;s grid; a cell counts when its centre lies in a polygon. The field holds LCZ codes 1-17 or labels 1-10, A-G.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Reference mapping&lt;/b&gt; (optional): for a reference whose codes are not LCZ codes, e.g. &lt;code&gt;9-&amp;gt;2; 11-&amp;gt;4; 17-&amp;gt;16&lt;/code&gt;. Once given, it must list every code of the reference, also codes that already are the right LCZ (&lt;code&gt;3-&amp;gt;3&lt;/code&gt;); a code it lacks is an error naming it: the algorithm never guesses what a code means. Without a mapping, the reference&apos;s codes are read as LCZ codes 1-17 (others are an error).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Class groups&lt;/b&gt; (optional): for a reference with fewer classes, group the LCZ into its classes, e.g. &lt;code&gt;1,2,4,5-&amp;gt;1; 3,6,7,8,10-&amp;gt;2; 11,12-&amp;gt;3; 13,14,16-&amp;gt;4; 17-&amp;gt;5&lt;/code&gt;. LCZ in no group are left out (the report counts them); WA, OAu and OAbu are then not defined.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: a table with one row per class (counts, precision, recall, F1 and its row of the confusion matrix, reference in rows, prediction in pred_ columns), an HTML report, and the scores as numbers for models and scripts.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Vergleicht eine LCZ-Karte (Codes 1 bis 17: 1-10 bebaute Typen, A-G als 11-17; ihre Keine-Daten-Zellen werden ignoriert) mit einer Referenz und gibt Gesamtgenauigkeit (OA), Kappa, mittlere Genauigkeit (AA), gewichtete Genauigkeit (WA, mit den LCZ-Ähnlichkeitsgewichten von Bechtel et al. 2017), OA der bebauten Zonen (OAu), OA bebaut gegen natürlich (OAbu), Präzision, Trefferquote und F1 je Klasse sowie die Konfusionsmatrix an.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzraster&lt;/b&gt;: bewertet auf seinem eigenen Raster, in seinem eigenen KBS: Die Karte wird darauf umprojiziert (die Mehrheitsklasse, wenn die Karte feiner ist, sonst die nächste Zelle). Nur der Teil unter der Karte wird gelesen. Seine Zellen ohne Daten werden nicht bewertet.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzpolygone&lt;/b&gt; und &lt;b&gt;Klassenfeld&lt;/b&gt; (statt eines Referenzrasters): Die Polygone werden auf das Raster der Karte gerastert; eine Zelle zählt, wenn ihr Mittelpunkt in einem Polygon liegt. Das Feld enthält LCZ-Codes 1-17 oder die Bezeichnungen 1-10, A-G.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Referenzzuordnung&lt;/b&gt; (optional): für eine Referenz, deren Codes keine LCZ-Codes sind, z. B. &lt;code&gt;9-&amp;gt;2; 11-&amp;gt;4; 17-&amp;gt;16&lt;/code&gt;. Wenn angegeben, muss sie jeden Code der Referenz aufführen, auch Codes, die schon die richtige LCZ sind (&lt;code&gt;3-&amp;gt;3&lt;/code&gt;); ein fehlender Code ist ein Fehler, der ihn nennt: Der Algorithmus rät nie, was ein Code bedeutet. Ohne Zuordnung werden die Codes der Referenz als LCZ-Codes 1-17 gelesen (andere sind ein Fehler).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Klassengruppen&lt;/b&gt; (optional): für eine Referenz mit weniger Klassen die LCZ zu deren Klassen zusammenfassen, z. B. &lt;code&gt;1,2,4,5-&amp;gt;1; 3,6,7,8,10-&amp;gt;2; 11,12-&amp;gt;3; 13,14,16-&amp;gt;4; 17-&amp;gt;5&lt;/code&gt;. LCZ in keiner Gruppe werden ausgelassen (der Bericht zählt sie); WA, OAu und OAbu sind dann nicht definiert.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ergebnisse&lt;/b&gt;: eine Tabelle mit einer Zeile je Klasse (Anzahlen, Präzision, Trefferquote, F1 und ihre Zeile der Konfusionsmatrix, Referenz in Zeilen, Vorhersage in pred_-Spalten), ein HTML-Bericht und die Kennzahlen als Zahlen für Modelle und Skripte.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Assess a local climate zone map</source>
+        <translation>Eine Karte lokaler Klimazonen bewerten</translation>
+    </message>
+    <message>
+        <source>Assessment</source>
+        <translation>Bewertung</translation>
+    </message>
+    <message>
+        <source>Average accuracy (AA)</source>
+        <translation>Mittlere Genauigkeit (AA)</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Class field of the polygons</source>
+        <translation>Klassenfeld der Polygone</translation>
+    </message>
+    <message>
+        <source>Class groups</source>
+        <translation>Klassengruppen</translation>
+    </message>
+    <message>
+        <source>Give either a reference raster or reference polygons (with a class field).</source>
+        <translation>Geben Sie entweder ein Referenzraster oder Referenzpolygone (mit einem Klassenfeld) an.</translation>
+    </message>
+    <message>
+        <source>HTML files (*.html)</source>
+        <translation>HTML-Dateien (*.html)</translation>
+    </message>
+    <message>
+        <source>Kappa</source>
+        <translation>Kappa</translation>
+    </message>
+    <message>
+        <source>LCZ codes to the reference&apos;s classes, e.g. 1,2,4,5-&gt;1; 3,6,7,8,10-&gt;2; 11,12-&gt;3</source>
+        <translation>LCZ-Codes zu den Klassen der Referenz, z. B. 1,2,4,5-&gt;1; 3,6,7,8,10-&gt;2; 11,12-&gt;3</translation>
+    </message>
+    <message>
+        <source>LCZ map to assess</source>
+        <translation>Zu bewertende LCZ-Karte</translation>
+    </message>
+    <message>
+        <source>Mean F1 over the classes</source>
+        <translation>Mittleres F1 über die Klassen</translation>
+    </message>
+    <message>
+        <source>OA built versus natural (OAbu)</source>
+        <translation>OA bebaut gegen natürlich (OAbu)</translation>
+    </message>
+    <message>
+        <source>OA of the built zones (OAu)</source>
+        <translation>OA der bebauten Zonen (OAu)</translation>
+    </message>
+    <message>
+        <source>Overall accuracy (OA)</source>
+        <translation>Gesamtgenauigkeit (OA)</translation>
+    </message>
+    <message>
+        <source>Per-class scores and confusion matrix</source>
+        <translation>Kennzahlen je Klasse und Konfusionsmatrix</translation>
+    </message>
+    <message>
+        <source>Reference LCZ raster</source>
+        <translation>LCZ-Referenzraster</translation>
+    </message>
+    <message>
+        <source>Reference codes to LCZ codes, e.g. 9-&gt;2; 11-&gt;4; 17-&gt;16</source>
+        <translation>Codes der Referenz zu LCZ-Codes, z. B. 9-&gt;2; 11-&gt;4; 17-&gt;16</translation>
+    </message>
+    <message>
+        <source>Reference mapping</source>
+        <translation>Referenzzuordnung</translation>
+    </message>
+    <message>
+        <source>Reference polygons (instead of a reference raster)</source>
+        <translation>Referenzpolygone (statt eines Referenzrasters)</translation>
+    </message>
+    <message>
+        <source>Reference polygons need a class field.</source>
+        <translation>Referenzpolygone brauchen ein Klassenfeld.</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>Bericht</translation>
+    </message>
+    <message>
+        <source>Scored cells</source>
+        <translation>Bewertete Zellen</translation>
+    </message>
+    <message>
+        <source>Scores an LCZ raster against a reference raster or reference polygons.</source>
+        <translation>Bewertet ein LCZ-Raster gegen ein Referenzraster oder Referenzpolygone.</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>The polygon layer has no field {field}.</source>
+        <translation>Die Polygonebene hat kein Feld {field}.</translation>
+    </message>
+    <message>
+        <source>Weighted accuracy (WA)</source>
+        <translation>Gewichtete Genauigkeit (WA)</translation>
+    </message>
+    <message>
+        <source>lcz,local climate zones,accuracy,assessment,validation,confusion matrix,kappa,f1</source>
+        <translation>lcz,lokale klimazonen,genauigkeit,bewertung,validierung,konfusionsmatrix,kappa,f1</translation>
+    </message>
+</context>
+<context>
+    <name>HseLczProvider</name>
+    <message>
+        <source>HSE &amp; LCZ</source>
+        <translation>HSE &amp; LCZ</translation>
+    </message>
+    <message>
+        <source>Settlement density and local climate zones from Sentinel-2</source>
+        <translation>Siedlungsdichte und lokale Klimazonen aus Sentinel-2</translation>
+    </message>
+</context>
+<context>
+    <name>MapAlgorithm</name>
+    <message>
+        <source> or </source>
+        <translation> oder </translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Several dates&lt;/h3&gt;&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: other scenes of the same place (any footprint, CRS or date). Each is read on the first scene&apos;s grid and run through the model; the LCZ comes from the mean of the dates&apos; class probabilities in each 100 m cell, the settlement density from the median of the dates in each 20 m pixel (a single hazy date cannot drag it). &lt;b&gt;Dates per LCZ cell&lt;/b&gt; (optional output): how many dates had data in each cell.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Mehrere Aufnahmen&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: andere Szenen desselben Ortes (beliebige Ausdehnung, KBS oder Datum). Jede wird auf dem Raster der ersten Szene gelesen und durch das Modell gerechnet; die LCZ ergibt sich in jeder 100-m-Zelle aus dem Mittel der Klassenwahrscheinlichkeiten der Aufnahmen, die Siedlungsdichte in jedem 20-m-Pixel aus dem Median der Aufnahmen (eine einzelne dunstige Aufnahme kann ihn nicht verschieben). &lt;b&gt;Aufnahmen je LCZ-Zelle&lt;/b&gt; (optionale Ausgabe): wie viele Aufnahmen in jeder Zelle Daten hatten.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Band names with several dates&lt;/b&gt;: the band names describe the first scene. A later date with the same number of bands is read with them too; one with another number of bands is read by its own band names, and refused if it has none. For dates of different layouts, give one list per date separated by |, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Bandnamen bei mehreren Aufnahmen&lt;/b&gt;: Die Bandnamen beschreiben die erste Szene. Eine spätere Aufnahme mit derselben Zahl von Bändern wird ebenfalls mit ihnen gelesen; eine mit einer anderen Zahl von Bändern nach ihren eigenen Bandnamen, und sie wird abgelehnt, wenn sie keine hat. Für Aufnahmen verschiedenen Aufbaus geben Sie je Aufnahme eine Liste an, getrennt durch |, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12 | -,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt;.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Runs a convolutional neural network (an ONNX model, through onnxruntime) over a Sentinel-2 scene and writes the 17 local climate zones (LCZ) of Stewart and Oke on a 100 m grid and, when the model predicts it, the density of human settlement (HSE: with the bundled model, the share of each 20 m pixel covered by buildings, 0 to 1) on a 20 m grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.&lt;/p&gt;&lt;h3&gt;Parameters&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2 raster&lt;/b&gt;: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Bundled model&lt;/b&gt;: used when no model file is given. The default, {default}, is the multi-task model v3: its local climate zones are those of the So2Sat LCZ42 ResNet20 classifier (the same network, unchanged), and a branch on the same network maps the settlement density as building cover, trained on real building footprints of Pisa. The So2Sat ResNet20 alone ({lcz_only}) maps local climate zones only. Both have a model card in the plugin&apos;s models folder.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Model file&lt;/b&gt;: an ONNX file that follows the plugin&apos;s model contract; it replaces the bundled model.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Band names&lt;/b&gt;: how to find the bands. Leave it empty when the raster&apos;s bands are named (band descriptions or metadata such as B2, B02 or a wavelength), which is how GDAL reads Sentinel-2 products. Otherwise either list the band names in raster band order, using - for a band to skip, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; or &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; for a 13-band stack, or give pairs of name and band number, e.g. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Device&lt;/b&gt;: where onnxruntime runs the model. auto uses the first available accelerator (CUDA, DirectML, CoreML) and otherwise the CPU; naming a device that is not available is an error, never a silent fallback. The log reports the execution provider really used.&lt;/p&gt;&lt;h3&gt;Outputs&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Local climate zones&lt;/b&gt;: Byte GeoTIFF on a 100 m grid, values 1 to 17 (1-10 built types, A-G as 11-17) with a colour table and class names; 0 is nodata.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement density (HSE)&lt;/b&gt;: Float32 GeoTIFF, 0 to 1 (the bundled model: the share of the pixel covered by buildings), on a 20 m grid; only written when the model has an HSE output (the log says so otherwise).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ class probabilities&lt;/b&gt; (optional): 17-band Float32 GeoTIFF on the 100 m grid, one band per class.&lt;/p&gt;&lt;p&gt;The model runs through onnxruntime, which must be installed in the Python that QGIS uses; without it the algorithm stops and explains how to install it.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Wendet ein faltendes neuronales Netz (ein ONNX-Modell, ausgeführt mit onnxruntime) auf eine Sentinel-2-Szene an und schreibt die 17 lokalen Klimazonen (LCZ) nach Stewart und Oke auf einem 100-m-Raster sowie, wenn das Modell sie vorhersagt, die Dichte menschlicher Siedlungen (HSE: beim mitgelieferten Modell der von Gebäuden bedeckte Anteil jedes 20-m-Pixels, 0 bis 1) auf einem 20-m-Raster. Die Ergebnisse sind GeoTIFF-Dateien; geladene Layer erhalten die LCZ- und HSE-Stile des Plugins.&lt;/p&gt;&lt;h3&gt;Parameter&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2-Raster&lt;/b&gt;: ein GeoTIFF oder VRT mit gestapelten Kanälen oder ein mit GDAL geöffnetes Sentinel-2-L1C/L2A-Produkt. Es muss die Kanäle enthalten, die das Modell braucht (meist die zehn 10-m- und 20-m-Kanäle B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12), als Reflexion x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Mitgeliefertes Modell&lt;/b&gt;: wird verwendet, wenn keine Modelldatei angegeben ist. Das Standardmodell {default} ist das Multi-Task-Modell v3: Seine lokalen Klimazonen sind die des So2Sat-LCZ42-ResNet20-Klassifikators (dasselbe Netz, unverändert), und ein Zweig auf demselben Netz kartiert die Siedlungsdichte als Gebäudebedeckung, trainiert mit echten Gebäudegrundrissen von Pisa. Der So2Sat-ResNet20 allein ({lcz_only}) kartiert nur lokale Klimazonen. Zu beiden gibt es eine Modellkarte im Ordner models des Plugins.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Modelldatei&lt;/b&gt;: eine ONNX-Datei, die dem Modellvertrag des Plugins folgt; sie ersetzt das mitgelieferte Modell.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kanalnamen&lt;/b&gt;: wie die Kanäle gefunden werden. Leer lassen, wenn die Kanäle des Rasters benannt sind (Kanalbeschreibungen oder Metadaten wie B2, B02 oder eine Wellenlänge), so wie GDAL Sentinel-2-Produkte liest. Andernfalls entweder die Kanalnamen in der Kanalreihenfolge des Rasters aufzählen, mit - für einen zu überspringenden Kanal, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; oder &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; für einen Stapel aus 13 Kanälen, oder Paare aus Name und Kanalnummer angeben, z. B. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gerät&lt;/b&gt;: wo onnxruntime das Modell ausführt. auto nimmt den ersten verfügbaren Beschleuniger (CUDA, DirectML, CoreML), sonst die CPU; ein nicht verfügbares Gerät zu wählen ist ein Fehler, nie ein stiller Rückfall. Das Protokoll nennt den tatsächlich verwendeten Ausführungsanbieter.&lt;/p&gt;&lt;h3&gt;Ergebnisse&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Lokale Klimazonen&lt;/b&gt;: Byte-GeoTIFF auf einem 100-m-Raster, Werte 1 bis 17 (1-10 bebaute Typen, A-G als 11-17) mit Farbtabelle und Klassennamen; 0 bedeutet keine Daten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsdichte (HSE)&lt;/b&gt;: Float32-GeoTIFF, 0 bis 1 (beim mitgelieferten Modell: der von Gebäuden bedeckte Anteil des Pixels), auf einem 20-m-Raster; wird nur geschrieben, wenn das Modell eine HSE-Ausgabe hat (sonst sagt es das Protokoll).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ-Klassenwahrscheinlichkeiten&lt;/b&gt; (optional): Float32-GeoTIFF mit 17 Kanälen auf dem 100-m-Raster, ein Kanal je Klasse.&lt;/p&gt;&lt;p&gt;Das Modell läuft mit onnxruntime, das in dem Python installiert sein muss, das QGIS verwendet; ohne es bricht der Algorithmus ab und erklärt, wie man es installiert.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>An ONNX model that follows the plugin&apos;s model contract.</source>
+        <translation>Ein ONNX-Modell, das dem Modellvertrag des Plugins folgt.</translation>
+    </message>
+    <message>
+        <source>Band names (empty = read from the raster)</source>
+        <translation>Kanalnamen (leer = aus dem Raster lesen)</translation>
+    </message>
+    <message>
+        <source>Bundled model</source>
+        <translation>Mitgeliefertes Modell</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA (NVIDIA GPU)</source>
+        <translation>CUDA (NVIDIA-GPU)</translation>
+    </message>
+    <message>
+        <source>CoreML (Apple)</source>
+        <translation>CoreML (Apple)</translation>
+    </message>
+    <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
+        <source>Dates per LCZ cell</source>
+        <translation>Aufnahmen je LCZ-Zelle</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>DirectML (Windows GPU)</source>
+        <translation>DirectML (Windows-GPU)</translation>
+    </message>
+    <message>
+        <source>LCZ class probabilities</source>
+        <translation>LCZ-Klassenwahrscheinlichkeiten</translation>
+    </message>
+    <message>
+        <source>LCZ uncertainty</source>
+        <translation>LCZ-Unsicherheit</translation>
+    </message>
+    <message>
+        <source>Local climate zones</source>
+        <translation>Lokale Klimazonen</translation>
+    </message>
+    <message>
+        <source>Map settlement density and local climate zones</source>
+        <translation>Siedlungsdichte und lokale Klimazonen kartieren</translation>
+    </message>
+    <message>
+        <source>Maps local climate zones (100 m) and settlement density (20 m) from a Sentinel-2 raster.</source>
+        <translation>Kartiert lokale Klimazonen (100 m) und Siedlungsdichte (20 m) aus einem Sentinel-2-Raster.</translation>
+    </message>
+    <message>
+        <source>Model file (ONNX; replaces the bundled model)</source>
+        <translation>Modelldatei (ONNX; ersetzt das mitgelieferte Modell)</translation>
+    </message>
+    <message>
+        <source>More dates of the same place (fused with the first)</source>
+        <translation>Weitere Aufnahmen desselben Ortes (mit der ersten zusammengeführt)</translation>
+    </message>
+    <message>
+        <source>Multi-task HSE + LCZ v3 on the So2Sat ResNet20 (default)</source>
+        <translation>Multi-Task HSE + LCZ v3 auf dem So2Sat-ResNet20 (Standard)</translation>
+    </message>
+    <message>
+        <source>Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, or name=band number pairs, e.g. B2=1,B3=2,B4=3</source>
+        <translation>Namen in der Kanalreihenfolge des Rasters, - überspringt einen Kanal, z. B. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, oder Paare Name=Kanalnummer, z. B. B2=1,B3=2,B4=3</translation>
+    </message>
+    <message>
+        <source>Other Sentinel-2 scenes of the same place; read on the first scene&apos;s grid. LCZ from the mean of the dates&apos; class probabilities, HSE from their median.</source>
+        <translation>Andere Sentinel-2-Szenen desselben Ortes; auf dem Raster der ersten Szene gelesen. LCZ aus dem Mittel der Klassenwahrscheinlichkeiten, HSE aus ihrem Median.</translation>
+    </message>
+    <message>
+        <source>Sentinel-2</source>
+        <translation>Sentinel-2</translation>
+    </message>
+    <message>
+        <source>Sentinel-2 raster</source>
+        <translation>Sentinel-2-Raster</translation>
+    </message>
+    <message>
+        <source>Settlement density (HSE)</source>
+        <translation>Siedlungsdichte (HSE)</translation>
+    </message>
+    <message>
+        <source>So2Sat LCZ42 ResNet20: LCZ only</source>
+        <translation>So2Sat LCZ42 ResNet20: nur LCZ</translation>
+    </message>
+    <message>
+        <source>So2Sat ResNet20</source>
+        <translation>So2Sat ResNet20</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>The model {name} has no {output} output, so the layer &apos;{layer}&apos; is not made (give it a file name with a model that has one, e.g. the bundled multi-task model).</source>
+        <translation>Das Modell {name} hat keine {output}-Ausgabe, daher wird die Ebene &apos;{layer}&apos; nicht erstellt (geben Sie ihr einen Dateinamen zusammen mit einem Modell, das sie hat, z. B. dem mitgelieferten Multi-Task-Modell).</translation>
+    </message>
+    <message>
+        <source>auto (first available accelerator, else CPU)</source>
+        <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
+    </message>
+    <message>
+        <source>multi-task v3</source>
+        <translation>Multi-Task v3</translation>
+    </message>
+    <message>
+        <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
+        <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
+    </message>
+    <message>
+        <source>{layer}: {made_by}</source>
+        <translation>{layer}: {made_by}</translation>
+    </message>
+    <message>
+        <source>{model}, adapted to {areas}</source>
+        <translation>{model}, angepasst an {areas}</translation>
+    </message>
+    <message>
+        <source>{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, {numbers}.</source>
+        <translation>{reason} Wählen Sie im Dialog des Algorithmus das Gerät {options}; mit qgis_process oder processing.run {numbers}.</translation>
+    </message>
+    <message>
+        <source>{scene} ({how})</source>
+        <translation>{scene} ({how})</translation>
+    </message>
+    <message>
+        <source>{scene} + {count} more date(s)</source>
+        <translation>{scene} + {count} weitere Aufnahme(n)</translation>
+    </message>
+</context>
+<context>
+    <name>MapGrowthAlgorithm</name>
+    <message>
+        <source> or </source>
+        <translation> oder </translation>
     </message>
     <message>
         <source>&lt;p&gt;Runs a model with a settlement density (HSE) output on an &lt;b&gt;earlier&lt;/b&gt; and a &lt;b&gt;later&lt;/b&gt; scene of the same place (the later one read on the earlier one&apos;s grid) and writes their difference per 20 m pixel (later minus earlier, -1 to 1; blue loss, red growth) and, optionally, a layer of &lt;b&gt;new built-up&lt;/b&gt; pixels: density below &lt;i&gt;not built&lt;/i&gt; (0.2) before and at least &lt;i&gt;built&lt;/i&gt; (0.5) after (and built-up lost the other way round). Two thresholds with a gap, so that a density wobbling between seasons does not read as growth. The results give the areas in km2.&lt;/p&gt;&lt;p&gt;The default model is the bundled multi-task model v3 (the So2Sat model alone has no HSE); its density is building cover. Where nothing was built between the dates it still moves a little (its model card gives how much): read small changes as noise, and check growth against the images.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Rechnet ein Modell mit Siedlungsdichte-Ausgabe (HSE) auf einer &lt;b&gt;früheren&lt;/b&gt; und einer &lt;b&gt;späteren&lt;/b&gt; Szene desselben Ortes (die spätere auf dem Raster der früheren gelesen) und schreibt ihre Differenz je 20-m-Pixel (später minus früher, -1 bis 1; blau Verlust, rot Wachstum) und wahlweise eine Ebene &lt;b&gt;neu bebauter&lt;/b&gt; Pixel: Dichte vorher unter &lt;i&gt;nicht bebaut&lt;/i&gt; (0,2) und nachher mindestens &lt;i&gt;bebaut&lt;/i&gt; (0,5) (und verlorene Bebauung umgekehrt). Zwei Schwellen mit Abstand, damit eine mit den Jahreszeiten schwankende Dichte nicht als Wachstum gilt. Die Ergebnisse nennen die Flächen in km2.&lt;/p&gt;&lt;p&gt;Voreingestellt ist das mitgelieferte Multi-Task-Modell v3 (das So2Sat-Modell allein hat keine HSE). Seine Dichte ist die Gebäudebedeckung. Wo zwischen den Aufnahmen nichts gebaut wurde, schwankt sie dennoch etwas (wie viel, steht in seiner Modellkarte): Lesen Sie kleine Änderungen als Rauschen und prüfen Sie Wachstum an den Bildern.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>An ONNX model that follows the plugin&apos;s model contract.</source>
+        <translation>Ein ONNX-Modell, das dem Modellvertrag des Plugins folgt.</translation>
+    </message>
+    <message>
+        <source>Area compared (km2)</source>
+        <translation>Verglichene Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Band names (empty = read from the raster)</source>
+        <translation>Kanalnamen (leer = aus dem Raster lesen)</translation>
+    </message>
+    <message>
+        <source>Built from (later density)</source>
+        <translation>Bebaut ab (spätere Dichte)</translation>
+    </message>
+    <message>
+        <source>Built-up area lost (km2)</source>
+        <translation>Verlorene bebaute Fläche (km2)</translation>
+    </message>
+    <message>
+        <source>Bundled model</source>
+        <translation>Mitgeliefertes Modell</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA (NVIDIA GPU)</source>
+        <translation>CUDA (NVIDIA-GPU)</translation>
+    </message>
+    <message>
+        <source>CoreML (Apple)</source>
+        <translation>CoreML (Apple)</translation>
+    </message>
+    <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>DirectML (Windows GPU)</source>
+        <translation>DirectML (Windows-GPU)</translation>
     </message>
     <message>
         <source>Earlier Sentinel-2 scene</source>
@@ -137,186 +472,291 @@
         <translation>Spätere Sentinel-2-Szene</translation>
     </message>
     <message>
-        <source>Dates per LCZ cell</source>
-        <translation>Aufnahmen je LCZ-Zelle</translation>
+        <source>Map settlement growth between two dates</source>
+        <translation>Siedlungswachstum zwischen zwei Aufnahmen kartieren</translation>
     </message>
     <message>
-        <source>LCZ uncertainty</source>
-        <translation>LCZ-Unsicherheit</translation>
+        <source>Model file (ONNX; replaces the bundled model)</source>
+        <translation>Modelldatei (ONNX; ersetzt das mitgelieferte Modell)</translation>
     </message>
     <message>
-        <source>Settlement density change</source>
-        <translation>Änderung der Siedlungsdichte</translation>
+        <source>Multi-task HSE + LCZ v3 on the So2Sat ResNet20 (default)</source>
+        <translation>Multi-Task HSE + LCZ v3 auf dem So2Sat-ResNet20 (Standard)</translation>
+    </message>
+    <message>
+        <source>Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, or name=band number pairs, e.g. B2=1,B3=2,B4=3</source>
+        <translation>Namen in der Kanalreihenfolge des Rasters, - überspringt einen Kanal, z. B. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, oder Paare Name=Kanalnummer, z. B. B2=1,B3=2,B4=3</translation>
     </message>
     <message>
         <source>New built-up</source>
         <translation>Neu bebaut</translation>
     </message>
     <message>
-        <source>Not built below (earlier density)</source>
-        <translation>Nicht bebaut unter (frühere Dichte)</translation>
-    </message>
-    <message>
-        <source>Built from (later density)</source>
-        <translation>Bebaut ab (spätere Dichte)</translation>
-    </message>
-    <message>
         <source>New built-up area (km2)</source>
         <translation>Neu bebaute Fläche (km2)</translation>
     </message>
     <message>
-        <source>Built-up area lost (km2)</source>
-        <translation>Verlorene bebaute Fläche (km2)</translation>
+        <source>Not built below (earlier density)</source>
+        <translation>Nicht bebaut unter (frühere Dichte)</translation>
     </message>
     <message>
-        <source>Area compared (km2)</source>
-        <translation>Verglichene Fläche (km2)</translation>
+        <source>Sentinel-2</source>
+        <translation>Sentinel-2</translation>
     </message>
     <message>
-        <source>Cross-validated OA of the adapted map on the training areas</source>
-        <translation>Kreuzvalidierte OA der angepassten Karte auf den Trainingsgebieten</translation>
+        <source>Settlement density change</source>
+        <translation>Änderung der Siedlungsdichte</translation>
+    </message>
+    <message>
+        <source>Settlement density of an earlier and a later scene, their difference and new built-up areas.</source>
+        <translation>Siedlungsdichte einer früheren und einer späteren Szene, ihre Differenz und neu bebaute Flächen.</translation>
+    </message>
+    <message>
+        <source>So2Sat LCZ42 ResNet20: LCZ only</source>
+        <translation>So2Sat LCZ42 ResNet20: nur LCZ</translation>
+    </message>
+    <message>
+        <source>So2Sat ResNet20</source>
+        <translation>So2Sat ResNet20</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>auto (first available accelerator, else CPU)</source>
+        <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
+    </message>
+    <message>
+        <source>multi-task v3</source>
+        <translation>Multi-Task v3</translation>
+    </message>
+    <message>
+        <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
+        <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
+    </message>
+    <message>
+        <source>{layer}: {earlier} to {later} ({how})</source>
+        <translation>{layer}: {earlier} bis {later} ({how})</translation>
+    </message>
+    <message>
+        <source>{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, {numbers}.</source>
+        <translation>{reason} Wählen Sie im Dialog des Algorithmus das Gerät {options}; mit qgis_process oder processing.run {numbers}.</translation>
+    </message>
+</context>
+<context>
+    <name>MapTrainingAreasAlgorithm</name>
+    <message>
+        <source> or </source>
+        <translation> oder </translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: the training cells of every date fit one adapter (a polygon&apos;s cells of all dates stay in one cross-validation fold), and the adapted dates are fused as in the mapping algorithm.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: Die Trainingszellen aller Aufnahmen passen einen gemeinsamen Adapter an (die Zellen eines Polygons bleiben über alle Aufnahmen in einer Falte der Kreuzvalidierung), und die angepassten Aufnahmen werden wie im Kartierungsalgorithmus zusammengeführt.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The WUDAPT way of mapping a city&apos;s local climate zones, on top of the model: you digitise a few homogeneous &lt;b&gt;training areas&lt;/b&gt; per LCZ class (polygons spanning several 100 m cells), and a small classifier is fitted on the model&apos;s own features of the 100 m cells inside them (its class log-probabilities and, for the So2Sat ResNet20, its 256 penultimate features). The map is then made with that classifier. Where the model sees a class you gave no training area for, and the cell does not resemble any of your classes, the model&apos;s own label is kept.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Class field&lt;/b&gt;: LCZ codes 1-17 (11-17 for A-G) or labels 1-10 and A-G, optionally written &apos;LCZ 1&apos; or &apos;LCZ A&apos;. Other values are refused.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Honest self-assessment&lt;/b&gt;: the log and the report give the accuracy of the adapted map &lt;i&gt;cross-validated by polygon&lt;/i&gt;: each fold leaves out whole training areas, never single cells (neighbouring cells of one polygon are near-copies). The model alone on the same cells is shown beside it. Warnings name classes with fewer than 3 areas, areas too small for a 100 m cell, and areas of different classes that overlap.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Saved adapter&lt;/b&gt;: save the fitted adapter (.json) and apply it to other scenes of the city with the same model, instead of training areas.&lt;/p&gt;&lt;p&gt;Other parameters and the outputs are those of &lt;i&gt;Map settlement density and local climate zones&lt;/i&gt;.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Die WUDAPT-Methode, die lokalen Klimazonen einer Stadt zu kartieren, aufbauend auf dem Modell: Sie digitalisieren je LCZ-Klasse einige homogene &lt;b&gt;Trainingsgebiete&lt;/b&gt; (Polygone über mehrere 100-m-Zellen), und ein kleiner Klassifikator wird auf den Merkmalen des Modells in den 100-m-Zellen darin angepasst (seine logarithmierten Klassenwahrscheinlichkeiten und, beim So2Sat ResNet20, seine 256 vorletzten Merkmale). Mit diesem Klassifikator wird dann die Karte erstellt. Wo das Modell eine Klasse sieht, für die Sie kein Trainingsgebiet angegeben haben, und die Zelle keiner Ihrer Klassen ähnelt, bleibt die Klasse des Modells.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Klassenfeld&lt;/b&gt;: LCZ-Codes 1-17 (11-17 für A-G) oder die Bezeichnungen 1-10 und A-G, wahlweise als &apos;LCZ 1&apos; oder &apos;LCZ A&apos;. Andere Werte werden abgewiesen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ehrliche Selbstbewertung&lt;/b&gt;: Protokoll und Bericht geben die Genauigkeit der angepassten Karte &lt;i&gt;kreuzvalidiert nach Polygonen&lt;/i&gt; an: jede Falte lässt ganze Trainingsgebiete aus, nie einzelne Zellen (benachbarte Zellen eines Polygons sind fast Kopien). Daneben steht das Modell allein auf denselben Zellen. Warnungen nennen Klassen mit weniger als 3 Gebieten, Gebiete, die für eine 100-m-Zelle zu klein sind, und sich überlappende Gebiete verschiedener Klassen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gespeicherter Adapter&lt;/b&gt;: Speichern Sie den angepassten Adapter (.json) und wenden Sie ihn statt Trainingsgebieten auf andere Szenen der Stadt mit demselben Modell an.&lt;/p&gt;&lt;p&gt;Die übrigen Parameter und die Ausgaben sind die von &lt;i&gt;Siedlungsdichte und lokale Klimazonen kartieren&lt;/i&gt;.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Adapts the model&apos;s LCZ map to training areas digitised over the city (WUDAPT-style).</source>
+        <translation>Passt die LCZ-Karte des Modells an Trainingsgebiete an, die über der Stadt digitalisiert wurden (nach WUDAPT).</translation>
+    </message>
+    <message>
+        <source>An ONNX model that follows the plugin&apos;s model contract.</source>
+        <translation>Ein ONNX-Modell, das dem Modellvertrag des Plugins folgt.</translation>
+    </message>
+    <message>
+        <source>Band names (empty = read from the raster)</source>
+        <translation>Kanalnamen (leer = aus dem Raster lesen)</translation>
+    </message>
+    <message>
+        <source>Bundled model</source>
+        <translation>Mitgeliefertes Modell</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA (NVIDIA GPU)</source>
+        <translation>CUDA (NVIDIA-GPU)</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Choose the field that holds the LCZ class of each training area.</source>
+        <translation>Wählen Sie das Feld, das die LCZ-Klasse jedes Trainingsgebiets enthält.</translation>
+    </message>
+    <message>
+        <source>CoreML (Apple)</source>
+        <translation>CoreML (Apple)</translation>
+    </message>
+    <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
     </message>
     <message>
         <source>Cross-validated Kappa of the adapted map on the training areas</source>
         <translation>Kreuzvalidiertes Kappa der angepassten Karte auf den Trainingsgebieten</translation>
     </message>
     <message>
-        <source>OA of the model alone on the same cells</source>
-        <translation>OA des Modells allein auf denselben Zellen</translation>
+        <source>Cross-validated OA of the adapted map on the training areas</source>
+        <translation>Kreuzvalidierte OA der angepassten Karte auf den Trainingsgebieten</translation>
+    </message>
+    <message>
+        <source>Cross-validation folds (by polygon)</source>
+        <translation>Falten der Kreuzvalidierung (nach Polygonen)</translation>
+    </message>
+    <message>
+        <source>Cross-validation report</source>
+        <translation>Bericht der Kreuzvalidierung</translation>
+    </message>
+    <message>
+        <source>Dates per LCZ cell</source>
+        <translation>Aufnahmen je LCZ-Zelle</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>DirectML (Windows GPU)</source>
+        <translation>DirectML (Windows-GPU)</translation>
+    </message>
+    <message>
+        <source>Fitted adapter</source>
+        <translation>Angepasster Adapter</translation>
+    </message>
+    <message>
+        <source>HTML files (*.html)</source>
+        <translation>HTML-Dateien (*.html)</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json)</source>
+        <translation>JSON-Dateien (*.json)</translation>
     </message>
     <message>
         <source>Kappa of the model alone on the same cells</source>
         <translation>Kappa des Modells allein auf denselben Zellen</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="59"/>
-        <source>Could not apply the style {qml}: {message}</source>
-        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+        <source>LCZ class field of the training areas</source>
+        <translation>LCZ-Klassenfeld der Trainingsgebiete</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="89"/>
-        <source>Map settlement density and local climate zones</source>
-        <translation>Siedlungsdichte und lokale Klimazonen kartieren</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="92"/>
-        <source>Sentinel-2</source>
-        <translation>Sentinel-2</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="98"/>
-        <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
-        <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="110"/>
-        <source>Maps local climate zones (100 m) and settlement density (20 m) from a Sentinel-2 raster.</source>
-        <translation>Kartiert lokale Klimazonen (100 m) und Siedlungsdichte (20 m) aus einem Sentinel-2-Raster.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="150"/>
-        <source>Sentinel-2 raster</source>
-        <translation>Sentinel-2-Raster</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="166"/>
-        <source>An ONNX model that follows the plugin&apos;s model contract.</source>
-        <translation>Ein ONNX-Modell, das dem Modellvertrag des Plugins folgt.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="168"/>
-        <source>Band names (empty = read from the raster)</source>
-        <translation>Kanalnamen (leer = aus dem Raster lesen)</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="173"/>
-        <source>Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, or name=band number pairs, e.g. B2=1,B3=2,B4=3</source>
-        <translation>Namen in der Kanalreihenfolge des Rasters, - überspringt einen Kanal, z. B. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, oder Paare Name=Kanalnummer, z. B. B2=1,B3=2,B4=3</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="180"/>
-        <source>Device</source>
-        <translation>Gerät</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="262"/>
-        <source>Local climate zones</source>
-        <translation>Lokale Klimazonen</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="265"/>
-        <source>Settlement density (HSE)</source>
-        <translation>Siedlungsdichte (HSE)</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="276"/>
         <source>LCZ class probabilities</source>
         <translation>LCZ-Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="216"/>
-        <source>auto (first available accelerator, else CPU)</source>
-        <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
+        <source>LCZ uncertainty</source>
+        <translation>LCZ-Unsicherheit</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="217"/>
-        <source>CPU</source>
-        <translation>CPU</translation>
+        <source>Local climate zones</source>
+        <translation>Lokale Klimazonen</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="218"/>
-        <source>CUDA (NVIDIA GPU)</source>
-        <translation>CUDA (NVIDIA-GPU)</translation>
+        <source>Map local climate zones with local training areas</source>
+        <translation>Lokale Klimazonen mit lokalen Trainingsgebieten kartieren</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="219"/>
-        <source>DirectML (Windows GPU)</source>
-        <translation>DirectML (Windows-GPU)</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="220"/>
-        <source>CoreML (Apple)</source>
-        <translation>CoreML (Apple)</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="235"/>
-        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
-        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="113"/>
-        <source>&lt;p&gt;Runs a convolutional neural network (an ONNX model, through onnxruntime) over a Sentinel-2 scene and writes the 17 local climate zones (LCZ) of Stewart and Oke on a 100 m grid and, when the model predicts it, the density of human settlement (HSE: with the bundled model, the share of each 20 m pixel covered by buildings, 0 to 1) on a 20 m grid. Outputs are GeoTIFF files; loaded layers get the LCZ and HSE styles of the plugin.&lt;/p&gt;&lt;h3&gt;Parameters&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2 raster&lt;/b&gt;: a band-stacked GeoTIFF or VRT, or a Sentinel-2 L1C/L2A product opened through GDAL. It must hold the bands the model needs (usually the ten 10 m and 20 m bands B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12) as reflectance x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Bundled model&lt;/b&gt;: used when no model file is given. The default, {default}, is the multi-task model v3: its local climate zones are those of the So2Sat LCZ42 ResNet20 classifier (the same network, unchanged), and a branch on the same network maps the settlement density as building cover, trained on real building footprints of Pisa. The So2Sat ResNet20 alone ({lcz_only}) maps local climate zones only. Both have a model card in the plugin&apos;s models folder.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Model file&lt;/b&gt;: an ONNX file that follows the plugin&apos;s model contract; it replaces the bundled model.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Band names&lt;/b&gt;: how to find the bands. Leave it empty when the raster&apos;s bands are named (band descriptions or metadata such as B2, B02 or a wavelength), which is how GDAL reads Sentinel-2 products. Otherwise either list the band names in raster band order, using - for a band to skip, e.g. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; or &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; for a 13-band stack, or give pairs of name and band number, e.g. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Device&lt;/b&gt;: where onnxruntime runs the model. auto uses the first available accelerator (CUDA, DirectML, CoreML) and otherwise the CPU; naming a device that is not available is an error, never a silent fallback. The log reports the execution provider really used.&lt;/p&gt;&lt;h3&gt;Outputs&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Local climate zones&lt;/b&gt;: Byte GeoTIFF on a 100 m grid, values 1 to 17 (1-10 built types, A-G as 11-17) with a colour table and class names; 0 is nodata.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Settlement density (HSE)&lt;/b&gt;: Float32 GeoTIFF, 0 to 1 (the bundled model: the share of the pixel covered by buildings), on a 20 m grid; only written when the model has an HSE output (the log says so otherwise).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ class probabilities&lt;/b&gt; (optional): 17-band Float32 GeoTIFF on the 100 m grid, one band per class.&lt;/p&gt;&lt;p&gt;The model runs through onnxruntime, which must be installed in the Python that QGIS uses; without it the algorithm stops and explains how to install it.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Wendet ein faltendes neuronales Netz (ein ONNX-Modell, ausgeführt mit onnxruntime) auf eine Sentinel-2-Szene an und schreibt die 17 lokalen Klimazonen (LCZ) nach Stewart und Oke auf einem 100-m-Raster sowie, wenn das Modell sie vorhersagt, die Dichte menschlicher Siedlungen (HSE: beim mitgelieferten Modell der von Gebäuden bedeckte Anteil jedes 20-m-Pixels, 0 bis 1) auf einem 20-m-Raster. Die Ergebnisse sind GeoTIFF-Dateien; geladene Layer erhalten die LCZ- und HSE-Stile des Plugins.&lt;/p&gt;&lt;h3&gt;Parameter&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2-Raster&lt;/b&gt;: ein GeoTIFF oder VRT mit gestapelten Kanälen oder ein mit GDAL geöffnetes Sentinel-2-L1C/L2A-Produkt. Es muss die Kanäle enthalten, die das Modell braucht (meist die zehn 10-m- und 20-m-Kanäle B2, B3, B4, B5, B6, B7, B8, B8A, B11, B12), als Reflexion x 10000.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Mitgeliefertes Modell&lt;/b&gt;: wird verwendet, wenn keine Modelldatei angegeben ist. Das Standardmodell {default} ist das Multi-Task-Modell v3: Seine lokalen Klimazonen sind die des So2Sat-LCZ42-ResNet20-Klassifikators (dasselbe Netz, unverändert), und ein Zweig auf demselben Netz kartiert die Siedlungsdichte als Gebäudebedeckung, trainiert mit echten Gebäudegrundrissen von Pisa. Der So2Sat-ResNet20 allein ({lcz_only}) kartiert nur lokale Klimazonen. Zu beiden gibt es eine Modellkarte im Ordner models des Plugins.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Modelldatei&lt;/b&gt;: eine ONNX-Datei, die dem Modellvertrag des Plugins folgt; sie ersetzt das mitgelieferte Modell.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kanalnamen&lt;/b&gt;: wie die Kanäle gefunden werden. Leer lassen, wenn die Kanäle des Rasters benannt sind (Kanalbeschreibungen oder Metadaten wie B2, B02 oder eine Wellenlänge), so wie GDAL Sentinel-2-Produkte liest. Andernfalls entweder die Kanalnamen in der Kanalreihenfolge des Rasters aufzählen, mit - für einen zu überspringenden Kanal, z. B. &lt;code&gt;B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12&lt;/code&gt; oder &lt;code&gt;-,B2,B3,B4,B5,B6,B7,B8,B8A,-,-,B11,B12&lt;/code&gt; für einen Stapel aus 13 Kanälen, oder Paare aus Name und Kanalnummer angeben, z. B. &lt;code&gt;B2=1,B3=2,B4=3,B8=7&lt;/code&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gerät&lt;/b&gt;: wo onnxruntime das Modell ausführt. auto nimmt den ersten verfügbaren Beschleuniger (CUDA, DirectML, CoreML), sonst die CPU; ein nicht verfügbares Gerät zu wählen ist ein Fehler, nie ein stiller Rückfall. Das Protokoll nennt den tatsächlich verwendeten Ausführungsanbieter.&lt;/p&gt;&lt;h3&gt;Ergebnisse&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Lokale Klimazonen&lt;/b&gt;: Byte-GeoTIFF auf einem 100-m-Raster, Werte 1 bis 17 (1-10 bebaute Typen, A-G als 11-17) mit Farbtabelle und Klassennamen; 0 bedeutet keine Daten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Siedlungsdichte (HSE)&lt;/b&gt;: Float32-GeoTIFF, 0 bis 1 (beim mitgelieferten Modell: der von Gebäuden bedeckte Anteil des Pixels), auf einem 20-m-Raster; wird nur geschrieben, wenn das Modell eine HSE-Ausgabe hat (sonst sagt es das Protokoll).&lt;/p&gt;&lt;p&gt;&lt;b&gt;LCZ-Klassenwahrscheinlichkeiten&lt;/b&gt; (optional): Float32-GeoTIFF mit 17 Kanälen auf dem 100-m-Raster, ein Kanal je Klasse.&lt;/p&gt;&lt;p&gt;Das Modell läuft mit onnxruntime, das in dem Python installiert sein muss, das QGIS verwendet; ohne es bricht der Algorithmus ab und erklärt, wie man es installiert.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="151"/>
-        <source>Bundled model</source>
-        <translation>Mitgeliefertes Modell</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/map_algorithm.py" line="159"/>
         <source>Model file (ONNX; replaces the bundled model)</source>
         <translation>Modelldatei (ONNX; ersetzt das mitgelieferte Modell)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="209"/>
-        <source>So2Sat LCZ42 ResNet20: LCZ only</source>
-        <translation>So2Sat LCZ42 ResNet20: nur LCZ</translation>
+        <source>More dates of the same place (fused with the first)</source>
+        <translation>Weitere Aufnahmen desselben Ortes (mit der ersten zusammengeführt)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="210"/>
         <source>Multi-task HSE + LCZ v3 on the So2Sat ResNet20 (default)</source>
         <translation>Multi-Task HSE + LCZ v3 auf dem So2Sat-ResNet20 (Standard)</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="332"/>
-        <source> or </source>
-        <translation> oder </translation>
+        <source>Names in raster band order with - to skip a band, e.g. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, or name=band number pairs, e.g. B2=1,B3=2,B4=3</source>
+        <translation>Namen in der Kanalreihenfolge des Rasters, - überspringt einen Kanal, z. B. B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12, oder Paare Name=Kanalnummer, z. B. B2=1,B3=2,B4=3</translation>
     </message>
     <message>
-        <location filename="../algorithms/map_algorithm.py" line="335"/>
+        <source>OA of the model alone on the same cells</source>
+        <translation>OA des Modells allein auf denselben Zellen</translation>
+    </message>
+    <message>
+        <source>Other Sentinel-2 scenes of the same place; read on the first scene&apos;s grid. LCZ from the mean of the dates&apos; class probabilities, HSE from their median.</source>
+        <translation>Andere Sentinel-2-Szenen desselben Ortes; auf dem Raster der ersten Szene gelesen. LCZ aus dem Mittel der Klassenwahrscheinlichkeiten, HSE aus ihrem Median.</translation>
+    </message>
+    <message>
+        <source>Saved adapter to apply instead (.json)</source>
+        <translation>Stattdessen anzuwendender gespeicherter Adapter (.json)</translation>
+    </message>
+    <message>
+        <source>Sentinel-2</source>
+        <translation>Sentinel-2</translation>
+    </message>
+    <message>
+        <source>Sentinel-2 raster</source>
+        <translation>Sentinel-2-Raster</translation>
+    </message>
+    <message>
+        <source>Settlement density (HSE)</source>
+        <translation>Siedlungsdichte (HSE)</translation>
+    </message>
+    <message>
+        <source>So2Sat LCZ42 ResNet20: LCZ only</source>
+        <translation>So2Sat LCZ42 ResNet20: nur LCZ</translation>
+    </message>
+    <message>
+        <source>So2Sat ResNet20</source>
+        <translation>So2Sat ResNet20</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>The model {name} has no {output} output, so the layer &apos;{layer}&apos; is not made (give it a file name with a model that has one, e.g. the bundled multi-task model).</source>
+        <translation>Das Modell {name} hat keine {output}-Ausgabe, daher wird die Ebene &apos;{layer}&apos; nicht erstellt (geben Sie ihr einen Dateinamen zusammen mit einem Modell, das sie hat, z. B. dem mitgelieferten Multi-Task-Modell).</translation>
+    </message>
+    <message>
+        <source>The polygon layer has no field {field}.</source>
+        <translation>Die Polygonebene hat kein Feld {field}.</translation>
+    </message>
+    <message>
+        <source>Training areas (polygons)</source>
+        <translation>Trainingsgebiete (Polygone)</translation>
+    </message>
+    <message>
+        <source>auto (first available accelerator, else CPU)</source>
+        <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
+    </message>
+    <message>
+        <source>multi-task v3</source>
+        <translation>Multi-Task v3</translation>
+    </message>
+    <message>
+        <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
+        <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
+    </message>
+    <message>
+        <source>{layer}: {made_by}</source>
+        <translation>{layer}: {made_by}</translation>
+    </message>
+    <message>
+        <source>{model}, adapted to {areas}</source>
+        <translation>{model}, angepasst an {areas}</translation>
+    </message>
+    <message>
         <source>{reason} Choose the Device {options} in the algorithm dialog; with qgis_process or processing.run, {numbers}.</source>
         <translation>{reason} Wählen Sie im Dialog des Algorithmus das Gerät {options}; mit qgis_process oder processing.run {numbers}.</translation>
+    </message>
+    <message>
+        <source>{scene} ({how})</source>
+        <translation>{scene} ({how})</translation>
+    </message>
+    <message>
+        <source>{scene} + {count} more date(s)</source>
+        <translation>{scene} + {count} weitere Aufnahme(n)</translation>
     </message>
 </context>
 <context>

@@ -2,7 +2,7 @@
 
 Why here and not a dependency: the plugin must not need a Markdown package in the Python that runs QGIS, and
 Debian's python3 has none. The guide is converted when the plugin is packaged (scripts/package.sh) and when the tests
-run (test/test_guide_html.py); the zip ships docs/USER_GUIDE.html, which the Help button opens (core.paths).
+run (test/scripts/test_markdown_html.py); the zip ships docs/USER_GUIDE.html, which the Help button opens (core.paths).
 
 It covers what docs/USER_GUIDE.md uses: ATX headings (with ids for links), paragraphs, fenced code blocks, pipe
 tables (with `\\|` inside cells), nested bulleted and numbered lists, block quotes, rules, and inline code, bold,

@@ -117,7 +117,7 @@ def test_the_guide_and_the_help_say_what_the_code_does_with_a_partial_mapping() 
     repo = REPO_ROOT
     guide = (repo / "docs" / "USER_GUIDE.md").read_text(encoding="utf-8")
     section = guide[guide.index("## 5. Assess a map"):guide.index("### Worked example: Hong Kong")]
-    help_text = (repo / "algorithms" / "assess_algorithms.py").read_text(encoding="utf-8")
+    help_text = (repo / "algorithms" / "assess_lcz.py").read_text(encoding="utf-8")
     for text in (section, help_text):
         assert "unless you map" not in text
         assert "every code of the reference" in " ".join(text.split())

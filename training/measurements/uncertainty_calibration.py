@@ -31,8 +31,8 @@ from core.lcz import LCZ_CLASS_COUNT
 from core.model import MODELS_DIR
 from core.uncertainty import PART_MAXP, PART_RATIO, QUANTILES, UNCERTAINTY_KIND, ratio_of_nearest_medians
 from training.distill.evaluate_heldout import MILAN_5CLASS
-from training.mtl.uncertainty import class_medians
 from training.measurements.training_areas_gain import BANDS, DATA, _KeepAll, group_lookup, reference_on_cells
+from training.mtl.uncertainty import class_medians
 
 SCENES = Path(__file__).resolve().parents[1] / "runs" / "scenes"
 HELD_OUT = ("hongkong", "milano", "montpellier", "lasvegas")

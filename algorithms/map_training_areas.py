@@ -1,7 +1,8 @@
 """hselcz:map_training_areas: the LCZ map adapted to the user's training areas (core.training_areas).
 
-A sibling of hselcz:map (same inputs, outputs and styles, inherited) with the training areas, the class field,
-a saved adapter to apply instead, the adapter file to save and the cross-validated report.
+The mapping layer of parameters (mapping.py: the scene, more dates, model, outputs and styles, as hselcz:map) with
+the training areas, the class field, a saved adapter to apply instead, the adapter file to save and the
+cross-validated report.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
@@ -22,14 +24,12 @@ from qgis.core import (
     QgsProcessingParameterVectorLayer,
 )
 
-from ..core.errors import EngineError
-from ..core.runtime import DeviceError
-from .assess_algorithms import read_polygons
+from .base import PolygonInputs
 from .destinations import Destinations
-from .map_algorithm import MapAlgorithm
+from .mapping import MappingAlgorithm
 
 
-class MapTrainingAreasAlgorithm(MapAlgorithm):
+class MapTrainingAreasAlgorithm(MappingAlgorithm, PolygonInputs):
     """Map LCZ (and HSE) with the model's map adapted to local training areas."""
 
     TRAINING_AREAS = "TRAINING_AREAS"
@@ -44,9 +44,6 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
         ("MODEL_OA", "oa", "OA of the model alone on the same cells"),
         ("MODEL_KAPPA", "kappa", "Kappa of the model alone on the same cells"),
     )
-
-    def createInstance(self) -> MapTrainingAreasAlgorithm:  # noqa: N802
-        return MapTrainingAreasAlgorithm()
 
     def name(self) -> str:
         return "map_training_areas"
@@ -82,19 +79,20 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
-        super().initAlgorithm(config)
+        self.add_mapping_parameters()
         self.addParameter(QgsProcessingParameterVectorLayer(
-            self.TRAINING_AREAS, self.tr("Training areas (polygons)"), [QgsProcessing.TypeVectorPolygon],
+            self.TRAINING_AREAS, self.tr("Training areas (polygons)"), [QgsProcessing.SourceType.TypeVectorPolygon],
             optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.CLASS_FIELD, self.tr("LCZ class field of the training areas"), parentLayerParameterName=self.TRAINING_AREAS,
+            self.CLASS_FIELD, self.tr("LCZ class field of the training areas"),
+            parentLayerParameterName=self.TRAINING_AREAS,
             optional=True))
         self.addParameter(QgsProcessingParameterFile(
             self.ADAPTER, self.tr("Saved adapter to apply instead (.json)"), extension="json", optional=True))
         folds = QgsProcessingParameterNumber(self.FOLDS, self.tr("Cross-validation folds (by polygon)"),
-                                             QgsProcessingParameterNumber.Integer, defaultValue=5, minValue=2,
+                                             QgsProcessingParameterNumber.Type.Integer, defaultValue=5, minValue=2,
                                              maxValue=20)
-        folds.setFlags(folds.flags() | folds.FlagAdvanced)
+        folds.setFlags(folds.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(folds)
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_ADAPTER, self.tr("Fitted adapter"), self.tr("JSON files (*.json)"), optional=True,
@@ -113,40 +111,36 @@ class MapTrainingAreasAlgorithm(MapAlgorithm):
         from ..core.signals import signals_stop_the_run
         from ..core.training_areas import cross_validation_assessment, map_with_training_areas
 
-        layer, model_path, bands, device, paths = self._mapping_inputs(parameters, context)
-        more_dates = self._more_dates(parameters, context)
+        inputs = self.mapping_inputs(parameters, context)
+        model, paths = inputs.model, inputs.paths
         adapter_path = self.parameterAsFile(parameters, self.ADAPTER, context) or None
         areas = None
         if parameters.get(self.TRAINING_AREAS) not in (None, ""):
             if not self.parameterAsString(parameters, self.CLASS_FIELD, context):
-                raise QgsProcessingException(self.tr("Choose the field that holds the LCZ class of each training area."))
-            areas = read_polygons(self, parameters, context, self.TRAINING_AREAS, self.CLASS_FIELD, layer.crs(),
-                                  feedback, what="training areas")
+                raise QgsProcessingException(
+                    self.tr("Choose the field that holds the LCZ class of each training area."))
+            areas = self.read_polygons(parameters, context, self.TRAINING_AREAS, self.CLASS_FIELD, inputs.layer.crs(),
+                                       feedback, what="training areas")
         save_to = self.parameterAsFileOutput(parameters, self.OUTPUT_ADAPTER, context) or None
         html_path = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context) or None
         # Every destination before any computing (pass 1 computes before the engine would check the rasters).
-        destinations = Destinations([layer.source(), *more_dates])
-        for path in paths.values():
-            destinations.raster(path)
-        destinations.file(save_to, "the adapter", (".json",))
-        destinations.file(html_path, "the report")
-        with destinations.all_or_nothing(), signals_stop_the_run():
-            try:
-                engine_paths = self._producible(parameters, paths, model_path, feedback)
-                result = map_with_training_areas(
-                    layer.source(), OutputPaths(**engine_paths), more_dates=more_dates, training_areas=areas,
-                    adapter_path=adapter_path, save_adapter=save_to, model_path=model_path, bands=bands, device=device,
-                    folds=self.parameterAsInt(parameters, self.FOLDS, context),
-                    progress=lambda fraction: feedback.setProgress(100.0 * fraction), is_cancelled=feedback.isCanceled,
-                    log=feedback.pushInfo, warn=feedback.pushWarning,
-                )
-            except DeviceError as exc:
-                raise QgsProcessingException(self._device_message(exc)) from exc
-            except EngineError as exc:
-                raise QgsProcessingException(str(exc)) from exc
+        destinations = Destinations(inputs.sources)
+        with self.engine_errors():
+            for path in paths.values():
+                destinations.raster(path)
+            destinations.file(save_to, "the adapter", (".json",))
+            destinations.file(html_path, "the report")
+        with self.engine_errors(), destinations.all_or_nothing(), signals_stop_the_run():
+            engine_paths = self._producible(parameters, paths, model.model_path, feedback)
+            result = self.run_engine(
+                map_with_training_areas, inputs.layer.source(), OutputPaths(**engine_paths),
+                more_dates=inputs.more_dates, training_areas=areas, adapter_path=adapter_path, save_adapter=save_to,
+                model_path=model.model_path, bands=model.bands, device=model.device,
+                folds=self.parameterAsInt(parameters, self.FOLDS, context), feedback=feedback,
+            )
             adapted_to = areas.name if areas is not None else Path(adapter_path).name
             outputs = self._publish(result.mapping.outputs, paths, context,
-                                    self._made_by([layer.source(), *more_dates], model_path, result.mapping.contract,
+                                    self._made_by(inputs.sources, model.model_path, result.mapping.contract,
                                                   adapted_to))
             if result.adapter_path:
                 outputs[self.OUTPUT_ADAPTER] = result.adapter_path

@@ -1,4 +1,8 @@
-"""hselcz:map_growth: settlement growth between an earlier and a later scene (core.growth)."""
+"""hselcz:map_growth: settlement growth between an earlier and a later scene (core.growth).
+
+The Sentinel-2 layer of parameters (base.Sentinel2Algorithm: model, band names, device) with the two scenes, the
+two density thresholds and its own outputs, the change and new built-up rasters (core.products.GROWTH_PRODUCTS).
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,20 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterFile,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
-from ..core.errors import EngineError
-from ..core.model import BUNDLED_MODEL_FILES, bundled_model_path
 from ..core.paths import STYLES_DIR
 from ..core.products import GROWTH_PRODUCTS
-from ..core.runtime import DEVICES, DeviceError
-from .map_algorithm import MapAlgorithm
+from .base import Sentinel2Algorithm
 
 
-class MapGrowthAlgorithm(MapAlgorithm):
+class MapGrowthAlgorithm(Sentinel2Algorithm):
     """Map the change of settlement density between two dates of the same place."""
 
     EARLIER = "EARLIER"
@@ -38,9 +36,8 @@ class MapGrowthAlgorithm(MapAlgorithm):
         ("LOSS_KM2", "Built-up area lost (km2)"),
         ("COMPARED_KM2", "Area compared (km2)"),
     )
-
-    def createInstance(self) -> MapGrowthAlgorithm:  # noqa: N802
-        return MapGrowthAlgorithm()
+    GEOTIFF_OUTPUTS = tuple(spec.parameter for spec in GROWTH_PRODUCTS)
+    GDAL_INPUTS = (EARLIER, LATER)
 
     def name(self) -> str:
         return "map_growth"
@@ -67,21 +64,12 @@ class MapGrowthAlgorithm(MapAlgorithm):
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.EARLIER, self.tr("Earlier Sentinel-2 scene")))
         self.addParameter(QgsProcessingParameterRasterLayer(self.LATER, self.tr("Later Sentinel-2 scene")))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.BUNDLED_MODEL, self.tr("Bundled model"),
-            options=[self._bundled_model_label(name) for name in BUNDLED_MODEL_FILES], defaultValue=1))
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (ONNX; replaces the bundled model)"),
-            behavior=QgsProcessingParameterFile.File, extension="onnx", optional=True))
-        self.addParameter(QgsProcessingParameterString(self.BANDS, self.tr("Band names (empty = read from the raster)"),
-                                                       optional=True))
-        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"),
-                                                     options=[self._device_label(d) for d in DEVICES], defaultValue=0))
-        for key, label, default in ((self.NOT_BUILT, "Not built below (earlier density)", 0.2),
-                                    (self.BUILT, "Built from (later density)", 0.5)):
-            parameter = QgsProcessingParameterNumber(key, self.tr(label), QgsProcessingParameterNumber.Double,
+        self.add_model_parameters()
+        for key, label, default in ((self.NOT_BUILT, self.tr("Not built below (earlier density)"), 0.2),
+                                    (self.BUILT, self.tr("Built from (later density)"), 0.5)):
+            parameter = QgsProcessingParameterNumber(key, label, QgsProcessingParameterNumber.Type.Double,
                                                      defaultValue=default, minValue=0.0, maxValue=1.0)
-            parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(parameter)
         for spec in GROWTH_PRODUCTS:
             self.addParameter(QgsProcessingParameterRasterDestination(
@@ -95,38 +83,24 @@ class MapGrowthAlgorithm(MapAlgorithm):
     ) -> dict[str, Any]:
         from ..core.growth import map_growth
 
-        sources = []
-        for name in (self.EARLIER, self.LATER):
-            layer = self.parameterAsRasterLayer(parameters, name, context)
-            if layer is None:
-                raise QgsProcessingException(self.invalidRasterError(parameters, name))
-            sources.append(layer.source())
-        model_path = self.parameterAsFile(parameters, self.MODEL, context) or str(
-            bundled_model_path(self.parameterAsEnum(parameters, self.BUNDLED_MODEL, context)))
+        model = self.model_inputs(parameters, context)
+        earlier, later = (self.gdal_layer(parameters, name, context).source() for name in (self.EARLIER, self.LATER))
         paths = {spec.key: self.parameterAsOutputLayer(parameters, spec.parameter, context) or None
                  for spec in GROWTH_PRODUCTS}
-        try:
-            result = map_growth(
-                sources[0], sources[1], paths["change"], new_built=paths["new_built"], model_path=model_path,
-                bands=self.parameterAsString(parameters, self.BANDS, context).strip() or None,
-                device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
-                not_built=self.parameterAsDouble(parameters, self.NOT_BUILT, context),
-                built=self.parameterAsDouble(parameters, self.BUILT, context),
-                progress=lambda fraction: feedback.setProgress(100.0 * fraction), is_cancelled=feedback.isCanceled,
-                log=feedback.pushInfo, warn=feedback.pushWarning,
-            )
-        except DeviceError as exc:
-            raise QgsProcessingException(self._device_message(exc)) from exc
-        except EngineError as exc:
-            raise QgsProcessingException(str(exc)) from exc
+        result = self.run_engine(
+            map_growth, earlier, later, paths["change"], new_built=paths["new_built"], model_path=model.model_path,
+            bands=model.bands, device=model.device,
+            not_built=self.parameterAsDouble(parameters, self.NOT_BUILT, context),
+            built=self.parameterAsDouble(parameters, self.BUILT, context), feedback=feedback,
+        )
         outputs: dict[str, Any] = {}
         for spec in GROWTH_PRODUCTS:
             if result.outputs.get(spec.key):
                 outputs[spec.parameter] = result.outputs[spec.key]
                 name = self.tr("{layer}: {earlier} to {later} ({how})").format(  # what made it (issue 19)
-                    layer=self.tr(spec.layer_name), earlier=Path(sources[0].split("|")[0]).stem,
-                    later=Path(sources[1].split("|")[0]).stem,
-                    how=self._model_label(model_path, result.earlier.contract))
+                    layer=self.tr(spec.layer_name), earlier=Path(earlier.split("|")[0]).stem,
+                    later=Path(later.split("|")[0]).stem,
+                    how=self._model_label(model.model_path, result.earlier.contract))
                 self._style_on_load(context, paths[spec.key], name, STYLES_DIR / spec.style)
         outputs.update(GROWTH_KM2=result.growth_km2, LOSS_KM2=result.loss_km2, COMPARED_KM2=result.compared_km2)
         return outputs
