@@ -6,7 +6,6 @@ to install it, so nothing imports onnxruntime at module import time.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -60,42 +59,40 @@ def _missing_device_remedy(device: str, platform: str) -> str:
 
 
 def _python_for_pip() -> str:
-    """The interpreter a user should run pip with.
+    """The interpreter a user should run pip with (core.dependencies.python_for_pip decides it).
 
     Inside QGIS and qgis_process, sys.executable is QGIS itself or whatever python3 is first on PATH (for
     example a pyenv shim), not the interpreter QGIS embeds; sys.exec_prefix is the embedded one's prefix.
     """
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if sys.platform == "win32":
-        candidates = [os.path.join(sys.exec_prefix, "python.exe"), os.path.join(sys.exec_prefix, "python3.exe")]
-    else:
-        candidates = [os.path.join(sys.exec_prefix, "bin", f"python{version}"), os.path.join(sys.exec_prefix, "bin", "python3")]
-    for candidate in candidates:
-        if os.path.exists(candidate):
-            return candidate
-    executable = sys.executable or ""
-    if os.path.basename(executable).lower().startswith("python"):
-        return executable
-    return candidates[0]
+    from .dependencies import python_for_pip  # imported here: core.dependencies imports this module
+
+    return python_for_pip(sys.platform, sys.executable or "", sys.exec_prefix,
+                          (sys.version_info.major, sys.version_info.minor))
 
 
 def install_instructions(package: str = "onnxruntime") -> str:
     python = _python_for_pip()
     return (
         f"Install {package} for the Python that runs QGIS ({python}, Python {sys.version_info.major}."
-        f"{sys.version_info.minor}), then restart QGIS:\n"
+        f"{sys.version_info.minor}): run the algorithm \"Install onnxruntime\" (hselcz:install_dependencies) in the "
+        "Processing toolbox, or: qgis_process run hselcz:install_dependencies (DRY_RUN=true only prints the "
+        "command). It picks the package for your GPU and keeps QGIS's numpy. Or by hand, then restart QGIS:\n"
         f'  Linux/macOS: "{python}" -m pip install --user {package}'
         " (on Debian/Ubuntu add --break-system-packages, or use a venv created with --system-site-packages)\n"
-        f"  Windows: open the OSGeo4W Shell and run: python -m pip install {package}"
+        f"  Windows: open the OSGeo4W Shell and run: python -m pip install {package}\n"
+        "The algorithm \"Diagnose the installation\" (hselcz:diagnostics) reports what QGIS's Python has."
     )
 
 
 def onnxruntime_import_error() -> str | None:
-    """None when onnxruntime imports; otherwise a message telling the user how to install it."""
+    """None when onnxruntime imports; otherwise a message telling the user how to install it (or repair it)."""
     try:
         import onnxruntime  # noqa: F401
     except Exception as exc:  # ImportError, or a broken install raising anything
-        return f"onnxruntime cannot be imported ({exc}).\n" + install_instructions()
+        from .dependencies import vc_runtime_hint
+
+        hint = vc_runtime_hint(str(exc), sys.platform)
+        return f"onnxruntime cannot be imported ({exc}).\n" + (hint + "\n" if hint else "") + install_instructions()
     return None
 
 
