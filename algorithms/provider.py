@@ -9,7 +9,9 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.paths import ICON_PATH
 from ..core.products import OUTPUT_EXTENSIONS
 from .assess_algorithms import AssessHseAlgorithm, AssessLczAlgorithm
+from .diagnostics_algorithm import DiagnosticsAlgorithm
 from .growth_algorithm import MapGrowthAlgorithm
+from .install_dependencies_algorithm import InstallDependenciesAlgorithm
 from .map_algorithm import MapAlgorithm
 from .training_areas_algorithm import MapTrainingAreasAlgorithm
 
@@ -36,6 +38,8 @@ class HseLczProvider(QgsProcessingProvider):
         self.addAlgorithm(MapGrowthAlgorithm())
         self.addAlgorithm(AssessLczAlgorithm())
         self.addAlgorithm(AssessHseAlgorithm())
+        self.addAlgorithm(InstallDependenciesAlgorithm())
+        self.addAlgorithm(DiagnosticsAlgorithm())
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802
         """The engine writes GeoTIFF only (core.products.OUTPUT_EXTENSIONS): QGIS offers .tif in the output file

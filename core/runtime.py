@@ -55,7 +55,8 @@ def _missing_device_remedy(device: str, platform: str) -> str:
     if device == "CUDA" and platform.startswith("darwin"):
         return "CUDA does not exist on macOS."
     package = PIP_PACKAGE_FOR_DEVICE.get(device, "onnxruntime")
-    return f"Install {package} in place of onnxruntime, with its drivers."
+    return (f"Install {package} in place of onnxruntime, with its drivers (the algorithm hselcz:install_dependencies "
+            f"installs it: package {device}).")
 
 
 def _python_for_pip() -> str:
@@ -139,7 +140,8 @@ def create_session(
         # onnxruntime falls back to the CPU when a provider's libraries fail to load; we refuse to.
         raise DeviceError(
             f"The device {device} ({providers[0]}) is listed by onnxruntime but could not be started "
-            f"(its libraries or drivers failed to load); onnxruntime would have used {used}. Fix the installation.",
+            f"(its libraries or drivers failed to load); onnxruntime would have used {used}. Fix the installation "
+            "(the algorithm hselcz:diagnostics reports what onnxruntime offers and the GPUs it sees).",
             _usable_devices([p for p in available if p != providers[0]], device),
         )
     if log and device == "auto" and used != providers[0]:
