@@ -4,9 +4,12 @@ with a dialog that names the package, why, and the command to run by hand."""
 from __future__ import annotations
 
 import importlib
+import shutil
+import subprocess
 
 import pytest
-from qgis.core import QgsSettings
+from qgis.core import QgsApplication, QgsSettings
+from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 from qgis.PyQt.QtWidgets import QMessageBox, QPushButton
 from qgis_helpers import plugin_package
 
@@ -53,3 +56,20 @@ def test_the_dialog_names_package_reason_and_command(prompt):
     roles = sorted(box.buttonRole(button) for button in box.buttons())
     assert roles == sorted([QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.ActionRole,
                             QMessageBox.ButtonRole.RejectRole])
+
+
+@pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
+def test_german_set_up(prompt, plugin, tmp_path, repo_root):
+    qm = tmp_path / "hselcz_de.qm"
+    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
+                   capture_output=True)
+    translator = QTranslator()
+    assert translator.load(str(qm))
+    QCoreApplication.installTranslator(translator)
+    try:
+        registry = QgsApplication.processingRegistry()
+        assert registry.algorithmById("hselcz:install_dependencies").displayName() == "onnxruntime installieren"
+        assert registry.algorithmById("hselcz:diagnostics").displayName() == "Installation diagnostizieren"
+        assert prompt.tr("Don't ask again") == "Nicht mehr fragen"
+    finally:
+        QCoreApplication.removeTranslator(translator)
