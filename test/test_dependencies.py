@@ -19,6 +19,7 @@ from core import dependencies as deps
 from core.dependencies import GpuFacts, InstallPlan, PythonFacts, choose_package, location_flags, make_plan
 from core.model import BUNDLED_MODEL_FILES, bundled_model_path
 
+REPO = Path(__file__).resolve().parents[1]
 NO_GPU = GpuFacts()
 NVIDIA = GpuFacts(nvidia=("NVIDIA RTX A4000, 16376 MiB, 550.54",))
 NVIDIA_WITH_CUDA = GpuFacts(nvidia=NVIDIA.nvidia, display_adapters=("NVIDIA RTX A4000",), cuda_libraries=True)
@@ -200,3 +201,38 @@ def test_install_for_real_into_a_fresh_folder_and_run_a_bundled_model(tmp_path):
     assert report["ort"].startswith(str(target)) and report["numpy"].startswith(str(target))
     assert report["numpy_version"] == numpy.__version__
     assert len(report["runs"]) == len(BUNDLED_MODEL_FILES) and all(report["runs"].values())
+
+
+def _run_in_fresh_python(script: str, **environment: str) -> str:
+    import os
+
+    env = {**os.environ, **environment}
+    done = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r})\n" + script],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+
+def test_an_onnxruntime_already_loaded_means_a_restart():
+    out = _run_in_fresh_python("import onnxruntime\nfrom core.dependencies import load_in_this_process\n"
+                               "print(load_in_this_process())\n")
+    assert out.startswith("another onnxruntime (") and "is already loaded" in out
+
+
+def test_a_first_user_install_is_loaded_without_restart(tmp_path):
+    """The user site did not exist when Python started (a first --user install creates it): the new package there is
+    found after the install, with no restart. A stand-in onnxruntime package plays the installed one."""
+    script = (
+        "import os, site, sys\n"
+        "sys.path[:] = [p for p in sys.path if 'site-packages' not in p or p.startswith(site.getuserbase())]\n"
+        "try:\n    import onnxruntime\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit('not hidden')\n"
+        "user_site = site.getusersitepackages()\n"
+        "assert not os.path.isdir(user_site), user_site\n"
+        "os.makedirs(os.path.join(user_site, 'onnxruntime'))\n"
+        "open(os.path.join(user_site, 'onnxruntime', '__init__.py'), 'w').write('__version__ = \"9.9.9\"\\n')\n"
+        "from core.dependencies import load_in_this_process\n"
+        "print(load_in_this_process(), sys.modules['onnxruntime'].__version__)\n"
+    )
+    out = _run_in_fresh_python(script, PYTHONUSERBASE=str(tmp_path / "userbase"), PYTHONNOUSERSITE="")
+    assert out == "None 9.9.9"
