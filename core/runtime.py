@@ -71,16 +71,30 @@ def _python_for_pip() -> str:
                           (sys.version_info.major, sys.version_info.minor))
 
 
-def install_instructions(package: str = "onnxruntime") -> str:
+def _manual_command(package: str | None) -> str:
+    """The pip command core.dependencies plans for this computer (package, --user, numpy pin); a generic one if
+    the plan cannot be made."""
+    try:
+        from dataclasses import replace
+
+        from .dependencies import plan_for_this_computer
+
+        plan = plan_for_this_computer()
+        return (replace(plan, package=package) if package else plan).manual_command()
+    except Exception:  # the message must come out whatever the probes do
+        return f'"{_python_for_pip()}" -m pip install --user {package or "onnxruntime"}'
+
+
+def install_instructions(package: str | None = None) -> str:
     python = _python_for_pip()
     return (
-        f"Install {package} for the Python that runs QGIS ({python}, Python {sys.version_info.major}."
-        f"{sys.version_info.minor}): run the algorithm \"Install onnxruntime\" (hselcz:install_dependencies) in the "
-        "Processing toolbox, or: qgis_process run hselcz:install_dependencies (DRY_RUN=true only prints the "
-        "command). It picks the package for your GPU and keeps QGIS's numpy. Or by hand, then restart QGIS:\n"
-        f'  Linux/macOS: "{python}" -m pip install --user {package}'
-        " (on Debian/Ubuntu add --break-system-packages, or use a venv created with --system-site-packages)\n"
-        f"  Windows: open the OSGeo4W Shell and run: python -m pip install {package}\n"
+        f"Install {package or 'onnxruntime'} for the Python that runs QGIS ({python}, Python "
+        f"{sys.version_info.major}.{sys.version_info.minor}): run the algorithm \"Install onnxruntime\" "
+        "(hselcz:install_dependencies) in the Processing toolbox (HSE & LCZ > Set-up), or headless: qgis_process run "
+        "hselcz:install_dependencies (add -- DRY_RUN=true to only print the command). It picks the package for your "
+        "GPU and keeps QGIS's numpy.\n"
+        "Or run this command yourself (on Windows in the OSGeo4W Shell), then restart QGIS:\n"
+        f"  {_manual_command(package)}\n"
         "The algorithm \"Diagnose the installation\" (hselcz:diagnostics) reports what QGIS's Python has."
     )
 

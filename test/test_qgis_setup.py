@@ -4,6 +4,7 @@ machine's QGIS Python) and hselcz:diagnostics, with and without onnxruntime."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy
@@ -56,4 +57,7 @@ def test_without_onnxruntime_diagnostics_still_reports_and_the_map_error_names_b
     assert completed.returncode != 0
     output = completed.stdout + completed.stderr
     assert "hselcz:install_dependencies" in output and "hselcz:diagnostics" in output
+    # The command planned for this computer, printed for a headless user: Debian's locked Python, numpy pinned.
+    assert (f"/usr/bin/python3.{sys.version_info.minor} -m pip install --disable-pip-version-check --no-input --user "
+            f"--break-system-packages onnxruntime numpy=={numpy.__version__}") in output
     assert not Path(tmp_path / "lcz.tif").exists()
