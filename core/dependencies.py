@@ -130,6 +130,12 @@ def python_for_pip(platform: str, executable: str, exec_prefix: str, version: tu
     return candidates[0]
 
 
+def qgis_python() -> str:
+    """python_for_pip for the Python running this code (inside QGIS: the interpreter QGIS embeds)."""
+    return python_for_pip(sys.platform, sys.executable or "", sys.exec_prefix,
+                          (sys.version_info.major, sys.version_info.minor))
+
+
 def location_flags(facts: PythonFacts) -> list[str]:
     """Where pip may install: the environment itself when it is writable and not locked, else the user's site.
 

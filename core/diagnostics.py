@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .dependencies import gpu_facts, numpy_version, plan_for_this_computer, vc_runtime_hint
+from .dependencies import gpu_facts, numpy_version, plan_for_this_computer, qgis_python, vc_runtime_hint
 from .model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_INDEX, bundled_model_path, load_model
-from .runtime import _python_for_pip
 
 Section = list[tuple[str, str]]
 
@@ -64,7 +63,7 @@ def _versions(report: Report, qgis_version: str | None) -> object | None:
     report.add(title, "Plugin", plugin_version())
     report.add(title, "QGIS", qgis_version or "not running inside QGIS")
     report.add(title, "Python", f"{sys.version.split()[0]} ({sys.executable})")
-    report.add(title, "Python for pip", _python_for_pip())
+    report.add(title, "Python for pip", qgis_python())
     report.add(title, "Platform", f"{sys.platform}, {platform_module.platform()}, {platform_module.machine()}")
     try:
         from osgeo import gdal

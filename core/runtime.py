@@ -65,10 +65,9 @@ def _python_for_pip() -> str:
     Inside QGIS and qgis_process, sys.executable is QGIS itself or whatever python3 is first on PATH (for
     example a pyenv shim), not the interpreter QGIS embeds; sys.exec_prefix is the embedded one's prefix.
     """
-    from .dependencies import python_for_pip  # imported here: core.dependencies imports this module
+    from .dependencies import qgis_python  # imported here: core.dependencies imports this module
 
-    return python_for_pip(sys.platform, sys.executable or "", sys.exec_prefix,
-                          (sys.version_info.major, sys.version_info.minor))
+    return qgis_python()
 
 
 def _manual_command(package: str | None) -> str:
