@@ -30,6 +30,7 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
 
     PACKAGE = "PACKAGE"
     DRY_RUN = "DRY_RUN"
+    REPLACE = "REPLACE"
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("InstallDependenciesAlgorithm", text)
@@ -66,6 +67,9 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
             "pip's output; when pip fails, the error gives the command to run by hand.</p>"
             "<p><b>Only print the command</b>: installs nothing; the log shows the package, why, and the command. "
             "The log says when QGIS must be restarted.</p>"
+            "<p><b>Uninstall other onnxruntime packages first</b>: onnxruntime, onnxruntime-gpu and "
+            "onnxruntime-directml overwrite each other; to change from one to another, tick this. QGIS must then be "
+            "restarted.</p>"
         )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
@@ -76,6 +80,8 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
             defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(self.DRY_RUN, self.tr("Only print the command"),
                                                         defaultValue=False))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.REPLACE, self.tr("Uninstall other onnxruntime packages first"), defaultValue=False))
         self.addOutput(QgsProcessingOutputString("COMMAND", self.tr("pip command")))
         self.addOutput(QgsProcessingOutputString("PACKAGE", self.tr("Package")))
         self.addOutput(QgsProcessingOutputBoolean("INSTALLED", self.tr("Installed")))
@@ -99,11 +105,13 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
             feedback.pushInfo(self.tr("{package} is already installed and works: nothing to do.").format(
                 package=plan.package))
             return {**results, "INSTALLED": True}
-        if plan.conflicts:
+        replace = self.parameterAsBoolean(parameters, self.REPLACE, context)
+        if plan.conflicts and not replace:
             raise QgsProcessingException(self.tr(
-                "Another onnxruntime package is installed ({packages}); the packages overwrite each other. Uninstall "
-                "it first, then run this algorithm again.").format(packages=", ".join(plan.conflicts)))
-        result = dependencies.install(plan, log=feedback.pushInfo, is_cancelled=feedback.isCanceled)
+                "Another onnxruntime package is installed ({packages}); the packages overwrite each other. Tick "
+                "\"Uninstall other onnxruntime packages first\" (REPLACE=true), or uninstall it yourself, then run this "
+                "algorithm again.").format(packages=", ".join(plan.conflicts)))
+        result = dependencies.install(plan, log=feedback.pushInfo, is_cancelled=feedback.isCanceled, replace=replace)
         if not result.ok:
             raise QgsProcessingException(result.message)
         (feedback.pushWarning if result.restart_needed else feedback.pushInfo)(result.message)

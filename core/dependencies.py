@@ -179,6 +179,12 @@ class InstallPlan:
             command += ["-c", constraints_file] if constraints_file else [f"numpy=={self.numpy_version}"]
         return command
 
+    def uninstall_arguments(self) -> list[str]:
+        """pip uninstall of the other onnxruntime packages (they would overwrite the one installed here)."""
+        names = [conflict.split()[0] for conflict in self.conflicts]
+        override = [flag for flag in self.flags if flag == "--break-system-packages"]
+        return [self.python, "-m", "pip", "uninstall", "--disable-pip-version-check", "--yes", *override, *names]
+
     def manual_command(self) -> str:
         """The same install as one line a user can paste into a terminal (the OSGeo4W Shell on Windows)."""
         arguments = self.arguments(None)
@@ -409,11 +415,20 @@ def load_in_this_process() -> str | None:
 
 
 def install(plan: InstallPlan, log: Callable[[str], None] | None = None,
-            is_cancelled: Callable[[], bool] | None = None, load: bool = True) -> InstallResult:
+            is_cancelled: Callable[[], bool] | None = None, load: bool = True, replace: bool = False) -> InstallResult:
     """Run the plan's pip with numpy pinned, check the result in a fresh interpreter, and try to use it at once.
 
-    `load` makes this Python import the new onnxruntime (not with a target: that folder is not QGIS's)."""
+    `replace` first uninstalls the other onnxruntime packages of plan.conflicts. `load` makes this Python import the
+    new onnxruntime (not with a target: that folder is not QGIS's)."""
     command_line = plan.manual_command()
+    if replace and plan.conflicts:
+        status, output = run_pip(plan.uninstall_arguments(), log, is_cancelled)
+        if status != 0:
+            manual = shlex.join(plan.uninstall_arguments())
+            return InstallResult(False, tr("pip could not uninstall {packages} (exit status {status}). Run this "
+                                           "command by hand, then install again:\n  {command}",
+                                           packages=", ".join(plan.conflicts), status=status, command=manual),
+                                 command_line, output)
     with tempfile.TemporaryDirectory(prefix="hselcz-pip-") as folder:
         constraints = os.path.join(folder, "numpy-constraint.txt")
         Path(constraints).write_text(numpy_constraint(plan.numpy_version), encoding="utf-8")

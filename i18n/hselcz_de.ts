@@ -569,6 +569,12 @@ Führen Sie diesen Befehl von Hand aus (unter Windows in der OSGeo4W-Shell) und 
         <source>Cancelled.</source>
         <translation>Abgebrochen.</translation>
     </message>
+    <message>
+        <source>pip could not uninstall {packages} (exit status {status}). Run this command by hand, then install again:
+  {command}</source>
+        <translation>pip konnte {packages} nicht deinstallieren (Exit-Status {status}). Führen Sie diesen Befehl von Hand aus und installieren Sie dann erneut:
+  {command}</translation>
+    </message>
 </context>
 <context>
     <name>InstallDependenciesAlgorithm</name>
@@ -581,8 +587,8 @@ Führen Sie diesen Befehl von Hand aus (unter Windows in der OSGeo4W-Shell) und 
         <translation>Einrichtung</translation>
     </message>
     <message>
-        <source>&lt;p&gt;Installs onnxruntime, which runs the plugin&apos;s models, into the Python that runs QGIS, with pip.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Package&lt;/b&gt;: auto picks it from this computer: onnxruntime-gpu (CUDA) with an NVIDIA GPU on Linux, or on Windows when the CUDA libraries are installed; onnxruntime-directml on Windows with any other GPU; onnxruntime otherwise (on macOS it brings CoreML). Every package also runs on the CPU.&lt;/p&gt;&lt;p&gt;numpy stays at the version QGIS was built with. Where the system Python is locked (Linux distributions, a QGIS installed for all users) it installs for your user only (--user). The log shows pip&apos;s output; when pip fails, the error gives the command to run by hand.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Only print the command&lt;/b&gt;: installs nothing; the log shows the package, why, and the command. The log says when QGIS must be restarted.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Installiert onnxruntime, das die Modelle des Plugins ausführt, mit pip in das Python, mit dem QGIS läuft.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Paket&lt;/b&gt;: auto wählt es nach diesem Rechner: onnxruntime-gpu (CUDA) mit einer NVIDIA-GPU unter Linux, oder unter Windows, wenn die CUDA-Bibliotheken installiert sind; onnxruntime-directml unter Windows mit jeder anderen GPU; sonst onnxruntime (unter macOS bringt es CoreML mit). Jedes Paket läuft auch auf der CPU.&lt;/p&gt;&lt;p&gt;numpy bleibt in der Version, mit der QGIS gebaut wurde. Wo das System-Python gesperrt ist (Linux-Distributionen, ein für alle Benutzer installiertes QGIS), wird nur für Ihren Benutzer installiert (--user). Das Protokoll zeigt die Ausgabe von pip; schlägt pip fehl, nennt die Fehlermeldung den Befehl, den Sie von Hand ausführen können.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Nur den Befehl ausgeben&lt;/b&gt;: installiert nichts; das Protokoll zeigt das Paket, den Grund und den Befehl. Das Protokoll sagt, wann QGIS neu gestartet werden muss.&lt;/p&gt;</translation>
+        <source>&lt;p&gt;Installs onnxruntime, which runs the plugin&apos;s models, into the Python that runs QGIS, with pip.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Package&lt;/b&gt;: auto picks it from this computer: onnxruntime-gpu (CUDA) with an NVIDIA GPU on Linux, or on Windows when the CUDA libraries are installed; onnxruntime-directml on Windows with any other GPU; onnxruntime otherwise (on macOS it brings CoreML). Every package also runs on the CPU.&lt;/p&gt;&lt;p&gt;numpy stays at the version QGIS was built with. Where the system Python is locked (Linux distributions, a QGIS installed for all users) it installs for your user only (--user). The log shows pip&apos;s output; when pip fails, the error gives the command to run by hand.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Only print the command&lt;/b&gt;: installs nothing; the log shows the package, why, and the command. The log says when QGIS must be restarted.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Uninstall other onnxruntime packages first&lt;/b&gt;: onnxruntime, onnxruntime-gpu and onnxruntime-directml overwrite each other; to change from one to another, tick this. QGIS must then be restarted.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Installiert onnxruntime, das die Modelle des Plugins ausführt, mit pip in das Python, mit dem QGIS läuft.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Paket&lt;/b&gt;: auto wählt es nach diesem Rechner: onnxruntime-gpu (CUDA) mit einer NVIDIA-GPU unter Linux, oder unter Windows, wenn die CUDA-Bibliotheken installiert sind; onnxruntime-directml unter Windows mit jeder anderen GPU; sonst onnxruntime (unter macOS bringt es CoreML mit). Jedes Paket läuft auch auf der CPU.&lt;/p&gt;&lt;p&gt;numpy bleibt in der Version, mit der QGIS gebaut wurde. Wo das System-Python gesperrt ist (Linux-Distributionen, ein für alle Benutzer installiertes QGIS), wird nur für Ihren Benutzer installiert (--user). Das Protokoll zeigt die Ausgabe von pip; schlägt pip fehl, nennt die Fehlermeldung den Befehl, den Sie von Hand ausführen können.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Nur den Befehl ausgeben&lt;/b&gt;: installiert nichts; das Protokoll zeigt das Paket, den Grund und den Befehl. Das Protokoll sagt, wann QGIS neu gestartet werden muss.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Andere onnxruntime-Pakete zuerst deinstallieren&lt;/b&gt;: onnxruntime, onnxruntime-gpu und onnxruntime-directml überschreiben einander; um von einem zum anderen zu wechseln, kreuzen Sie dies an. QGIS muss dann neu gestartet werden.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>Package</source>
@@ -633,8 +639,12 @@ Führen Sie diesen Befehl von Hand aus (unter Windows in der OSGeo4W-Shell) und 
         <translation>{package} ist bereits installiert und funktioniert: nichts zu tun.</translation>
     </message>
     <message>
-        <source>Another onnxruntime package is installed ({packages}); the packages overwrite each other. Uninstall it first, then run this algorithm again.</source>
-        <translation>Ein anderes onnxruntime-Paket ist installiert ({packages}); die Pakete überschreiben einander. Deinstallieren Sie es zuerst und führen Sie diesen Algorithmus dann erneut aus.</translation>
+        <source>Another onnxruntime package is installed ({packages}); the packages overwrite each other. Tick &quot;Uninstall other onnxruntime packages first&quot; (REPLACE=true), or uninstall it yourself, then run this algorithm again.</source>
+        <translation>Ein anderes onnxruntime-Paket ist installiert ({packages}); die Pakete überschreiben einander. Kreuzen Sie „Andere onnxruntime-Pakete zuerst deinstallieren“ an (REPLACE=true) oder deinstallieren Sie es selbst und führen Sie diesen Algorithmus dann erneut aus.</translation>
+    </message>
+    <message>
+        <source>Uninstall other onnxruntime packages first</source>
+        <translation>Andere onnxruntime-Pakete zuerst deinstallieren</translation>
     </message>
 </context>
 <context>

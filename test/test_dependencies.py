@@ -236,3 +236,16 @@ def test_a_first_user_install_is_loaded_without_restart(tmp_path):
     )
     out = _run_in_fresh_python(script, PYTHONUSERBASE=str(tmp_path / "userbase"), PYTHONNOUSERSITE="")
     assert out == "None 9.9.9"
+
+
+def test_replacing_another_package_uninstalls_it_first_and_says_when_that_fails(tmp_path):
+    plan = make_plan(facts(site_writable=False, externally_managed=True, installed=(("onnxruntime", "1.32.0"),)),
+                     NVIDIA, "x86_64")
+    assert plan.package == "onnxruntime-gpu"
+    assert plan.uninstall_arguments()[1:] == ["-m", "pip", "uninstall", "--disable-pip-version-check", "--yes",
+                                              "--break-system-packages", "onnxruntime"]
+    broken = InstallPlan(python=str(tmp_path / "no-python"), package="onnxruntime-gpu", device="CUDA", why="",
+                         flags=(), numpy_version="1.24.2", conflicts=("onnxruntime 1.32.0",))
+    result = deps.install(broken, replace=True)
+    assert not result.ok and "could not uninstall onnxruntime 1.32.0" in result.message
+    assert "-m pip uninstall" in result.message
