@@ -6,12 +6,15 @@ needs is set up there; the GUI adds nothing beyond it.
 
 from __future__ import annotations
 
+import contextlib
+
 from qgis.core import QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
 
 from .algorithms.provider import HseLczProvider
 from .core import i18n as engine_i18n
 from .core.paths import I18N_DIR
+from .dependency_prompt import offer_install
 
 TRANSLATION_PREFIX = "hselcz_"
 
@@ -34,6 +37,7 @@ class HseLczPlugin:
         self.iface = iface
         self.provider: HseLczProvider | None = None
         self.translator: QTranslator | None = None
+        self.install_offer = None  # the message bar item that offers to install onnxruntime (desktop only)
         self._install_translator()
 
     def _install_translator(self) -> None:
@@ -57,9 +61,14 @@ class HseLczPlugin:
 
     def initGui(self) -> None:  # noqa: N802 (name fixed by QGIS)
         self.initProcessing()
+        self.install_offer = offer_install(self.iface)
 
     def unload(self) -> None:
         engine_i18n.install(None)
+        if self.install_offer is not None:
+            with contextlib.suppress(RuntimeError):  # the user closed it: Qt deleted it already
+                self.iface.messageBar().popWidget(self.install_offer)
+            self.install_offer = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

@@ -26,16 +26,17 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QMetaType, QVariant
+from qgis.PyQt.QtCore import QMetaType
 
 from .base import HseLczAlgorithm
 from .destinations import Destinations
 
 #: The table's column kinds (core.assessment_report) as field types. QGIS takes QMetaType types from 3.38 on (and
-#: only those in Qt 6 builds); older versions take the QVariant type of the same number.
+#: only those in Qt 6 builds); older versions refuse them but take the type's number, which QVariant.Type shares
+#: (so no QVariant type, which PyQt6 removed, is named anywhere).
 _META_TYPES = {"int": QMetaType.Type.Int, "double": QMetaType.Type.Double, "string": QMetaType.Type.QString}
 _FIELD_TYPES = (_META_TYPES if Qgis.QGIS_VERSION_INT >= 33800
-                else {kind: QVariant.Type(int(meta)) for kind, meta in _META_TYPES.items()})
+                else {kind: int(meta) for kind, meta in _META_TYPES.items()})
 
 
 class AssessAlgorithm(HseLczAlgorithm):

@@ -169,6 +169,16 @@ class HseLczAlgorithm(QgsProcessingAlgorithm):
         return str(error)
 
 
+class SetupAlgorithm(HseLczAlgorithm):
+    """Group Set-up: the algorithms that install and check the plugin's dependencies (no model runs)."""
+
+    def group(self) -> str:
+        return self.tr("Set-up")
+
+    def groupId(self) -> str:  # noqa: N802
+        return "setup"
+
+
 class ModelInputs(NamedTuple):
     """The model, band names and device a run uses (Sentinel2Algorithm.model_inputs)."""
 

@@ -6,7 +6,6 @@ to install it, so nothing imports onnxruntime at module import time.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -56,46 +55,58 @@ def _missing_device_remedy(device: str, platform: str) -> str:
     if device == "CUDA" and platform.startswith("darwin"):
         return "CUDA does not exist on macOS."
     package = PIP_PACKAGE_FOR_DEVICE.get(device, "onnxruntime")
-    return f"Install {package} in place of onnxruntime, with its drivers."
+    return (f"Install {package} in place of onnxruntime, with its drivers (the algorithm hselcz:install_dependencies "
+            f"installs it: package {device}).")
 
 
 def _python_for_pip() -> str:
-    """The interpreter a user should run pip with.
+    """The interpreter a user should run pip with (core.dependencies.python_for_pip decides it).
 
     Inside QGIS and qgis_process, sys.executable is QGIS itself or whatever python3 is first on PATH (for
     example a pyenv shim), not the interpreter QGIS embeds; sys.exec_prefix is the embedded one's prefix.
     """
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if sys.platform == "win32":
-        candidates = [os.path.join(sys.exec_prefix, "python.exe"), os.path.join(sys.exec_prefix, "python3.exe")]
-    else:
-        candidates = [os.path.join(sys.exec_prefix, "bin", f"python{version}"), os.path.join(sys.exec_prefix, "bin", "python3")]
-    for candidate in candidates:
-        if os.path.exists(candidate):
-            return candidate
-    executable = sys.executable or ""
-    if os.path.basename(executable).lower().startswith("python"):
-        return executable
-    return candidates[0]
+    from .dependencies import qgis_python  # imported here: core.dependencies imports this module
+
+    return qgis_python()
 
 
-def install_instructions(package: str = "onnxruntime") -> str:
+def _manual_command(package: str | None) -> str:
+    """The pip command core.dependencies plans for this computer (package, --user, numpy pin); a generic one if
+    the plan cannot be made."""
+    try:
+        from dataclasses import replace
+
+        from .dependencies import plan_for_this_computer
+
+        plan = plan_for_this_computer()
+        return (replace(plan, package=package) if package else plan).manual_command()
+    except Exception:  # the message must come out whatever the probes do
+        return f'"{_python_for_pip()}" -m pip install --user {package or "onnxruntime"}'
+
+
+def install_instructions(package: str | None = None) -> str:
     python = _python_for_pip()
     return (
-        f"Install {package} for the Python that runs QGIS ({python}, Python {sys.version_info.major}."
-        f"{sys.version_info.minor}), then restart QGIS:\n"
-        f'  Linux/macOS: "{python}" -m pip install --user {package}'
-        " (on Debian/Ubuntu add --break-system-packages, or use a venv created with --system-site-packages)\n"
-        f"  Windows: open the OSGeo4W Shell and run: python -m pip install {package}"
+        f"Install {package or 'onnxruntime'} for the Python that runs QGIS ({python}, Python "
+        f"{sys.version_info.major}.{sys.version_info.minor}): run the algorithm \"Install onnxruntime\" "
+        "(hselcz:install_dependencies) in the Processing toolbox (HSE & LCZ > Set-up), or headless: qgis_process run "
+        "hselcz:install_dependencies (add -- DRY_RUN=true to only print the command). It picks the package for your "
+        "GPU and keeps QGIS's numpy.\n"
+        "Or run this command yourself (on Windows in the OSGeo4W Shell), then restart QGIS:\n"
+        f"  {_manual_command(package)}\n"
+        "The algorithm \"Diagnose the installation\" (hselcz:diagnostics) reports what QGIS's Python has."
     )
 
 
 def onnxruntime_import_error() -> str | None:
-    """None when onnxruntime imports; otherwise a message telling the user how to install it."""
+    """None when onnxruntime imports; otherwise a message telling the user how to install it (or repair it)."""
     try:
         import onnxruntime  # noqa: F401
     except Exception as exc:  # ImportError, or a broken install raising anything
-        return f"onnxruntime cannot be imported ({exc}).\n" + install_instructions()
+        from .dependencies import vc_runtime_hint
+
+        hint = vc_runtime_hint(str(exc), sys.platform)
+        return f"onnxruntime cannot be imported ({exc}).\n" + (hint + "\n" if hint else "") + install_instructions()
     return None
 
 
@@ -142,7 +153,8 @@ def create_session(
         # onnxruntime falls back to the CPU when a provider's libraries fail to load; we refuse to.
         raise DeviceError(
             f"The device {device} ({providers[0]}) is listed by onnxruntime but could not be started "
-            f"(its libraries or drivers failed to load); onnxruntime would have used {used}. Fix the installation.",
+            f"(its libraries or drivers failed to load); onnxruntime would have used {used}. Fix the installation "
+            "(the algorithm hselcz:diagnostics reports what onnxruntime offers and the GPUs it sees).",
             _usable_devices([p for p in available if p != providers[0]], device),
         )
     if log and device == "auto" and used != providers[0]:

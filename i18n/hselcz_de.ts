@@ -236,6 +236,41 @@
     </message>
 </context>
 <context>
+    <name>DiagnosticsAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Reports what the plugin finds on this computer: the versions of QGIS, Python, GDAL, numpy and onnxruntime, the execution providers onnxruntime offers and the one each bundled model really starts on (is the GPU used?), the GPUs in sight, each bundled model&apos;s contract (name, version, bands, processing level, outputs), the plugin&apos;s data paths, and what the installer would install.&lt;/p&gt;&lt;p&gt;The report is in the log (copy it from there) and, when you give a file, in a .txt or .html file. It is in English, to be pasted into a bug report.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Berichtet, was das Plugin auf diesem Rechner vorfindet: die Versionen von QGIS, Python, GDAL, numpy und onnxruntime, die Execution Provider, die onnxruntime anbietet, und den, auf dem jedes mitgelieferte Modell tatsächlich startet (wird die GPU genutzt?), die sichtbaren GPUs, den Vertrag jedes mitgelieferten Modells (Name, Version, Bänder, Prozessierungsstufe, Ausgaben), die Datenpfade des Plugins und was der Installer installieren würde.&lt;/p&gt;&lt;p&gt;Der Bericht steht im Protokoll (kopieren Sie ihn von dort) und, wenn Sie eine Datei angeben, in einer .txt- oder .html-Datei. Er ist auf Englisch, um in einen Fehlerbericht eingefügt zu werden.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Could not write the report {path}: {error}</source>
+        <translation>Der Bericht {path} konnte nicht geschrieben werden: {error}</translation>
+    </message>
+    <message>
+        <source>Diagnose the installation</source>
+        <translation>Installation diagnostizieren</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>Bericht</translation>
+    </message>
+    <message>
+        <source>Report file</source>
+        <translation>Berichtsdatei</translation>
+    </message>
+    <message>
+        <source>Set-up</source>
+        <translation>Einrichtung</translation>
+    </message>
+    <message>
+        <source>Text (*.txt);;HTML (*.html)</source>
+        <translation>Textdatei (*.txt);;HTML-Datei (*.html)</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+</context>
+<context>
     <name>HseLczProvider</name>
     <message>
         <source>HSE &amp; LCZ</source>
@@ -244,6 +279,81 @@
     <message>
         <source>Settlement density and local climate zones from Sentinel-2</source>
         <translation>Siedlungsdichte und lokale Klimazonen aus Sentinel-2</translation>
+    </message>
+</context>
+<context>
+    <name>InstallDependenciesAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Installs onnxruntime, which runs the plugin&apos;s models, into the Python that runs QGIS, with pip.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Package&lt;/b&gt;: auto picks it from this computer: onnxruntime-gpu (CUDA) with an NVIDIA GPU on Linux, or on Windows when the CUDA libraries are installed; onnxruntime-directml on Windows with any other GPU; onnxruntime otherwise (on macOS it brings CoreML). Every package also runs on the CPU.&lt;/p&gt;&lt;p&gt;numpy stays at the version QGIS was built with. Where the system Python is locked (Linux distributions, a QGIS installed for all users) it installs for your user only (--user). The log shows pip&apos;s output; when pip fails, the error gives the command to run by hand.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Only print the command&lt;/b&gt;: installs nothing; the log shows the package, why, and the command. The log says when QGIS must be restarted.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Uninstall other onnxruntime packages first&lt;/b&gt;: onnxruntime, onnxruntime-gpu and onnxruntime-directml overwrite each other; to change from one to another, tick this. QGIS must then be restarted.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Installiert onnxruntime, das die Modelle des Plugins ausführt, mit pip in das Python, mit dem QGIS läuft.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Paket&lt;/b&gt;: auto wählt es nach diesem Rechner: onnxruntime-gpu (CUDA) mit einer NVIDIA-GPU unter Linux, oder unter Windows, wenn die CUDA-Bibliotheken installiert sind; onnxruntime-directml unter Windows mit jeder anderen GPU; sonst onnxruntime (unter macOS bringt es CoreML mit). Jedes Paket läuft auch auf der CPU.&lt;/p&gt;&lt;p&gt;numpy bleibt in der Version, mit der QGIS gebaut wurde. Wo das System-Python gesperrt ist (Linux-Distributionen, ein für alle Benutzer installiertes QGIS), wird nur für Ihren Benutzer installiert (--user). Das Protokoll zeigt die Ausgabe von pip; schlägt pip fehl, nennt die Fehlermeldung den Befehl, den Sie von Hand ausführen können.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Nur den Befehl ausgeben&lt;/b&gt;: installiert nichts; das Protokoll zeigt das Paket, den Grund und den Befehl. Das Protokoll sagt, wann QGIS neu gestartet werden muss.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Andere onnxruntime-Pakete zuerst deinstallieren&lt;/b&gt;: onnxruntime, onnxruntime-gpu und onnxruntime-directml überschreiben einander; um von einem zum anderen zu wechseln, kreuzen Sie dies an. QGIS muss dann neu gestartet werden.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Another onnxruntime package is installed ({packages}); the packages overwrite each other. Tick &quot;Uninstall other onnxruntime packages first&quot; (REPLACE=true), or uninstall it yourself, then run this algorithm again.</source>
+        <translation>Ein anderes onnxruntime-Paket ist installiert ({packages}); die Pakete überschreiben einander. Kreuzen Sie „Andere onnxruntime-Pakete zuerst deinstallieren“ an (REPLACE=true) oder deinstallieren Sie es selbst und führen Sie diesen Algorithmus dann erneut aus.</translation>
+    </message>
+    <message>
+        <source>CPU (onnxruntime)</source>
+        <translation>CPU (Paket onnxruntime)</translation>
+    </message>
+    <message>
+        <source>CUDA, NVIDIA (onnxruntime-gpu)</source>
+        <translation>CUDA, NVIDIA (Paket onnxruntime-gpu)</translation>
+    </message>
+    <message>
+        <source>Command: {command}</source>
+        <translation>Befehl: {command}</translation>
+    </message>
+    <message>
+        <source>DirectML, Windows (onnxruntime-directml)</source>
+        <translation>DirectML, Windows (Paket onnxruntime-directml)</translation>
+    </message>
+    <message>
+        <source>Install onnxruntime</source>
+        <translation>onnxruntime installieren</translation>
+    </message>
+    <message>
+        <source>Installed</source>
+        <translation>Installiert</translation>
+    </message>
+    <message>
+        <source>Only print the command</source>
+        <translation>Nur den Befehl ausgeben</translation>
+    </message>
+    <message>
+        <source>Package</source>
+        <translation>Paket</translation>
+    </message>
+    <message>
+        <source>Package: {package}. {why}</source>
+        <translation>Paket: {package}. {why}</translation>
+    </message>
+    <message>
+        <source>QGIS must be restarted</source>
+        <translation>QGIS muss neu gestartet werden</translation>
+    </message>
+    <message>
+        <source>Set-up</source>
+        <translation>Einrichtung</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>Uninstall other onnxruntime packages first</source>
+        <translation>Andere onnxruntime-Pakete zuerst deinstallieren</translation>
+    </message>
+    <message>
+        <source>auto (for this computer&apos;s GPU)</source>
+        <translation>auto (für die GPU dieses Rechners)</translation>
+    </message>
+    <message>
+        <source>pip command</source>
+        <translation>pip-Befehl</translation>
+    </message>
+    <message>
+        <source>{package} is already installed and works: nothing to do.</source>
+        <translation>{package} ist bereits installiert und funktioniert: nichts zu tun.</translation>
     </message>
 </context>
 <context>
@@ -928,6 +1038,135 @@
     <message>
         <source>LCZ class probabilities</source>
         <translation>LCZ-Klassenwahrscheinlichkeiten</translation>
+    </message>
+    <message>
+        <source>Windows could not load onnxruntime&apos;s DLL. onnxruntime 1.21 and later need a recent Microsoft Visual C++ runtime: install the latest one ({url}) and restart QGIS. If that does not help (an older QGIS brings its own, older runtime), install onnxruntime 1.20: python -m pip install &quot;onnxruntime&lt;1.21&quot; (onnxruntime-directml or onnxruntime-gpu likewise).</source>
+        <translation>Windows konnte die DLL von onnxruntime nicht laden. onnxruntime 1.21 und neuer brauchen eine aktuelle Microsoft-Visual-C++-Laufzeitumgebung: Installieren Sie die neueste ({url}) und starten Sie QGIS neu. Hilft das nicht (ein älteres QGIS bringt seine eigene, ältere Laufzeitumgebung mit), installieren Sie onnxruntime 1.20: python -m pip install &quot;onnxruntime&lt;1.21&quot; (onnxruntime-directml oder onnxruntime-gpu ebenso).</translation>
+    </message>
+    <message>
+        <source>onnxruntime {version} is installed and ready (with numpy {numpy}); no restart needed.</source>
+        <translation>onnxruntime {version} ist installiert und bereit (mit numpy {numpy}); kein Neustart nötig.</translation>
+    </message>
+    <message>
+        <source>No GPU that onnxruntime can use was found: the CPU package.</source>
+        <translation>Keine GPU gefunden, die onnxruntime nutzen kann: das CPU-Paket.</translation>
+    </message>
+    <message>
+        <source>This Python has no pip. On Debian/Ubuntu install it with: sudo apt install python3-pip; elsewhere run: python -m ensurepip --user</source>
+        <translation>Dieses Python hat kein pip. Unter Debian/Ubuntu installieren Sie es mit: sudo apt install python3-pip; sonst führen Sie aus: python -m ensurepip --user</translation>
+    </message>
+    <message>
+        <source>The system Python refuses pip (PEP 668): add --user --break-system-packages to the command.</source>
+        <translation>Das System-Python verweigert pip (PEP 668): Ergänzen Sie den Befehl um --user --break-system-packages.</translation>
+    </message>
+    <message>
+        <source>pip found no onnxruntime for this Python and platform: check the supported Python versions on https://pypi.org/project/onnxruntime/ or choose the CPU package.</source>
+        <translation>pip fand kein onnxruntime für dieses Python und diese Plattform: Prüfen Sie die unterstützten Python-Versionen auf https://pypi.org/project/onnxruntime/ oder wählen Sie das CPU-Paket.</translation>
+    </message>
+    <message>
+        <source>pip could not reach the package index: check the internet connection or proxy (pip&apos;s --proxy).</source>
+        <translation>pip konnte den Paketindex nicht erreichen: Prüfen Sie die Internetverbindung oder den Proxy (--proxy von pip).</translation>
+    </message>
+    <message>
+        <source>No permission to write there: add --user to the command, or run it as administrator.</source>
+        <translation>Keine Schreibrechte dort: Ergänzen Sie den Befehl um --user oder führen Sie ihn als Administrator aus.</translation>
+    </message>
+    <message>
+        <source>another onnxruntime ({version}) is already loaded in QGIS</source>
+        <translation>ein anderes onnxruntime ({version}) ist in QGIS bereits geladen</translation>
+    </message>
+    <message>
+        <source>pip could not install {package} (exit status {status}). {hint}
+Run this command by hand (on Windows in the OSGeo4W Shell), then restart QGIS:
+  {command}</source>
+        <translation>pip konnte {package} nicht installieren (Exit-Status {status}). {hint}
+Führen Sie diesen Befehl von Hand aus (unter Windows in der OSGeo4W-Shell) und starten Sie QGIS dann neu:
+  {command}</translation>
+    </message>
+    <message>
+        <source>pip installed {package}, but a new Python cannot import onnxruntime. Run the diagnostics (hselcz:diagnostics) and see the user guide&apos;s section on installing.</source>
+        <translation>pip hat {package} installiert, aber ein neues Python kann onnxruntime nicht importieren. Führen Sie die Diagnose aus (hselcz:diagnostics) und lesen Sie den Abschnitt zur Installation im Benutzerhandbuch.</translation>
+    </message>
+    <message>
+        <source>onnxruntime {version} is installed. Restart QGIS to use it ({why}).</source>
+        <translation>onnxruntime {version} ist installiert. Starten Sie QGIS neu, um es zu nutzen ({why}).</translation>
+    </message>
+    <message>
+        <source>An NVIDIA GPU ({gpu}) was found: onnxruntime-gpu runs the models on it through CUDA (it needs the CUDA 12 and cuDNN 9 libraries; without them it runs on the CPU).</source>
+        <translation>Eine NVIDIA-GPU ({gpu}) wurde gefunden: onnxruntime-gpu führt die Modelle mit CUDA auf ihr aus (es braucht die Bibliotheken CUDA 12 und cuDNN 9; ohne sie läuft es auf der CPU).</translation>
+    </message>
+    <message>
+        <source>An NVIDIA GPU ({gpu}) and the CUDA libraries were found: onnxruntime-gpu runs the models on it.</source>
+        <translation>Eine NVIDIA-GPU ({gpu}) und die CUDA-Bibliotheken wurden gefunden: onnxruntime-gpu führt die Modelle auf ihr aus.</translation>
+    </message>
+    <message>
+        <source>Windows with a GPU ({gpu}): onnxruntime-directml runs the models on it through DirectX 12, with no other installation.</source>
+        <translation>Windows mit einer GPU ({gpu}): onnxruntime-directml führt die Modelle mit DirectX 12 auf ihr aus, ohne weitere Installation.</translation>
+    </message>
+    <message>
+        <source>macOS: the onnxruntime package brings CoreML, which uses the Apple GPU and Neural Engine.</source>
+        <translation>macOS: Das Paket onnxruntime bringt CoreML mit, das die Apple-GPU und die Neural Engine nutzt.</translation>
+    </message>
+    <message>
+        <source>Also installed: {packages}. The onnxruntime packages overwrite each other: uninstall the others first (&quot;{python}&quot; -m pip uninstall {names}).</source>
+        <translation>Ebenfalls installiert: {packages}. Die onnxruntime-Pakete überschreiben einander: Deinstallieren Sie die anderen zuerst (&quot;{python}&quot; -m pip uninstall {names}).</translation>
+    </message>
+    <message>
+        <source>numpy was not found in this Python: pip will install the one onnxruntime asks for.</source>
+        <translation>numpy wurde in diesem Python nicht gefunden: pip installiert die Version, die onnxruntime verlangt.</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>pip could not uninstall {packages} (exit status {status}). Run this command by hand, then install again:
+  {command}</source>
+        <translation>pip konnte {packages} nicht deinstallieren (Exit-Status {status}). Führen Sie diesen Befehl von Hand aus und installieren Sie dann erneut:
+  {command}</translation>
+    </message>
+</context>
+<context>
+    <name>DependencyPrompt</name>
+    <message>
+        <source>HSE &amp; LCZ Mapper</source>
+        <translation>HSE &amp; LCZ Mapper</translation>
+    </message>
+    <message>
+        <source>onnxruntime, which runs the plugin&apos;s models, is not installed in the Python that runs QGIS.</source>
+        <translation>onnxruntime, das die Modelle des Plugins ausführt, ist in dem Python, mit dem QGIS läuft, nicht installiert.</translation>
+    </message>
+    <message>
+        <source>Install onnxruntime</source>
+        <translation>onnxruntime installieren</translation>
+    </message>
+    <message>
+        <source>Install</source>
+        <translation>Installieren</translation>
+    </message>
+    <message>
+        <source>Diagnostics</source>
+        <translation>Diagnose</translation>
+    </message>
+    <message>
+        <source>Install onnxruntime…</source>
+        <translation>onnxruntime installieren …</translation>
+    </message>
+    <message>
+        <source>Don&apos;t ask again</source>
+        <translation>Nicht mehr fragen</translation>
+    </message>
+    <message>
+        <source>Install {package} into the Python that runs QGIS?</source>
+        <translation>{package} in das Python installieren, mit dem QGIS läuft?</translation>
+    </message>
+    <message>
+        <source>{why}
+numpy stays at version {numpy}. The command, to run it by hand instead (on Windows in the OSGeo4W Shell):
+{command}</source>
+        <translation>{why}
+numpy bleibt in Version {numpy}. Der Befehl, um es stattdessen von Hand auszuführen (unter Windows in der OSGeo4W-Shell):
+{command}</translation>
     </message>
 </context>
 </TS>

@@ -9,7 +9,7 @@ ROOT="$PWD"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/hselcz" dist
-cp metadata.txt __init__.py plugin.py LICENSE README.md "$stage/hselcz/"
+cp metadata.txt __init__.py plugin.py dependency_prompt.py LICENSE README.md "$stage/hselcz/"
 for folder in algorithms core models resources i18n docs; do
   cp -r "$folder" "$stage/hselcz/"
 done

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import string
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from core import i18n
 from core.products import PRODUCTS
 from support.data import REPO_ROOT
+from support.translations import placeholders
 
 
 def engine_templates() -> set[str]:
@@ -28,10 +28,6 @@ def german_engine_messages() -> dict[str, str]:
     root = ET.parse(REPO_ROOT / "i18n" / "hselcz_de.ts").getroot()
     (context,) = [c for c in root.iter("context") if c.findtext("name") == i18n.ENGINE_CONTEXT]
     return {m.findtext("source"): m.findtext("translation") for m in context.iter("message")}
-
-
-def placeholders(text: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
 
 
 def test_every_engine_template_has_a_german_translation_with_the_same_placeholders() -> None:
