@@ -43,12 +43,13 @@ from .products import (
     PRODUCTS,
     pixels_per_cell,
 )
+from .publish import RunOutputs, publishing
 from .reader import Grid, Scene, open_scene
 from .signals import signals_stop_the_run
 from .tiling import blend_weight, fill_invalid, read_padded, window_grid
 from .uncertainty import METADATA_KEY as UNCERTAINTY_KEY
 from .uncertainty import UncertaintyCalibration
-from .writer import ProductWriters, check_writable, remove_empty_folders
+from .writer import ProductWriters
 
 #: The name core.batch imports (SIGTERM and SIGINT end a run as an exception: core.signals).
 _sigterm_cleans_up = signals_stop_the_run
@@ -297,26 +298,19 @@ def map_scene(
     requested = outputs.requested()
     if not requested:
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
-    created: list[Path] = []
-    with signals_stop_the_run():
-        try:
-            targets = {key: check_writable(path, sources, created) for key, path in requested.items()}
-            return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started,
-                                cell_hook, grid, cell_rows, input_label)
-        except BaseException:
-            remove_empty_folders(created)
-            raise
+    with signals_stop_the_run(), publishing(sources) as run_outputs:
+        targets = run_outputs.check(requested)
+        return _map_checked(sources, targets, run_outputs, model_path, bands, device, progress, is_cancelled,
+                            messages, started, cell_hook, grid, cell_rows, input_label)
 
 
-def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str | None, bands: str | None,
+def _map_checked(sources: list[str], targets: dict[str, Path], run_outputs: RunOutputs, model_path: str | None,
+                 bands: str | None,
                  device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                  messages: RunMessages, started: float, hook: CellHook | None = None,
                  grid: Grid | None = None, cell_rows: tuple[int, int] | None = None,
                  input_label: str | None = None) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
-    if len(set(targets.values())) < len(targets):
-        raise EngineError("Two outputs point at the same file; give each output its own file name.")
-
     model = load_model(model_path, device, messages.info)
     contract = model.contract
     messages.info(tr("Model: {name} {version} ({kind}, {path}); execution provider: {provider}", name=contract.name,
@@ -339,7 +333,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
     if previous_cache > _GDAL_CACHE_BYTES:
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
-        written, working = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook,
+        written, working = _map_opened(sources, contract, model, bands, targets, run_outputs, messages, progress, is_cancelled, hook,
                                        grid, calibration, cell_rows, input_label)
     finally:
         gdal.SetCacheMax(previous_cache)
@@ -359,7 +353,7 @@ def _uncertainty_calibration(contract: ModelContract, path: Path) -> Uncertainty
 
 
 def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel, bands: str | None,
-                targets: dict[str, Path], messages: RunMessages,
+                targets: dict[str, Path], run_outputs: RunOutputs, messages: RunMessages,
                 progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                 hook: CellHook | None = None, grid: Grid | None = None,
                 calibration: UncertaintyCalibration | None = None,
@@ -404,21 +398,17 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 raise EngineError(f"cell_rows {cell_rows} must lie within the scene's {cells_y} rows of 100 m cells.")
             height = min(cell_rows[1] * cell, scene.height) - cell_rows[0] * cell
             gt = (gt[0], gt[1], gt[2], gt[3] + cell_rows[0] * cell * gt[5], gt[4], gt[5])
-        products = ProductWriters(targets, scene.width, height, contract.gsd, gt, scene.projection, metadata,
-                                  allow_empty=cell_rows is not None)
-        try:
-            tracker = _Progress(1, progress, is_cancelled)
-            tracker.check()
-            if contract.kind == KIND_DENSE:
-                model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}
-                _run_dense(scene, model, products, tracker, model_outputs, hook, calibration, cell_rows)
-            else:
-                run_patch(scene, model, products, tracker, hook, calibration, cell_rows, with_hse="hse" in targets)
-            tracker.check()
-            written = products.commit()
-        except BaseException:
-            products.discard()
-            raise
+        products = run_outputs.open(targets, scene.width, height, contract.gsd, gt, scene.projection, metadata,
+                                    allow_empty=cell_rows is not None)
+        tracker = _Progress(1, progress, is_cancelled)
+        tracker.check()
+        if contract.kind == KIND_DENSE:
+            model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}
+            _run_dense(scene, model, products, tracker, model_outputs, hook, calibration, cell_rows)
+        else:
+            run_patch(scene, model, products, tracker, hook, calibration, cell_rows, with_hse="hse" in targets)
+        tracker.check()
+        written = run_outputs.commit()
         working = scene.grid
     finally:
         scene.close()

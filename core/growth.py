@@ -26,8 +26,9 @@ from .messages import RunMessages
 from .model import load_model
 from .multidate import map_onto_first_grid
 from .products import DERIVED_CHANGE, HSE_CELL_M, HSE_NODATA, META_MODEL, META_MODEL_VERSION, META_PROVIDER, META_SOURCE
+from .publish import publishing
 from .signals import stops_on_signals
-from .writer import ProductWriters, check_writable, remove_empty_folders
+from .writer import ProductWriters
 
 gdal.UseExceptions()
 
@@ -71,18 +72,13 @@ def map_growth(
     say = log or (lambda line: None)
     messages = RunMessages(log, warn)
     inputs = [str(s) for date in (earlier, later) for s in ([date] if isinstance(date, (str, Path)) else date)]
-    created: list[Path] = []
     contract = load_model(model_path, "CPU").contract  # refuse a model without HSE before any computing
     if not contract.has_hse:
         raise EngineError(tr(
             "The model '{name}' has no HSE output, so it cannot map settlement growth; choose the multi-task model "
             "(BUNDLED_MODEL=1) or another model with an HSE output.", name=contract.name))
-    try:
-        targets = {"change": check_writable(change, inputs, created)}
-        if new_built:
-            targets["new_built"] = check_writable(new_built, inputs, created)
-        if len(set(targets.values())) < len(targets):
-            raise EngineError("Two outputs point at the same file; give each output its own file name.")
+    with publishing(inputs) as run_outputs:
+        targets = run_outputs.check({"change": change, **({"new_built": new_built} if new_built else {})})
         with tempfile.TemporaryDirectory(prefix="hselcz_growth_") as folder:
             def wrap_error(index: int, scene, problem: str) -> str:
                 if index == 0:
@@ -109,17 +105,10 @@ def map_growth(
             metadata = {META_MODEL: first.contract.name, META_MODEL_VERSION: first.contract.version,
                         META_PROVIDER: first.provider,
                         META_SOURCE: f"{inputs[0]} -> {inputs[-1]}"}
-            writers = ProductWriters(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
-                                     grid.projection, metadata)
-            try:
-                counts = _compare(Path(runs[0].hse), Path(runs[1].hse), writers, not_built, built, is_cancelled)
-                written = writers.commit()
-            except BaseException:
-                writers.discard()
-                raise
-    except BaseException:
-        remove_empty_folders(created)
-        raise
+            writers = run_outputs.open(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
+                                       grid.projection, metadata)
+            counts = _compare(Path(runs[0].hse), Path(runs[1].hse), writers, not_built, built, is_cancelled)
+            written = run_outputs.commit()
     if progress:
         progress(1.0)
     pixel_km2 = HSE_CELL_M * HSE_CELL_M / 1e6  # the working grid is in metres (projected, true to scale)
