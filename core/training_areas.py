@@ -22,11 +22,13 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from .adapter import CrossValidation, LczAdapter, cell_features, cross_validate
-from .assessment import LCZ_SCHEME, LczAssessment, PolygonReference, _rasterise_on, _srs, class_code_of
+from .assessment import LczAssessment
+from .class_codes import LCZ_SCHEME, class_code_of
 from .engine import CellGrid, MappingResult, OutputPaths
 from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
 from .multidate import map_dates, map_onto_first_grid
+from .reference_grid import PolygonReference, rasterise_polygons, spatial_reference
 
 gdal.UseExceptions()
 
@@ -139,18 +141,18 @@ class _AdapterApplier:
 
 def _rasterise_polygons(areas: PolygonReference, grid: CellGrid) -> np.ndarray:
     """1-based polygon index per cell whose centre lies in it (later polygons win where they overlap)."""
-    if _srs(areas.crs_wkt) is None:
+    if spatial_reference(areas.crs_wkt) is None:
         raise EngineError(f"The training areas {areas.name} have no coordinate reference system; assign one first.")
     cells = gdal.GetDriverByName("MEM").Create("", grid.width, grid.height, 1, gdal.GDT_Byte)
     cells.SetGeoTransform(grid.geotransform)
     cells.SetProjection(grid.projection)
     # core.assessment burns a value per polygon: here each polygon's own number.
-    return _rasterise_on(cells, areas, list(range(1, len(areas.features) + 1)))
+    return rasterise_polygons(cells, areas, list(range(1, len(areas.features) + 1)))
 
 
 def _outside_scene(areas: PolygonReference, grid: CellGrid) -> set[int]:
     """1-based indices of the polygons that do not meet the scene's grid at all."""
-    source, target = _srs(areas.crs_wkt), _srs(grid.projection)
+    source, target = spatial_reference(areas.crs_wkt), spatial_reference(grid.projection)
     transform = None
     if source is not None and target is not None and not source.IsSame(target):
         transform = osr.CoordinateTransformation(source, target)

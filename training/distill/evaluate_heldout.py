@@ -20,8 +20,8 @@ import numpy as np
 from osgeo import gdal
 
 from core.engine import OutputPaths, map_scene
+from core.reference_grid import read_on_grid
 from training.mtl import metrics
-from training.mtl.evaluate import read_on_grid
 
 from .gates import eurosat_check, hse_on_reference_cells
 from .pseudo_labels import (

@@ -27,7 +27,7 @@ from osgeo import gdal
 from core.engine import OutputPaths, map_scene
 from core.lcz import BUILT_CODES, LCZ_CLASS_COUNT, WATER_CODE
 from core.products import HSE_NODATA, PROBABILITY_NODATA
-from training.mtl.evaluate import read_on_grid
+from core.reference_grid import read_on_grid
 
 from .pseudo_labels import BUILT_UP_FRACTION
 
