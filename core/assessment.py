@@ -260,7 +260,8 @@ def _to_fraction(values: np.ndarray, units: str, role: str, path: str, notes: li
             )
         outside = int(((finite < 0) | (finite > 1)).sum())
         if outside:
-            notes.append(f"{outside} {role} cells lie outside 0..1 ({low:g}..{high:g} as fractions); scored as they are.")
+            notes.append(f"{outside} {role} cells lie outside 0..1 ({low:g}..{high:g} as fractions); "
+                         "scored as they are.")
     return units
 
 
@@ -316,7 +317,8 @@ def assess_hse(
             "(1 scores every cell)."
         )
     summary = {**binary, "mae": errors["mae"], "rmse": errors["rmse"], "bias": errors["bias"]}
-    log(f"{summary['n']} cells scored: MAE {summary['mae']:.4f}, RMSE {summary['rmse']:.4f}, bias {summary['bias']:+.4f}")
+    log(f"{summary['n']} cells scored: MAE {summary['mae']:.4f}, RMSE {summary['rmse']:.4f}, "
+        f"bias {summary['bias']:+.4f}")
     return HseAssessment(
         prediction=prediction,
         reference=reference,

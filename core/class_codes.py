@@ -46,7 +46,8 @@ def parse_class_mapping(text: str | None, what: str = "class mapping") -> dict[i
             continue
         parts = rule.split("->")
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-            raise EngineError(f"The {what} rule {rule.strip()!r} is not of the form 'a,b->c' (e.g. '1,2,4,5->1; 3->2').")
+            raise EngineError(f"The {what} rule {rule.strip()!r} is not of the form 'a,b->c' "
+                              "(e.g. '1,2,4,5->1; 3->2').")
         try:
             sources = [int(v) for v in re.split(r"[,\s]+", parts[0].strip()) if v]
             target = int(parts[1].strip())

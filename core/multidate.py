@@ -176,8 +176,8 @@ def date_band_mappings(dates: Sequence[str | Sequence[str]], bands: str | None,
         parts = [part.strip() or None for part in bands.split("|")]
         if len(parts) != len(dates):
             raise EngineError(
-                f"BANDS gives {len(parts)} band mappings separated by |, but there are {len(dates)} dates: give one per "
-                "date, in the order of the dates (leave one empty to read that date's own band names)."
+                f"BANDS gives {len(parts)} band mappings separated by |, but there are {len(dates)} dates: give one "
+                "per date, in the order of the dates (leave one empty to read that date's own band names)."
             )
         return parts
     if not bands or not bands.strip() or len(dates) < 2:
@@ -242,8 +242,9 @@ def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, 
                 problem = tr("It does not overlap the first date: none of it falls on the first date's area, so it "
                              "adds nothing. Give scenes of the same place.")
             elif overlap:
-                problem += " " + tr("It overlaps the first date, but where it does, every pixel is no data (or 0) in at "
-                                    "least one of the bands the model reads: check this date's band order (BANDS).")
+                problem += " " + tr("It overlaps the first date, but where it does, every pixel is no data (or 0) "
+                                    "in at least one of the bands the model reads: check this date's band order "
+                                    "(BANDS).")
             else:
                 problem += " " + tr("Later dates are read on the first date's grid: this date does not overlap the "
                                     "first one, or has no data where it does.")

@@ -263,7 +263,8 @@ class _ReferenceWindow:
                     f"The prediction's extent cannot be expressed in the reference's CRS ({exc}): they do not overlap."
                 ) from exc
         if not all(math.isfinite(v) for v in (px0, py0, px1, py1)):
-            raise EngineError("The prediction's extent cannot be expressed in the reference's CRS: they do not overlap.")
+            raise EngineError("The prediction's extent cannot be expressed in the reference's CRS: they do not "
+                              "overlap.")
         gt = reference.GetGeoTransform()
         if gt[2] or gt[4]:
             raise EngineError(f"The reference {reference_path}: rotated grids are not supported.")

@@ -69,7 +69,8 @@ def _python_for_pip() -> str:
     if sys.platform == "win32":
         candidates = [os.path.join(sys.exec_prefix, "python.exe"), os.path.join(sys.exec_prefix, "python3.exe")]
     else:
-        candidates = [os.path.join(sys.exec_prefix, "bin", f"python{version}"), os.path.join(sys.exec_prefix, "bin", "python3")]
+        candidates = [os.path.join(sys.exec_prefix, "bin", f"python{version}"),
+                      os.path.join(sys.exec_prefix, "bin", "python3")]
     for candidate in candidates:
         if os.path.exists(candidate):
             return candidate

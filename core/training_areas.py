@@ -247,6 +247,13 @@ class AdaptationResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _second_pass(progress: Callable[[float], None] | None) -> Callable[[float], None] | None:
+    """The progress of the mapping pass after the fitting pass, which took the first _FIT_SHARE of the bar."""
+    if progress is None:
+        return None
+    return lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)
+
+
 def map_with_training_areas(
     source: str | Sequence[str],
     outputs: OutputPaths,
@@ -311,10 +318,12 @@ def map_with_training_areas(
         for text in training_area_warnings(training_areas, codes, cells, collector.outside):
             warning(text)
         training_cells = len(cells.codes)
-        kind = "log-probabilities" + (f" + {cells.embedding.shape[1]} embedding features" if cells.embedding is not None else "")
+        features = f" + {cells.embedding.shape[1]} embedding features" if cells.embedding is not None else ""
+        kind = "log-probabilities" + features
         model = f"{first.contract.name} {first.contract.version}"
         if np.unique(cells.codes).size < 2:
-            raise EngineError("The training areas hold only one class inside the scene; an adapted map needs at least two.")
+            raise EngineError("The training areas hold only one class inside the scene; an adapted map needs at "
+                              "least two.")
         cross_validation = cross_validate(cells.features, cells.codes, cells.groups, cells.probabilities,
                                           cells.embedding, folds=folds, kind=kind)
         say(f"Training cells: {training_cells} in {np.unique(cells.groups).size} areas, classes "
@@ -326,7 +335,7 @@ def map_with_training_areas(
         say("Mapping the scene with the adapter (model, bands and grid as above).")
     mapping = map_dates(
         dates, outputs, model_path=model_path, bands=bands, device=device,
-        progress=(lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)) if progress and adapter_path is None else progress,
+        progress=_second_pass(progress) if adapter_path is None else progress,
         is_cancelled=is_cancelled, log=say_in_pass_two, warn=warning, cell_hook=_AdapterApplier(adapter),
     )
     saved = str(adapter.save(save_adapter)) if save_adapter else None

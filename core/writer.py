@@ -134,7 +134,8 @@ def check_destination(path: str, inputs: list[str], created: list[Path] | None =
     for source in inputs:
         try:
             if Path(source).exists() and target.exists() and os.path.samefile(source, target):
-                raise EngineError(f"{what[0].upper()}{what[1:]} {target} is the input raster; choose another output file.")
+                raise EngineError(f"{what[0].upper()}{what[1:]} {target} is the input raster; choose another "
+                                  "output file.")
         except OSError:
             pass
     if target.is_dir():
@@ -159,7 +160,9 @@ def check_destination(path: str, inputs: list[str], created: list[Path] | None =
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise EngineError(f"Cannot write {what} {target}: the folder {target.parent} is not writable ({exc.strerror or exc}).") from exc
+        reason = exc.strerror or exc
+        raise EngineError(f"Cannot write {what} {target}: the folder {target.parent} is not writable "
+                          f"({reason}).") from exc
     if target.exists() and not os.access(target, os.W_OK):
         raise EngineError(f"Cannot write {what} {target}: the existing file is read-only.")
     return target

@@ -112,5 +112,6 @@ def run_qgis_process(args: list[str], env: dict[str, str], timeout: float = 600)
 def run_json(args: list[str], env: dict[str, str], timeout: float = 600) -> dict:
     """`qgis_process --json ...`: stdout is pure JSON on success (trap 6)."""
     completed = run_qgis_process(["--json", *args], env, timeout)
-    assert completed.returncode == 0, f"qgis_process failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
+    assert completed.returncode == 0, (f"qgis_process failed ({completed.returncode}):\n{completed.stdout}\n"
+                                       f"{completed.stderr}")
     return json.loads(completed.stdout)

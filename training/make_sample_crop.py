@@ -29,7 +29,8 @@ def main(source: str) -> None:
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     dataset = gdal.Translate(
         str(TARGET), source, srcWin=list(WINDOW),
-        creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2", "ZLEVEL=9", "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"],
+        creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2", "ZLEVEL=9", "TILED=YES", "BLOCKXSIZE=256",
+                         "BLOCKYSIZE=256"],
     )
     for index, name in enumerate(MODEL_BANDS, start=1):
         band = dataset.GetRasterBand(index)

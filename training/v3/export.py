@@ -88,7 +88,8 @@ def _branch_graph(model: MultiTaskResNet20) -> onnx.ModelProto:
 
 
 def graft(teacher: onnx.ModelProto, branch: onnx.ModelProto) -> onnx.ModelProto:
-    """The teacher's graph with the branch's nodes appended, reading the teacher's tensors; outputs lcz, features, hse."""
+    """The teacher's graph with the branch's nodes appended, reading the teacher's tensors; outputs lcz, features,
+    hse."""
     graph = onnx.GraphProto()
     graph.CopyFrom(teacher.graph)
     rename = {"hse_branch/branch_stage1": TEACHER_STAGE1, "hse_branch/branch_stage2": TEACHER_STAGE2,
