@@ -128,27 +128,24 @@ def assess_lcz(
     if unpredicted:
         notes.append(f"{unpredicted} of {reference_cells} labelled reference cells have no prediction and are not "
                      "scored.")
-    summary = scores.lcz_scores(cm) if not groups else scores.class_scores(cm)
+    summary, rows = _class_scores(cm, classes, grouped=bool(groups))
+    log(f"{summary['n']} cells scored: OA {summary['oa']:.3f}, Kappa {summary['kappa']:.3f}")
+    return LczAssessment(
+        prediction=prediction, reference=reference_name, scheme="groups" if groups else "lcz", classes=classes,
+        confusion=cm, scores=summary, per_class=rows, grid=grid, reference_cells=reference_cells,
+        unpredicted_cells=unpredicted, excluded_cells=excluded, reference_mapping=ref_mapping, class_groups=groups,
+        notes=notes,
+    )
+
+
+def _class_scores(cm: np.ndarray, classes: tuple[ClassInfo, ...],
+                  grouped: bool) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """The summary scores (the LCZ ones, or the plain class scores of a grouped scheme) and the per-class rows."""
+    summary = scores.class_scores(cm) if grouped else scores.lcz_scores(cm)
     rows = scores.per_class_table(cm)
     for row, cls in zip(rows, classes, strict=True):
         row.update(code=cls.code, label=cls.label, name=cls.name)
-    log(f"{summary['n']} cells scored: OA {summary['oa']:.3f}, Kappa {summary['kappa']:.3f}")
-    return LczAssessment(
-        prediction=prediction,
-        reference=reference_name,
-        scheme="groups" if groups else "lcz",
-        classes=classes,
-        confusion=cm,
-        scores=summary,
-        per_class=rows,
-        grid=grid,
-        reference_cells=reference_cells,
-        unpredicted_cells=unpredicted,
-        excluded_cells=excluded,
-        reference_mapping=ref_mapping,
-        class_groups=groups,
-        notes=notes,
-    )
+    return summary, rows
 
 
 def _polygon_codes(reference: PolygonReference) -> list[int | None]:
@@ -282,10 +279,7 @@ def assess_hse(
     an optional block mean of `aggregate` cells a side) is at least `threshold` (a fraction).
     """
     prediction, reference = str(prediction), str(reference)
-    if not 0.0 < threshold <= 1.0:
-        raise EngineError(f"The settlement threshold is a fraction in (0, 1], not {threshold:g}.")
-    if aggregate < 1:
-        raise EngineError(f"The block size must be at least 1 cell, not {aggregate}.")
+    _check_settlement_options(threshold, aggregate)
     pred, ref, grid = aligned_on_reference(prediction, reference, "density")
     log(f"Scoring grid: the reference's grid under the prediction, {grid}")
     notes: list[str] = []
@@ -309,13 +303,7 @@ def assess_hse(
     cm = scores.binary_confusion(scores.aggregate_mean(pred, aggregate), scores.aggregate_mean(ref, aggregate),
                                  threshold)
     if cm.sum() == 0:  # before: null settlement scores without a word
-        height, width = pred.shape
-        raise EngineError(
-            f"No block of {aggregate} x {aggregate} cells holds both a reference and a predicted density: the scored "
-            f"grid is {width} x {height} cells, and the rows and columns that do not fill a whole block are left out, "
-            f"so the settlement scores would be empty. Choose a block size of at most {min(width, height)} cells "
-            "(1 scores every cell)."
-        )
+        raise _no_whole_block(aggregate, pred.shape)
     summary = {**binary, "mae": errors["mae"], "rmse": errors["rmse"], "bias": errors["bias"]}
     log(f"{summary['n']} cells scored: MAE {summary['mae']:.4f}, RMSE {summary['rmse']:.4f}, "
         f"bias {summary['bias']:+.4f}")
@@ -329,4 +317,22 @@ def assess_hse(
         reference_cells=reference_cells,
         unpredicted_cells=unpredicted,
         notes=notes,
+    )
+
+
+def _check_settlement_options(threshold: float, aggregate: int) -> None:
+    if not 0.0 < threshold <= 1.0:
+        raise EngineError(f"The settlement threshold is a fraction in (0, 1], not {threshold:g}.")
+    if aggregate < 1:
+        raise EngineError(f"The block size must be at least 1 cell, not {aggregate}.")
+
+
+def _no_whole_block(aggregate: int, shape: tuple[int, ...]) -> EngineError:
+    """The error for a block size that leaves no block with both densities (the settlement scores would be empty)."""
+    height, width = shape
+    return EngineError(
+        f"No block of {aggregate} x {aggregate} cells holds both a reference and a predicted density: the scored "
+        f"grid is {width} x {height} cells, and the rows and columns that do not fill a whole block are left out, "
+        f"so the settlement scores would be empty. Choose a block size of at most {min(width, height)} cells "
+        "(1 scores every cell)."
     )

@@ -42,9 +42,6 @@ from .uncertainty import UncertaintyCalibration
 #: map_scene's callers import the types of a run from here too (they live in core.run_state).
 __all__ = ["CellGrid", "CellHook", "MappingResult", "OutputPaths", "map_scene"]
 
-#: The name core.batch imports (SIGTERM and SIGINT end a run as an exception: core.signals).
-_sigterm_cleans_up = signals_stop_the_run
-
 gdal.UseExceptions()
 
 #: GDAL's block cache (5 % of RAM by default) fills with warped blocks that are never read again.

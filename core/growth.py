@@ -80,23 +80,9 @@ def map_growth(
     with publishing(inputs) as run_outputs:
         targets = run_outputs.check({"change": change, **({"new_built": new_built} if new_built else {})})
         with tempfile.TemporaryDirectory(prefix="hselcz_growth_") as folder:
-            def wrap_error(index: int, scene, problem: str) -> str:
-                if index == 0:
-                    return tr("The earlier scene: {problem}", problem=problem)
-                if "no valid pixels" in problem:  # the later scene is read on the earlier one's grid
-                    overlap = _overlaps(Path(folder) / "hse_0.tif", scene)
-                    if overlap is False:
-                        return ("The earlier and the later scene do not overlap: none of the later scene falls on the "
-                                "earlier scene's area, so there is nothing to compare. Give two scenes of the same "
-                                "place.")
-                    problem += (" The later scene is read on the earlier scene's grid: it has no valid data where "
-                                "they overlap" if overlap else " The later scene is read on the earlier scene's grid: "
-                                "they may not overlap, or the later one has no data where they do") + "."
-                return tr("The later scene: {problem}", problem=problem)
-
             runs = map_onto_first_grid(
                 [earlier, later], lambda index: OutputPaths(lcz=None, hse=str(Path(folder) / f"hse_{index}.tif")),
-                progress=progress, share=0.9, wrap_error=wrap_error, model_path=model_path, bands=bands,
+                progress=progress, share=0.9, wrap_error=_scene_error(Path(folder)), model_path=model_path, bands=bands,
                 label=lambda index, _scene: tr("The earlier scene") if index == 0 else tr("The later scene"),
                 device=device, is_cancelled=is_cancelled, log=log, warn=messages.warn,
             )
@@ -119,6 +105,27 @@ def map_growth(
            "(mean |change| {mean:.3f}).", growth=result.growth_km2, loss=result.loss_km2, area=result.compared_km2,
            mean=result.mean_abs_change))
     return result
+
+
+def _scene_error(folder: Path) -> Callable[[int, str | Sequence[str], str], str]:
+    """How a scene's error is worded (map_onto_first_grid's wrap_error): which scene, and for a later scene without
+    valid pixels whether it overlaps the earlier one at all (its HSE file in `folder` gives the grid)."""
+
+    def wrap_error(index: int, scene: str | Sequence[str], problem: str) -> str:
+        if index == 0:
+            return tr("The earlier scene: {problem}", problem=problem)
+        if "no valid pixels" in problem:  # the later scene is read on the earlier one's grid
+            overlap = _overlaps(folder / "hse_0.tif", scene)
+            if overlap is False:
+                return ("The earlier and the later scene do not overlap: none of the later scene falls on the "
+                        "earlier scene's area, so there is nothing to compare. Give two scenes of the same "
+                        "place.")
+            problem += (" The later scene is read on the earlier scene's grid: it has no valid data where "
+                        "they overlap" if overlap else " The later scene is read on the earlier scene's grid: "
+                        "they may not overlap, or the later one has no data where they do") + "."
+        return tr("The later scene: {problem}", problem=problem)
+
+    return wrap_error
 
 
 def _compare(earlier: Path, later: Path, writers: ProductWriters, not_built: float, built: float,
