@@ -178,7 +178,8 @@ def remove_empty_folders(folders: list[Path]) -> None:
 
 
 class AtomicGeoTiff:
-    """A GeoTIFF written row block by row block into a temporary file, published by commit()."""
+    """A GeoTIFF written row block by row block into a temporary file, renamed into place by publish()
+    (core.publish renames the products of a run together)."""
 
     def __init__(self, target: Path, width: int, height: int, bands: int, data_type: int,
                  geotransform: tuple[float, ...], projection: str, nodata: float | None, predictor: int):
