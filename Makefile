@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup demo test lint bench styles guide package clean
+.PHONY: setup demo test test-engine lint bench styles guide package clean
 
 setup:
 	bash scripts/bootstrap.sh
@@ -14,6 +14,11 @@ demo: setup
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q test
+
+# Everything but test/qgis/, with QGIS's pytest plugin off and any qgis/Qt import refused (test/support/no_qgis.py).
+test-engine: setup
+	PYTHONPATH=test $(PY) -m pytest -q -p no:pytest_qgis -p support.no_qgis \
+		test/core test/training test/bench test/scripts
 
 lint: setup
 	$(PY) -m ruff check .

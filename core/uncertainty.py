@@ -1,6 +1,6 @@
 """Per-cell uncertainty of the LCZ map, 0 (more certain) .. 1 (less certain), after Koller et al.
 
-The score that ships (measured in training/uncertainty_calibration.py, docs/USER_GUIDE.md): the mean of two
+The score that ships (measured in training/measurements/uncertainty_calibration.py, docs/USER_GUIDE.md): the mean of two
 calibrated parts, each the share of the model's calibration cells with a lower value (0..1):
 - 1 - the highest class probability (how much the model hesitates), and
 - the ratio of the cell's feature-space distances to the nearest and the second-nearest class geometric median

@@ -1,4 +1,9 @@
-"""Shared test set-up: the repository root on sys.path (so `import core` works), and paths to shipped data."""
+"""Set-up shared by every test folder (core/, qgis/, training/, bench/, scripts/): the repository root and test/
+on sys.path (so `import core` and `import support` work), the shipped data and the tiny contract ONNX models.
+
+Nothing here starts QGIS: its fixtures live in qgis/conftest.py, and `make test-engine` runs the other folders
+with QGIS's pytest plugin switched off and qgis/PyQt imports refused (support/no_qgis.py).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,12 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+TEST_ROOT = Path(__file__).resolve().parent
+for _path in (TEST_ROOT.parent, TEST_ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-from core.paths import SAMPLE_SCENE  # noqa: E402 (after the sys.path entry)
-
-
-@pytest.fixture(scope="module")
-def plugin(qgis_processing):
-    """The plugin as qgis_process loads it: classFactory(None) -> initProcessing, never initGui (per test module)."""
-    from qgis_helpers import plugin_package
-
-    instance = plugin_package().classFactory(None)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
+from support.data import REPO_ROOT, SAMPLE_SCENE  # noqa: E402 (after the sys.path entries)
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +32,12 @@ def sample_scene() -> Path:
     return SAMPLE_SCENE
 
 
-# ---------------------------------------------------------------- engine tests (test_engine_*.py)
-# Tiny contract ONNX models with exactly known outputs, built once per session (test/engine_fixtures.py).
+# Tiny contract ONNX models with exactly known outputs, built once per session (support/engine_fixtures.py).
 
 @pytest.fixture(scope="session")
 def dense_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Pointwise dense model: lcz = (bands * 1e-4, constants) at stride 1, hse = 2x2 mean of B4 at stride 2."""
-    from engine_fixtures import write_dense_model
+    from support.engine_fixtures import write_dense_model
 
     return write_dense_model(tmp_path_factory.mktemp("models") / "dense.onnx")
 
@@ -51,7 +45,7 @@ def dense_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def patch_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Patch model (16 x 16 windows): lcz = (window mean of each band * 1e-4, constants)."""
-    from engine_fixtures import write_patch_model
+    from support.engine_fixtures import write_patch_model
 
     return write_patch_model(tmp_path_factory.mktemp("models") / "patch.onnx")
 
@@ -62,7 +56,7 @@ def collect_gdal_garbage():
 
     A caught EngineError from open_scene keeps the engine's GDAL datasets alive in a cycle (exception ->
     traceback -> test frame); freed only at interpreter exit, after exitQgis(), they crash the process.
-    test_engine_outputs.py::test_a_failed_run_closes_the_input documents the engine side of this.
+    test/core/test_engine_outputs.py::test_a_failed_run_closes_the_input documents the engine side of this.
     """
     yield
     import gc

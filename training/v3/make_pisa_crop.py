@@ -2,7 +2,7 @@
 
 One block of the Pisa split's `test` set (block row 3, column 4: 1 km of mixed town and fields, never fitted)
 plus 200 m of context, cut from ../shared/data/references/pisa_buildings on its own EPSG:4326 grid (snapped to
-the reference's 2 x 2 pixel cells), so test/test_v3_model.py scores the shipped model against real footprints.
+the reference's 2 x 2 pixel cells), so test/training/v3/test_model.py scores the shipped model against real footprints.
 
     python -m training.v3.make_pisa_crop      # writes test/data/pisa_crop/
 """

@@ -1,7 +1,7 @@
 """The So2Sat LCZ42 ResNet20 in PyTorch, loaded from the authors' Keras weights.
 
 The same layers, in the same order, as the ONNX converter (training/so2sat_resnet20/convert.py, whose BLOCKS
-table this module reuses), so the two agree to float precision (test/test_v3_network.py). Exposes the
+table this module reuses), so the two agree to float precision (test/training/v3/test_v3_network.py). Exposes the
 intermediate features the v3 HSE branch reads: stage 1 (64 channels, stride 1) and stage 2 (128 channels,
 stride 2), both after the pre-activation BN + ReLU that the next block applies anyway.
 """
