@@ -88,8 +88,8 @@ class InstallDependenciesAlgorithm(SetupAlgorithm):
         if plan.conflicts and not replace:
             raise QgsProcessingException(self.tr(
                 "Another onnxruntime package is installed ({packages}); the packages overwrite each other. Tick "
-                "\"Uninstall other onnxruntime packages first\" (REPLACE=true), or uninstall it yourself, then run this "
-                "algorithm again.").format(packages=", ".join(plan.conflicts)))
+                "\"Uninstall other onnxruntime packages first\" (REPLACE=true), or uninstall it yourself, then run "
+                "this algorithm again.").format(packages=", ".join(plan.conflicts)))
         result = dependencies.install(plan, log=feedback.pushInfo, is_cancelled=feedback.isCanceled, replace=replace)
         if not result.ok:
             raise QgsProcessingException(result.message)

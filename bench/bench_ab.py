@@ -24,7 +24,8 @@ sys.path.insert(0, {root!r})
 from core.engine import OutputPaths, map_scene
 out = {out!r}
 start = time.perf_counter()
-map_scene({scene!r}, OutputPaths(lcz=out + '/lcz.tif', hse=({hse!r} and out + '/hse.tif') or None), model_path={model!r}, device='CPU')
+outputs = OutputPaths(lcz=out + '/lcz.tif', hse=({hse!r} and out + '/hse.tif') or None)
+map_scene({scene!r}, outputs, model_path={model!r}, device='CPU')
 print(json.dumps(time.perf_counter() - start))
 """
 
@@ -57,8 +58,8 @@ def main() -> None:
                 old.append(timed(args.old, scene, args.old / "models" / model_file, hse))
                 new.append(timed(REPO_ROOT, scene, REPO_ROOT / "models" / model_file, hse))
             ratio = statistics.median(new) / statistics.median(old)
-            print(f"{label}: old {statistics.median(old):.2f} s, new {statistics.median(new):.2f} s, new/old {ratio:.3f}"
-                  f" (medians of {args.repeats})", flush=True)
+            print(f"{label}: old {statistics.median(old):.2f} s, new {statistics.median(new):.2f} s, "
+                  f"new/old {ratio:.3f} (medians of {args.repeats})", flush=True)
 
 
 if __name__ == "__main__":

@@ -48,8 +48,8 @@ def main() -> None:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
             try:
                 start = time.perf_counter()
-                map_batch([str(s) for s in scenes], Path(work) / f"batch_{workers}", scheduler=cluster.scheduler_address,
-                          report=lambda line: None)
+                map_batch([str(s) for s in scenes], Path(work) / f"batch_{workers}",
+                          scheduler=cluster.scheduler_address, report=lambda line: None)
                 timings[workers] = time.perf_counter() - start
                 with Client(cluster) as client:
                     peaks[workers] = sorted(client.run(worker_peak_mib).values())
@@ -60,7 +60,8 @@ def main() -> None:
     for workers, seconds in timings.items():
         print(f"core.batch, {workers} worker(s):  {seconds:.1f} s   peak RSS per worker: "
               + ", ".join(f"{p:.0f} MiB" for p in peaks[workers]))
-    print(f"overhead batch(1 worker) / loop: {timings[1] / loop:.3f}   speed-up 2 workers vs 1: {timings[1] / timings[2]:.2f}")
+    print(f"overhead batch(1 worker) / loop: {timings[1] / loop:.3f}   "
+          f"speed-up 2 workers vs 1: {timings[1] / timings[2]:.2f}")
 
 
 if __name__ == "__main__":

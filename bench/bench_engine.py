@@ -118,7 +118,8 @@ def build_dense_model(path: Path, variant: str = "conv3x3") -> Path:
         license="n/a", training="none (random weights)", kind=mc.KIND_DENSE, bands=list(MODEL_BANDS), gsd=GSD,
         processing_level="L1C", input_unit=mc.UNIT_REFLECTANCE_X10000, tile_size=TILE, tile_overlap=OVERLAP,
         size_multiple=SIZE_MULTIPLE, lcz_classes=[c.as_dict() for c in LCZ_CLASSES],
-        outputs=[{"name": "lcz", "product": mc.PRODUCT_LCZ, "stride": 1}, {"name": "hse", "product": mc.PRODUCT_HSE, "stride": 2}],
+        outputs=[{"name": "lcz", "product": mc.PRODUCT_LCZ, "stride": 1},
+                 {"name": "hse", "product": mc.PRODUCT_HSE, "stride": 2}],
     ))
     onnx.checker.check_model(model)
     path.write_bytes(model.SerializeToString())
@@ -401,11 +402,13 @@ def _report_overheads(overheads: list[Overhead], repeats: int, med) -> None:
         ["case", "working grid px", "km2", "windows", "batches", "engine s best", "bare s best", "ratio best",
          "ratio median", "in-run ratio", "engine - ORT s", "own ms/km2", "engine km2/s", "bare km2/s"],
         [[o.label, o.grid, f"{o.km2:.1f}", str(o.windows), str(o.batches), f"{min(o.engine_s):.2f}",
-          f"{min(o.bare_s):.2f}", f"{o.ratio:.3f}", f"{o.median_ratio:.3f}", f"{o.in_run_ratio:.3f}", f"{o.own_s:.2f}", f"{o.own_s / o.km2 * 1000:.1f}",
+          f"{min(o.bare_s):.2f}", f"{o.ratio:.3f}", f"{o.median_ratio:.3f}", f"{o.in_run_ratio:.3f}",
+          f"{o.own_s:.2f}", f"{o.own_s / o.km2 * 1000:.1f}",
           f"{o.km2 / min(o.engine_s):.1f}", f"{o.km2 / min(o.bare_s):.1f}"] for o in overheads])
     print("  ratio best = best engine wall time / best bare time (bare = session creation + the same batches);")
     print("  ratio median = the same with medians; in-run ratio = median of engine wall time / time inside")
-    print("  onnxruntime in the same engine run; engine - ORT = the engine's own time (best run), own ms/km2 the same per km2;")
+    print("  onnxruntime in the same engine run; engine - ORT = the engine's own time (best run), own ms/km2 the same "
+          "per km2;")
     print("  km2/s from the best runs.")
     for o in overheads:
         print(f"  {o.label}: engine {', '.join(f'{s:.2f}' for s in o.engine_s)} s (in ORT "
@@ -419,8 +422,8 @@ def _report_memory(memories: list[Memory], memory_model: str) -> None:
             f"Peak memory: one map_scene in a subprocess, model '{memory_model}' (goal < {GOAL_PEAK_GIB:g} GiB)",
             ["scene", "working grid px", "km2", "windows", "batches", "seconds", "ORT s", "RSS before MiB",
              "peak VmHWM MiB", "km2/s"],
-            [[m.label, m.grid, f"{m.km2:.0f}", str(m.windows), str(m.batches), f"{m.seconds:.1f}", f"{m.ort_seconds:.1f}",
-              f"{m.rss_before_mib:.0f}", f"{m.vmhwm_mib:.0f}", f"{m.km2 / m.seconds:.1f}"]
+            [[m.label, m.grid, f"{m.km2:.0f}", str(m.windows), str(m.batches), f"{m.seconds:.1f}",
+              f"{m.ort_seconds:.1f}", f"{m.rss_before_mib:.0f}", f"{m.vmhwm_mib:.0f}", f"{m.km2 / m.seconds:.1f}"]
              for m in memories])
         print("  RSS before = the child's resident memory after imports, just before map_scene.")
 
@@ -434,10 +437,12 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height or width)
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=660, help="side in px of the mosaic for the patch-model overhead run")
-    parser.add_argument("--dense-size", type=int, default=1760, help="side in px of the mosaics for the dense overhead runs")
+    parser.add_argument("--size", type=int, default=660,
+                        help="side in px of the mosaic for the patch-model overhead run")
+    parser.add_argument("--dense-size", type=int, default=1760,
+                        help="side in px of the mosaics for the dense overhead runs")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per case (best and median are reported)")
     parser.add_argument("--memory-sizes", default=f"2745,5490,{FULL_TILE},2745x{FULL_TILE}",
                         help="UTM scene sizes in px for the memory runs: N or WxH, comma-separated")
@@ -451,42 +456,89 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of one map_scene per case")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--dense-model", action="append", default=[], type=Path, metavar="ONNX",
-                        help="also measure the overhead with this dense contract model (e.g. runs/v3/dense_seed0/dense.onnx); repeatable")
+                        help="also measure the overhead with this dense contract model "
+                             "(e.g. runs/v3/dense_seed0/dense.onnx); repeatable")
     parser.add_argument("--patch-model", action="append", default=[], type=Path, metavar="ONNX",
                         help="also measure this patch contract model (HSE mapped when it has it) on the So2Sat case's "
                              "scene, with its speed relative to the So2Sat ResNet20 in the same run; repeatable")
     parser.add_argument("--child", nargs=3, metavar=("SCENE", "MODEL", "OUTDIR"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        child_main(*args.child)
-        return
-    if args.quick:
-        args.size, args.dense_size, args.repeats, args.memory_sizes, args.memory_geo_size = 440, 660, 1, "1372,2745", 0
-    started = time.perf_counter()
+    return parser
+
+
+def _print_setup() -> None:
     print(describe_machine())
     print(f"Data: {SAMPLE.relative_to(REPO_ROOT)} (220 x 220 px, EPSG:4326, 10 bands UInt16, real Sentinel-2 L1C, "
           "Hong Kong 2018-03-23), tiled repeatedly in hand-written VRTs:")
     print("  EPSG:4326 mosaics: the sample itself tiled (the engine warps them to UTM 50N at 10 m);")
     print("  UTM mosaics: the sample warped once to EPSG:32650 at 10 m, cropped to fully valid pixels, tiled 5 x 5 "
           "into a GeoTIFF block, and that block tiled again (no warp in the engine).")
-    print(f"Dense model (built here, random fixed weights): 3x3 convs 10-32-32 + lcz 3x3 32-17 softmax (stride 1), "
-          f"hse 2x2 avg-pool + 1x1 conv + sigmoid (stride 2); tile {TILE}, overlap {OVERLAP}, size_multiple {SIZE_MULTIPLE}.")
+    print("Dense model (built here, random fixed weights): 3x3 convs 10-32-32 + lcz 3x3 32-17 softmax (stride 1), "
+          f"hse 2x2 avg-pool + 1x1 conv + sigmoid (stride 2); tile {TILE}, overlap {OVERLAP}, "
+          f"size_multiple {SIZE_MULTIPLE}.")
+
+
+def _cases(args: argparse.Namespace, workdir: Path, block: Path, dense: Path) -> list[tuple[str, Path, Path, bool]]:
+    """(label, scene, model, with HSE) of every overhead case: the So2Sat patch model, the dense model, extras."""
+    size, dense_size = args.size, args.dense_size
+    cases: list[tuple[str, Path, Path, bool]] = [
+        (f"So2Sat patch, 4326 {size} px", mosaic_vrt(workdir / "patch_4326.vrt", SAMPLE, size, size),
+         DEFAULT_MODEL_PATH, False),
+        (f"dense, 4326 {dense_size} px", mosaic_vrt(workdir / "dense_4326.vrt", SAMPLE, dense_size, dense_size),
+         dense, True),
+        (f"dense, UTM {dense_size} px", mosaic_vrt(workdir / "dense_utm.vrt", block, dense_size, dense_size),
+         dense, True),
+    ]
+    for extra in args.patch_model:
+        cases.append((f"{extra.stem}, 4326 {size} px", workdir / "patch_4326.vrt", extra.resolve(), True))
+    for extra in args.dense_model:
+        cases.append((f"{extra.stem}, UTM {dense_size} px", workdir / "dense_utm.vrt", extra.resolve(), True))
+    return cases
+
+
+def _memory_runs(args: argparse.Namespace, workdir: Path, block: Path, dense: Path, started: float) -> list[Memory]:
+    """The peak memory of map_scene on each memory scene, in a child process each."""
+    memory_model = {"conv3x3": lambda: dense, "default": lambda: DEFAULT_MODEL_PATH,
+                    "band_math": lambda: build_dense_model(workdir / "dense_band_math.onnx", "band_math")
+                    }[args.memory_model]()
+    scenes = [(f"UTM {w} x {h}", mosaic_vrt(workdir / f"memory_{w}x{h}.vrt", block, w, h))
+              for w, h in map(parse_size, args.memory_sizes.split(","))]
+    if args.memory_geo_size:
+        side = args.memory_geo_size
+        scenes.append((f"4326 {side} x {side}",
+                       mosaic_vrt(workdir / f"memory_4326_{side}.vrt", SAMPLE, side, side)))
+    memories: list[Memory] = []
+    for label, scene in scenes:
+        memories.append(measure_memory(label, scene, memory_model, workdir))
+        m = memories[-1]
+        print(f"  memory {label}: peak {m.vmhwm_mib:.0f} MiB in {m.seconds:.0f} s "
+              f"({time.perf_counter() - started:.0f} s so far)", flush=True)
+    return memories
+
+
+def _print_patch_speeds(overheads: list[Overhead], patch_models: list[Overhead], repeats: int) -> None:
+    """Each extra patch model's throughput relative to the So2Sat ResNet20 (the first case) of the same run."""
+    teacher = overheads[0]
+    teacher_speed = teacher.km2 / min(teacher.engine_s)
+    for o in patch_models:
+        speed = o.km2 / min(o.engine_s)
+        print(f"  {o.label}: {speed:.1f} km2/s through the engine = {speed / teacher_speed:.3f} x the So2Sat "
+              f"ResNet20's {teacher_speed:.1f} km2/s in this run (best of {repeats})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.child:
+        child_main(*args.child)
+        return
+    if args.quick:
+        args.size, args.dense_size, args.repeats, args.memory_sizes, args.memory_geo_size = 440, 660, 1, "1372,2745", 0
+    started = time.perf_counter()
+    _print_setup()
     with tempfile.TemporaryDirectory(prefix="hselcz-bench-") as tmp:
         workdir = Path(tmp)
         block = utm_block(workdir)
         dense = build_dense_model(workdir / "dense_conv3x3.onnx", "conv3x3")
-        cases: list[tuple[str, Path, Path, bool]] = [
-            (f"So2Sat patch, 4326 {args.size} px", mosaic_vrt(workdir / "patch_4326.vrt", SAMPLE, args.size, args.size),
-             DEFAULT_MODEL_PATH, False),
-            (f"dense, 4326 {args.dense_size} px", mosaic_vrt(workdir / "dense_4326.vrt", SAMPLE, args.dense_size, args.dense_size),
-             dense, True),
-            (f"dense, UTM {args.dense_size} px", mosaic_vrt(workdir / "dense_utm.vrt", block, args.dense_size, args.dense_size),
-             dense, True),
-        ]
-        for extra in args.patch_model:
-            cases.append((f"{extra.stem}, 4326 {args.size} px", workdir / "patch_4326.vrt", extra.resolve(), True))
-        for extra in args.dense_model:
-            cases.append((f"{extra.stem}, UTM {args.dense_size} px", workdir / "dense_utm.vrt", extra.resolve(), True))
+        cases = _cases(args, workdir, block, dense)
         overheads: list[Overhead] = []
         for label, scene, model, hse in [] if args.skip_overhead else cases:
             overheads.append(measure_overhead(label, scene, model, hse, workdir, args.repeats))
@@ -497,30 +549,14 @@ def main(argv: list[str] | None = None) -> None:
             for label, scene, model, hse in cases:
                 print(f"\ncProfile of one map_scene, {label} (top functions by own time):")
                 print(profile_engine(scene, model, hse, workdir))
-        memories: list[Memory] = []
-        if not args.skip_memory:
-            memory_model = {"conv3x3": lambda: dense, "default": lambda: DEFAULT_MODEL_PATH,
-                            "band_math": lambda: build_dense_model(workdir / "dense_band_math.onnx", "band_math")
-                            }[args.memory_model]()
-            scenes = [(f"UTM {w} x {h}", mosaic_vrt(workdir / f"memory_{w}x{h}.vrt", block, w, h))
-                      for w, h in map(parse_size, args.memory_sizes.split(","))]
-            if args.memory_geo_size:
-                side = args.memory_geo_size
-                scenes.append((f"4326 {side} x {side}", mosaic_vrt(workdir / f"memory_4326_{side}.vrt", SAMPLE, side, side)))
-            for label, scene in scenes:
-                memories.append(measure_memory(label, scene, memory_model, workdir))
-                m = memories[-1]
-                print(f"  memory {label}: peak {m.vmhwm_mib:.0f} MiB in {m.seconds:.0f} s "
-                      f"({time.perf_counter() - started:.0f} s so far)", flush=True)
+        memories = [] if args.skip_memory else _memory_runs(args, workdir, block, dense, started)
         report(overheads, memories, args.memory_model, args.repeats)
         if not overheads:
             print(f"\nTotal {time.perf_counter() - started:.0f} s; temporary files deleted.")
             return
-        teacher = overheads[0]
-        for o in overheads[len(cases) - len(args.dense_model) - len(args.patch_model) : len(cases) - len(args.dense_model)]:
-            print(f"  {o.label}: {o.km2 / min(o.engine_s):.1f} km2/s through the engine = "
-                  f"{(o.km2 / min(o.engine_s)) / (teacher.km2 / min(teacher.engine_s)):.3f} x the So2Sat ResNet20's "
-                  f"{teacher.km2 / min(teacher.engine_s):.1f} km2/s in this run (best of {args.repeats})")
+        extra_patch = slice(len(cases) - len(args.dense_model) - len(args.patch_model),
+                            len(cases) - len(args.dense_model))
+        _print_patch_speeds(overheads, overheads[extra_patch], args.repeats)
     print(f"\nTotal {time.perf_counter() - started:.0f} s; temporary files deleted.")
 
 

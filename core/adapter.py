@@ -171,39 +171,52 @@ class LczAdapter:
         for key in ("model", "features"):
             if not isinstance(data[key], str):
                 raise _Damaged(f"'{key}' is not a text")
-        classes = data["classes"]
-        if (not isinstance(classes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in classes)):
-            raise _Damaged("'classes' is not a list of LCZ codes")
-        unknown = [c for c in classes if not 1 <= c <= LCZ_CLASS_COUNT]
-        if unknown:
-            raise _Damaged(f"'classes' holds {', '.join(map(str, unknown))}, which are not LCZ codes 1..{LCZ_CLASS_COUNT}")
-        if len(classes) < 2 or classes != sorted(set(classes)):
-            raise _Damaged("'classes' must list at least two different LCZ codes in ascending order, each once")
-        arrays = {}
-        for key in _ARRAYS:
-            try:
-                arrays[key] = np.asarray(data[key], dtype=np.float64)
-            except (TypeError, ValueError):
-                raise _Damaged(f"'{key}' is not an array of numbers (rows of different lengths, or text)") from None
-        k, f = len(classes), arrays["mean"].size
-        expected = {"mean": (f,), "scale": (f,), "weights": (f, k), "bias": (k,), "centroids": (k, f), "radii": (k,)}
-        if arrays["mean"].ndim != 1 or f < 1:
-            raise _Damaged("'mean' is not a list of numbers")
-        for key, shape in expected.items():
-            if arrays[key].shape != shape:
-                raise _Damaged(f"'{key}' has the shape {_shape(arrays[key])} where {len(classes)} classes and {f} "
-                               f"features per cell need {_shape(shape)}")
-        for key in _ARRAYS:
-            bad = int((~np.isfinite(arrays[key])).sum())
-            if bad:
-                raise _Damaged(f"'{key}' holds {bad} value(s) that are not finite numbers (NaN or infinity)")
-        for key in ("scale", "radii"):
-            if (arrays[key] <= 0).any():
-                raise _Damaged(f"'{key}' holds values that are not positive")
+        classes = _checked_classes(data["classes"])
+        arrays = _checked_arrays(data, len(classes))
         if data["format"] == ADAPTER_FORMAT and data.get("sha256") != _checksum(data):  # an edit that looks valid
             raise _Damaged("its checksum (sha256) is missing" if "sha256" not in data
                            else "its content does not match its checksum (sha256)")
-        return cls(classes=np.asarray(classes, dtype=np.int64), model=data["model"], features=data["features"], **arrays)
+        return cls(classes=np.asarray(classes, dtype=np.int64), model=data["model"], features=data["features"],
+                   **arrays)
+
+
+def _checked_classes(classes: object) -> list[int]:
+    """The adapter's LCZ codes: at least two, ascending, each once; _Damaged otherwise."""
+    if not isinstance(classes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
+        raise _Damaged("'classes' is not a list of LCZ codes")
+    unknown = [c for c in classes if not 1 <= c <= LCZ_CLASS_COUNT]
+    if unknown:
+        raise _Damaged(f"'classes' holds {', '.join(map(str, unknown))}, which are not LCZ codes "
+                       f"1..{LCZ_CLASS_COUNT}")
+    if len(classes) < 2 or classes != sorted(set(classes)):
+        raise _Damaged("'classes' must list at least two different LCZ codes in ascending order, each once")
+    return classes
+
+
+def _checked_arrays(data: dict, k: int) -> dict[str, np.ndarray]:
+    """The adapter's arrays, of the shapes its k classes and its features need, finite, scales and radii positive."""
+    arrays = {}
+    for key in _ARRAYS:
+        try:
+            arrays[key] = np.asarray(data[key], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise _Damaged(f"'{key}' is not an array of numbers (rows of different lengths, or text)") from None
+    f = arrays["mean"].size
+    expected = {"mean": (f,), "scale": (f,), "weights": (f, k), "bias": (k,), "centroids": (k, f), "radii": (k,)}
+    if arrays["mean"].ndim != 1 or f < 1:
+        raise _Damaged("'mean' is not a list of numbers")
+    for key, shape in expected.items():
+        if arrays[key].shape != shape:
+            raise _Damaged(f"'{key}' has the shape {_shape(arrays[key])} where {k} classes and {f} "
+                           f"features per cell need {_shape(shape)}")
+    for key in _ARRAYS:
+        bad = int((~np.isfinite(arrays[key])).sum())
+        if bad:
+            raise _Damaged(f"'{key}' holds {bad} value(s) that are not finite numbers (NaN or infinity)")
+    for key in ("scale", "radii"):
+        if (arrays[key] <= 0).any():
+            raise _Damaged(f"'{key}' holds values that are not positive")
+    return arrays
 
 
 class _Damaged(Exception):

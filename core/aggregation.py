@@ -106,7 +106,8 @@ class CellAggregator:
         valid_share = block_mean(pad_mask.astype(np.float32), s)  # per output pixel
         numerator = block_sum(pad_values * valid_share, k // s)
         denominator = block_sum(valid_share, k // s)
-        cell_valid = block_sum(pad_mask.astype(np.float32), k) >= MIN_VALID_SHARE * block_sum(inside.astype(np.float32), k)
+        inside_count = block_sum(inside.astype(np.float32), k)
+        cell_valid = block_sum(pad_mask.astype(np.float32), k) >= MIN_VALID_SHARE * inside_count
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(denominator > 0, numerator / np.maximum(denominator, 1e-12), 0.0)
         self.sink(self._next_cell_row, mean.astype(np.float32), cell_valid & (denominator > 0))

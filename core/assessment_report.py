@@ -140,7 +140,8 @@ def lcz_report_html(a: LczAssessment) -> str:
         ("class groups", _mapping_text(a.class_groups)),
         ("scoring grid", a.grid),
         ("scored cells", f"{a.scores['n']} (labelled reference cells under the prediction: {a.reference_cells}; "
-                         f"without prediction: {a.unpredicted_cells}; predicted class in no group: {a.excluded_cells})"),
+                         f"without prediction: {a.unpredicted_cells}; "
+                         f"predicted class in no group: {a.excluded_cells})"),
     ])]
     body += _notes(a.notes)
     body += ["<h2>Scores</h2>", _scores_table(a.scores, LCZ_SCORES)]
@@ -203,7 +204,8 @@ def hse_report_html(a: HseAssessment) -> str:
     cm = a.binary_confusion
     body.append(
         "<table><tr><th class=\"text\">reference \\ prediction</th><th>not settlement</th><th>settlement</th></tr>"
-        f"<tr><th class=\"text\">not settlement</th><td class=\"diag\">{int(cm[0, 0])}</td><td>{int(cm[0, 1])}</td></tr>"
+        f"<tr><th class=\"text\">not settlement</th><td class=\"diag\">{int(cm[0, 0])}</td>"
+        f"<td>{int(cm[0, 1])}</td></tr>"
         f"<tr><th class=\"text\">settlement</th><td>{int(cm[1, 0])}</td><td class=\"diag\">{int(cm[1, 1])}</td></tr>"
         "</table>"
     )

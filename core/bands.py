@@ -106,32 +106,13 @@ def parse_band_mapping(text: str, band_count: int) -> dict[str, int]:
     items = [item.strip() for item in re.split(r"[,;\s]+", text.strip()) if item.strip()]
     if not items:
         return {}
-    mapping: dict[str, int] = {}
     if all("=" in item or ":" in item for item in items):
-        for item in items:
-            key, _, value = re.split(r"([=:])", item, maxsplit=1)
-            name = canonical_band_name(key.strip())
-            if name is None:
-                raise EngineError(f"BANDS: '{key.strip()}' is not a Sentinel-2 band name (use B1..B12, B8A).")
-            try:
-                index = int(value)
-            except ValueError as exc:
-                raise EngineError(f"BANDS: '{item}' must be NAME=band number, e.g. B4=3.") from exc
-            if not 1 <= index <= band_count:
-                raise EngineError(f"BANDS: band {index} for {name} does not exist; the raster has {band_count} bands.")
-            if name in mapping:
-                raise EngineError(f"BANDS names {name} twice.")
-            twin = next((other for other, used in mapping.items() if used == index), None)
-            if twin:
-                # One raster band cannot hold two Sentinel-2 bands: the model would see a copy, not the band.
-                raise EngineError(f"BANDS gives raster band {index} to both {twin} and {name}; "
-                                  "each Sentinel-2 band needs its own raster band.")
-            mapping[name] = index
-        return mapping
+        return _band_pairs(items, band_count)
     if any("=" in item for item in items):
         raise EngineError("BANDS: use either a list of names in band order or NAME=number pairs, not both.")
     if len(items) > band_count:
         raise EngineError(f"BANDS lists {len(items)} names but the raster has only {band_count} bands.")
+    mapping: dict[str, int] = {}
     for position, item in enumerate(items, start=1):
         if item in ("-", "_", "x", "X"):
             continue
@@ -141,4 +122,29 @@ def parse_band_mapping(text: str, band_count: int) -> dict[str, int]:
         if name in mapping:
             raise EngineError(f"BANDS names {name} twice.")
         mapping[name] = position
+    return mapping
+
+
+def _band_pairs(items: list[str], band_count: int) -> dict[str, int]:
+    """The NAME=number form of BANDS: each name and each raster band once, every band within the raster."""
+    mapping: dict[str, int] = {}
+    for item in items:
+        key, _, value = re.split(r"([=:])", item, maxsplit=1)
+        name = canonical_band_name(key.strip())
+        if name is None:
+            raise EngineError(f"BANDS: '{key.strip()}' is not a Sentinel-2 band name (use B1..B12, B8A).")
+        try:
+            index = int(value)
+        except ValueError as exc:
+            raise EngineError(f"BANDS: '{item}' must be NAME=band number, e.g. B4=3.") from exc
+        if not 1 <= index <= band_count:
+            raise EngineError(f"BANDS: band {index} for {name} does not exist; the raster has {band_count} bands.")
+        if name in mapping:
+            raise EngineError(f"BANDS names {name} twice.")
+        twin = next((other for other, used in mapping.items() if used == index), None)
+        if twin:
+            # One raster band cannot hold two Sentinel-2 bands: the model would see a copy, not the band.
+            raise EngineError(f"BANDS gives raster band {index} to both {twin} and {name}; "
+                              "each Sentinel-2 band needs its own raster band.")
+        mapping[name] = index
     return mapping

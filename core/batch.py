@@ -284,7 +284,8 @@ def _publish(scene: str, folder: Path, temporary: Path, blocks: list[dict], star
     return asdict(summary)
 
 
-def plan_blocks(scene: str, contract: ModelContract, bands: str | None, block_cells: int) -> list[tuple[int, int]] | None:
+def plan_blocks(scene: str, contract: ModelContract, bands: str | None,
+                block_cells: int) -> list[tuple[int, int]] | None:
     """Blocks of `block_cells` rows of 100 m cells for a scene taller than that, else None (one task)."""
     opened = open_scene(scene_sources(scene), contract.bands, band_mapping=bands, gsd=contract.gsd)
     try:
@@ -311,7 +312,8 @@ def lock_output(out_dir: Path):
         out_dir.mkdir(parents=True, exist_ok=True)
         handle = open(out_dir / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
     except FileExistsError as exc:
-        raise EngineError(f"The output folder {out_dir} is a file; give --out a folder (it is created if needed).") from exc
+        raise EngineError(f"The output folder {out_dir} is a file; give --out a folder (it is created if "
+                          "needed).") from exc
     except OSError as exc:
         raise EngineError(f"Cannot write into the output folder {out_dir}: {exc.strerror or exc}. Choose a folder "
                           "you can write to (--out).") from exc
@@ -400,6 +402,34 @@ def _map_locked(scenes: list[str], out: Path, folders: dict[str, Path], *, model
     # Workers (spawned processes) must import this repository's `core`.
     root = str(Path(__file__).resolve().parent.parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    client, cluster = _start_client(scheduler, workers, threads_per_worker, client_type, cluster_type, report)
+    started = time.time()
+    contract = _block_contract(model_path) if block_cells else None
+    blocks = _BlockCount()
+    futures: dict = {}
+    try:
+        for index, scene in enumerate(scenes):
+            future = _submit_scene(client, index, scene, folders[scene], contract, blocks, report,
+                                   model_path=model_path, bands=bands, device=device, probabilities=probabilities,
+                                   block_cells=block_cells)
+            futures[future] = scene
+        results = _collect(futures, folders, len(scenes), blocks, started, report, as_completed)
+    except BaseException:  # Ctrl-C, SIGTERM (TerminatedError): the tasks stop, the temporary folders go
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        remove_temporary(out)
+    summaries = [results[scene] for scene in scenes]
+    _write_batch_outputs(out, summaries, report)
+    return summaries
+
+
+def _start_client(scheduler, workers, threads_per_worker, client_type, cluster_type, report):
+    """(client, local cluster or None): the given scheduler's, or a local cluster of worker processes."""
     cluster = None
     if scheduler:
         client = client_type(scheduler)
@@ -412,83 +442,90 @@ def _map_locked(scenes: list[str], out: Path, folders: dict[str, Path], *, model
         report("Dask dashboard: not available (pip install bokeh to watch the cluster in a browser)")
     elif client.dashboard_link:
         report(f"Dask dashboard: {client.dashboard_link}")
-    started = time.time()
-    futures = {}
-    block_count = [0, 0]  # done, total
-    contract = None
-    if block_cells:
+    return client, cluster
+
+
+def _block_contract(model_path):
+    """The model's contract, loaded once to plan the blocks of every scene; None when the model has a problem
+    (each scene's task then reports it)."""
+    try:
+        return load_model(model_path, "CPU").contract
+    except TerminatedError:
+        raise
+    except EngineError:
+        return None
+
+
+@dataclass
+class _BlockCount:
+    """Blocks of split scenes: finished and submitted, for the progress lines."""
+
+    done: int = 0
+    total: int = 0
+
+    def finished(self, _future) -> None:
+        self.done += 1
+
+
+def _submit_scene(client, index: int, scene: str, folder: Path, contract, blocks: _BlockCount, report, *,
+                  model_path, bands, device, probabilities, block_cells):
+    """The future of one scene: one task, or (a tall scene) one task per block of cell rows and a joining task."""
+    planned = None
+    if contract is not None and not _finished(scene, folder):
         try:
-            contract = load_model(model_path, "CPU").contract  # once, to plan the blocks of every scene
+            planned = plan_blocks(scene, contract, bands, block_cells)
         except TerminatedError:
             raise
         except EngineError:
-            contract = None  # each scene's task reports the model's problem
+            planned = None  # the task reports the error
+    if not planned:
+        return client.submit(map_one, scene, str(folder), model_path, bands, device, probabilities, pure=False,
+                             key=f"scene-{index}-{uuid.uuid4().hex[:6]}")
+    temporary = str(_temporary(folder))
+    parts = [client.submit(map_block, scene, temporary, model_path, bands, device, probabilities, rows,
+                           pure=False, key=f"block-{index}-{rows[0]}-{uuid.uuid4().hex[:6]}")
+             for rows in planned]
+    blocks.total += len(parts)
+    for part in parts:
+        part.add_done_callback(blocks.finished)
+    report(f"{Path(scene).name}: {len(planned)} blocks of {block_cells} rows of 100 m cells")
+    return client.submit(join_blocks, scene, str(folder), temporary, time.time(), *parts, pure=False,
+                         key=f"join-{index}-{uuid.uuid4().hex[:6]}")
 
-    def block_done(_future) -> None:
-        block_count[0] += 1
 
+def _collect(futures: dict, folders: dict[str, Path], count: int, blocks: _BlockCount, started: float, report,
+             as_completed) -> dict[str, SceneSummary]:
+    """Each scene's summary as its task ends, with a progress line; a failed task is a failed scene."""
     results: dict[str, SceneSummary] = {}
     area = 0.0
-    try:
-        for index, scene in enumerate(scenes):
-            folder = str(folders[scene])
-            blocks = None
-            if contract is not None and not _finished(scene, folders[scene]):
-                try:
-                    blocks = plan_blocks(scene, contract, bands, block_cells)
-                except TerminatedError:
-                    raise
-                except EngineError:
-                    blocks = None  # the task reports the error
-            if not blocks:
-                futures[client.submit(map_one, scene, folder, model_path, bands, device, probabilities, pure=False,
-                                      key=f"scene-{index}-{uuid.uuid4().hex[:6]}")] = scene
-                continue
-            temporary = str(_temporary(folders[scene]))
-            parts = [client.submit(map_block, scene, temporary, model_path, bands, device, probabilities, rows,
-                                   pure=False, key=f"block-{index}-{rows[0]}-{uuid.uuid4().hex[:6]}")
-                     for rows in blocks]
-            block_count[1] += len(parts)
-            for part in parts:
-                part.add_done_callback(block_done)
-            report(f"{Path(scene).name}: {len(blocks)} blocks of {block_cells} rows of 100 m cells")
-            futures[client.submit(join_blocks, scene, folder, temporary, time.time(), *parts, pure=False,
-                                  key=f"join-{index}-{uuid.uuid4().hex[:6]}")] = scene
-        for done_count, future in enumerate(as_completed(futures), start=1):
-            scene = futures[future]
-            try:
-                summary = SceneSummary(**future.result())
-            except TerminatedError:
-                raise
-            except Exception as exc:  # a worker lost too often, an unexpected error: reported, the batch goes on
-                summary = SceneSummary(**_failed(scene, folders[scene],
-                                                 _disk_full(exc, folders[scene]) or f"{type(exc).__name__}: {exc}",
-                                                 None))
-            results[scene] = summary
-            area += summary.km2 if summary.status == "done" else 0.0
-            elapsed = time.time() - started
-            blocks_text = f", blocks {block_count[0]}/{block_count[1]}" if block_count[1] else ""
-            report(f"[{done_count}/{len(scenes)}{blocks_text}] {summary.status:7s} {folders[scene].name} "
-                   f"({area / max(elapsed, 1e-9):.1f} km2/s){' - ' + summary.error if summary.error else ''}")
-    except BaseException:  # Ctrl-C, SIGTERM (TerminatedError): the tasks stop, the temporary folders go
-        for future in futures:
-            future.cancel()
-        raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-        remove_temporary(out)
-    summaries = [results[scene] for scene in scenes]
+    for done_count, future in enumerate(as_completed(futures), start=1):
+        scene = futures[future]
+        try:
+            summary = SceneSummary(**future.result())
+        except TerminatedError:
+            raise
+        except Exception as exc:  # a worker lost too often, an unexpected error: reported, the batch goes on
+            problem = _disk_full(exc, folders[scene]) or f"{type(exc).__name__}: {exc}"
+            summary = SceneSummary(**_failed(scene, folders[scene], problem, None))
+        results[scene] = summary
+        area += summary.km2 if summary.status == "done" else 0.0
+        elapsed = time.time() - started
+        blocks_text = f", blocks {blocks.done}/{blocks.total}" if blocks.total else ""
+        report(f"[{done_count}/{count}{blocks_text}] {summary.status:7s} {folders[scene].name} "
+               f"({area / max(elapsed, 1e-9):.1f} km2/s){' - ' + summary.error if summary.error else ''}")
+    return results
+
+
+def _write_batch_outputs(out: Path, summaries: list[SceneSummary], report) -> None:
+    """summary.json and the mosaics; a full disk (or another failure) after the scenes were mapped says so."""
     try:
         write_summary(out, summaries)
         for mosaic in write_mosaics(out, summaries):
             report(f"Mosaic: {mosaic}")
     except (OSError, RuntimeError) as exc:
         full = _disk_full(exc, out / "summary.json")
-        raise EngineError(f"The scenes were mapped, but {full or f'the summary cannot be written into {out}: {exc}'}"
-                          ) from exc
-    return summaries
+        problem = full or f"the summary cannot be written into {out}: {exc}"
+        raise EngineError(f"The scenes were mapped, but {problem}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from .products import DERIVED_UNCERTAINTY, MODEL_LCZ
 from .tiling import block_mean
 
 if TYPE_CHECKING:
-    from .engine import CellHook
+    from .run_state import CellHook
     from .uncertainty import UncertaintyCalibration
     from .writer import ProductWriters
 

@@ -113,23 +113,7 @@ def _int(metadata: dict[str, str], key: str, source: str, minimum: int) -> int:
 
 def parse_metadata(metadata: dict[str, str], source: str) -> ModelContract:
     """Validate the contract metadata of a model and return it typed; errors name the missing keys."""
-    if "format" not in metadata and "kind" not in metadata:
-        raise EngineError(
-            f"{source} is an ONNX model but not one made for this plugin: it carries none of the contract "
-            f"metadata ({', '.join(COMMON_KEYS)}). See {MODEL_CONTRACT_DOC} for how to export a model."
-        )
-    kind = metadata.get("kind", "")
-    required = COMMON_KEYS + (DENSE_KEYS if kind == KIND_DENSE else PATCH_KEYS if kind == KIND_PATCH else ())
-    missing = [key for key in required if key not in metadata]
-    if missing:
-        raise EngineError(
-            f"{source} lacks the model contract metadata key(s): {', '.join(missing)}. "
-            f"See {MODEL_CONTRACT_DOC}."
-        )
-    if metadata["format"] != CONTRACT_FORMAT:
-        raise EngineError(f"{source} uses contract format {metadata['format']!r}; this plugin reads {CONTRACT_FORMAT!r}.")
-    if kind not in KINDS:
-        raise EngineError(f"{source}: 'kind' must be one of {KINDS}, not {kind!r}")
+    kind = _checked_kind(metadata, source)
     bands = _json(metadata, "bands", source)
     if not isinstance(bands, list) or not bands or any(b not in SENTINEL2_BANDS for b in bands):
         raise EngineError(f"{source}: 'bands' must be a JSON list of Sentinel-2 band names, not {metadata['bands']!r}")
@@ -137,19 +121,7 @@ def parse_metadata(metadata: dict[str, str], source: str) -> ModelContract:
         raise EngineError(f"{source}: 'processing_level' must be one of {LEVELS}")
     if metadata["input_unit"] not in INPUT_UNITS:
         raise EngineError(f"{source}: 'input_unit' must be one of {INPUT_UNITS}")
-    raw_outputs = _json(metadata, "outputs", source)
-    try:
-        outputs = tuple(
-            OutputSpec(name=str(o["name"]), product=str(o["product"]), stride=int(o.get("stride", 1)))
-            for o in raw_outputs
-        )
-    except (TypeError, KeyError, ValueError) as exc:
-        raise EngineError(f"{source}: 'outputs' must be a JSON list of {{name, product, stride}}") from exc
-    if not any(o.product == PRODUCT_LCZ for o in outputs):
-        raise EngineError(f"{source}: 'outputs' declares no '{PRODUCT_LCZ}' output")
-    unknown = [o.product for o in outputs if o.product not in PRODUCTS]
-    if unknown:
-        raise EngineError(f"{source}: unknown output product(s) {unknown}; known: {PRODUCTS}")
+    outputs = _outputs(metadata, source)
     classes = _json(metadata, "lcz_classes", source)
     if not isinstance(classes, list) or len(classes) != LCZ_CLASS_COUNT:
         raise EngineError(f"{source}: 'lcz_classes' must list {LCZ_CLASS_COUNT} classes")
@@ -165,21 +137,73 @@ def parse_metadata(metadata: dict[str, str], source: str) -> ModelContract:
         extra={k: v for k, v in metadata.items() if k not in COMMON_KEYS + DENSE_KEYS + PATCH_KEYS},
     )
     if kind == KIND_DENSE:
-        values["tile_size"] = _int(metadata, "tile_size", source, 1)
-        values["tile_overlap"] = _int(metadata, "tile_overlap", source, 0)
-        values["size_multiple"] = _int(metadata, "size_multiple", source, 1)
-        if values["tile_overlap"] >= values["tile_size"]:
-            raise EngineError(f"{source}: 'tile_overlap' must be smaller than 'tile_size'")
-        if values["tile_size"] % values["size_multiple"]:
-            raise EngineError(f"{source}: 'tile_size' must be a multiple of 'size_multiple'")
-        for o in outputs:
-            if o.stride < 1 or values["tile_size"] % o.stride:
-                raise EngineError(f"{source}: the stride of output '{o.name}' must divide 'tile_size'")
+        values.update(_dense_windows(metadata, outputs, source))
     else:
         values["patch_size"] = _int(metadata, "patch_size", source, 1)
-        cell = round(LCZ_CELL_M / gsd)
-        for o in outputs:
-            if o.product == PRODUCT_HSE and (o.stride < 1 or cell % o.stride):
-                raise EngineError(f"{source}: the stride of the patch model's HSE output '{o.name}' must divide the "
-                                  f"{LCZ_CELL_M:g} m cell ({cell} pixels at {gsd:g} m), not {o.stride}.")
+        _check_patch_strides(outputs, gsd, source)
     return ModelContract(**values)
+
+
+def _checked_kind(metadata: dict[str, str], source: str) -> str:
+    """The model kind, once the metadata is known to be a contract of this plugin's format with every key."""
+    if "format" not in metadata and "kind" not in metadata:
+        raise EngineError(
+            f"{source} is an ONNX model but not one made for this plugin: it carries none of the contract "
+            f"metadata ({', '.join(COMMON_KEYS)}). See {MODEL_CONTRACT_DOC} for how to export a model."
+        )
+    kind = metadata.get("kind", "")
+    required = COMMON_KEYS + (DENSE_KEYS if kind == KIND_DENSE else PATCH_KEYS if kind == KIND_PATCH else ())
+    missing = [key for key in required if key not in metadata]
+    if missing:
+        raise EngineError(
+            f"{source} lacks the model contract metadata key(s): {', '.join(missing)}. "
+            f"See {MODEL_CONTRACT_DOC}."
+        )
+    if metadata["format"] != CONTRACT_FORMAT:
+        raise EngineError(
+            f"{source} uses contract format {metadata['format']!r}; this plugin reads {CONTRACT_FORMAT!r}."
+        )
+    if kind not in KINDS:
+        raise EngineError(f"{source}: 'kind' must be one of {KINDS}, not {kind!r}")
+    return kind
+
+
+def _outputs(metadata: dict[str, str], source: str) -> tuple[OutputSpec, ...]:
+    """The declared outputs: an LCZ output among them, every product known."""
+    raw_outputs = _json(metadata, "outputs", source)
+    try:
+        outputs = tuple(
+            OutputSpec(name=str(o["name"]), product=str(o["product"]), stride=int(o.get("stride", 1)))
+            for o in raw_outputs
+        )
+    except (TypeError, KeyError, ValueError) as exc:
+        raise EngineError(f"{source}: 'outputs' must be a JSON list of {{name, product, stride}}") from exc
+    if not any(o.product == PRODUCT_LCZ for o in outputs):
+        raise EngineError(f"{source}: 'outputs' declares no '{PRODUCT_LCZ}' output")
+    unknown = [o.product for o in outputs if o.product not in PRODUCTS]
+    if unknown:
+        raise EngineError(f"{source}: unknown output product(s) {unknown}; known: {PRODUCTS}")
+    return outputs
+
+
+def _dense_windows(metadata: dict[str, str], outputs: tuple[OutputSpec, ...], source: str) -> dict[str, int]:
+    """tile_size, tile_overlap and size_multiple of a dense model, consistent with each other and the strides."""
+    windows = {key: _int(metadata, key, source, minimum)
+               for key, minimum in (("tile_size", 1), ("tile_overlap", 0), ("size_multiple", 1))}
+    if windows["tile_overlap"] >= windows["tile_size"]:
+        raise EngineError(f"{source}: 'tile_overlap' must be smaller than 'tile_size'")
+    if windows["tile_size"] % windows["size_multiple"]:
+        raise EngineError(f"{source}: 'tile_size' must be a multiple of 'size_multiple'")
+    for o in outputs:
+        if o.stride < 1 or windows["tile_size"] % o.stride:
+            raise EngineError(f"{source}: the stride of output '{o.name}' must divide 'tile_size'")
+    return windows
+
+
+def _check_patch_strides(outputs: tuple[OutputSpec, ...], gsd: float, source: str) -> None:
+    """A patch model's per-cell HSE block must tile the 100 m cell."""
+    cell = round(LCZ_CELL_M / gsd)
+    for o in outputs:
+        if o.product == PRODUCT_HSE and (o.stride < 1 or cell % o.stride):
+            raise EngineError(f"{source}: the stride of the patch model's HSE output '{o.name}' must divide the "
+                              f"{LCZ_CELL_M:g} m cell ({cell} pixels at {gsd:g} m), not {o.stride}.")

@@ -106,7 +106,8 @@ def _models(report: Report, ort: object | None) -> None:
     for index, name in enumerate(BUNDLED_MODEL_FILES):
         title = f"Bundled model {index}{' (default)' if index == DEFAULT_MODEL_INDEX else ''}: {name}"
         path = bundled_model_path(index)
-        report.add(title, "File", f"{path} ({path.stat().st_size / 1e6:.1f} MB)" if path.is_file() else f"{path} MISSING")
+        size = f"{path} ({path.stat().st_size / 1e6:.1f} MB)" if path.is_file() else f"{path} MISSING"
+        report.add(title, "File", size)
         if ort is None:
             report.add(title, "Contract", "not readable without onnxruntime")
             continue

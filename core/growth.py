@@ -26,8 +26,9 @@ from .messages import RunMessages
 from .model import load_model
 from .multidate import map_onto_first_grid
 from .products import DERIVED_CHANGE, HSE_CELL_M, HSE_NODATA, META_MODEL, META_MODEL_VERSION, META_PROVIDER, META_SOURCE
+from .publish import publishing
 from .signals import stops_on_signals
-from .writer import ProductWriters, check_writable, remove_empty_folders
+from .writer import ProductWriters
 
 gdal.UseExceptions()
 
@@ -71,36 +72,17 @@ def map_growth(
     say = log or (lambda line: None)
     messages = RunMessages(log, warn)
     inputs = [str(s) for date in (earlier, later) for s in ([date] if isinstance(date, (str, Path)) else date)]
-    created: list[Path] = []
     contract = load_model(model_path, "CPU").contract  # refuse a model without HSE before any computing
     if not contract.has_hse:
         raise EngineError(tr(
             "The model '{name}' has no HSE output, so it cannot map settlement growth; choose the multi-task model "
             "(BUNDLED_MODEL=1) or another model with an HSE output.", name=contract.name))
-    try:
-        targets = {"change": check_writable(change, inputs, created)}
-        if new_built:
-            targets["new_built"] = check_writable(new_built, inputs, created)
-        if len(set(targets.values())) < len(targets):
-            raise EngineError("Two outputs point at the same file; give each output its own file name.")
+    with publishing(inputs) as run_outputs:
+        targets = run_outputs.check({"change": change, **({"new_built": new_built} if new_built else {})})
         with tempfile.TemporaryDirectory(prefix="hselcz_growth_") as folder:
-            def wrap_error(index: int, scene, problem: str) -> str:
-                if index == 0:
-                    return tr("The earlier scene: {problem}", problem=problem)
-                if "no valid pixels" in problem:  # the later scene is read on the earlier one's grid
-                    overlap = _overlaps(Path(folder) / "hse_0.tif", scene)
-                    if overlap is False:
-                        return ("The earlier and the later scene do not overlap: none of the later scene falls on the "
-                                "earlier scene's area, so there is nothing to compare. Give two scenes of the same "
-                                "place.")
-                    problem += (" The later scene is read on the earlier scene's grid: it has no valid data where "
-                                "they overlap" if overlap else " The later scene is read on the earlier scene's grid: "
-                                "they may not overlap, or the later one has no data where they do") + "."
-                return tr("The later scene: {problem}", problem=problem)
-
             runs = map_onto_first_grid(
                 [earlier, later], lambda index: OutputPaths(lcz=None, hse=str(Path(folder) / f"hse_{index}.tif")),
-                progress=progress, share=0.9, wrap_error=wrap_error, model_path=model_path, bands=bands,
+                progress=progress, share=0.9, wrap_error=_scene_error(Path(folder)), model_path=model_path, bands=bands,
                 label=lambda index, _scene: tr("The earlier scene") if index == 0 else tr("The later scene"),
                 device=device, is_cancelled=is_cancelled, log=log, warn=messages.warn,
             )
@@ -109,17 +91,10 @@ def map_growth(
             metadata = {META_MODEL: first.contract.name, META_MODEL_VERSION: first.contract.version,
                         META_PROVIDER: first.provider,
                         META_SOURCE: f"{inputs[0]} -> {inputs[-1]}"}
-            writers = ProductWriters(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
-                                     grid.projection, metadata)
-            try:
-                counts = _compare(Path(runs[0].hse), Path(runs[1].hse), writers, not_built, built, is_cancelled)
-                written = writers.commit()
-            except BaseException:
-                writers.discard()
-                raise
-    except BaseException:
-        remove_empty_folders(created)
-        raise
+            writers = run_outputs.open(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
+                                       grid.projection, metadata)
+            counts = _compare(Path(runs[0].hse), Path(runs[1].hse), writers, not_built, built, is_cancelled)
+            written = run_outputs.commit()
     if progress:
         progress(1.0)
     pixel_km2 = HSE_CELL_M * HSE_CELL_M / 1e6  # the working grid is in metres (projected, true to scale)
@@ -130,6 +105,27 @@ def map_growth(
            "(mean |change| {mean:.3f}).", growth=result.growth_km2, loss=result.loss_km2, area=result.compared_km2,
            mean=result.mean_abs_change))
     return result
+
+
+def _scene_error(folder: Path) -> Callable[[int, str | Sequence[str], str], str]:
+    """How a scene's error is worded (map_onto_first_grid's wrap_error): which scene, and for a later scene without
+    valid pixels whether it overlaps the earlier one at all (its HSE file in `folder` gives the grid)."""
+
+    def wrap_error(index: int, scene: str | Sequence[str], problem: str) -> str:
+        if index == 0:
+            return tr("The earlier scene: {problem}", problem=problem)
+        if "no valid pixels" in problem:  # the later scene is read on the earlier one's grid
+            overlap = _overlaps(folder / "hse_0.tif", scene)
+            if overlap is False:
+                return ("The earlier and the later scene do not overlap: none of the later scene falls on the "
+                        "earlier scene's area, so there is nothing to compare. Give two scenes of the same "
+                        "place.")
+            problem += (" The later scene is read on the earlier scene's grid: it has no valid data where "
+                        "they overlap" if overlap else " The later scene is read on the earlier scene's grid: "
+                        "they may not overlap, or the later one has no data where they do") + "."
+        return tr("The later scene: {problem}", problem=problem)
+
+    return wrap_error
 
 
 def _compare(earlier: Path, later: Path, writers: ProductWriters, not_built: float, built: float,

@@ -56,7 +56,8 @@ def _polygonal_part(geometry: ogr.Geometry) -> ogr.Geometry | None:
     return None
 
 
-def check_polygons(features: Sequence[tuple[bytes, Any]], layer: str, what: str) -> tuple[list[tuple[bytes, Any]], list[str]]:
+def check_polygons(features: Sequence[tuple[bytes, Any]], layer: str,
+                   what: str) -> tuple[list[tuple[bytes, Any]], list[str]]:
     """(features with repaired geometries, notes) for polygons that must be areas: `what` is e.g. "training areas".
 
     Features keep their places (a skipped one gets an empty geometry, which the callers skip), so that polygon

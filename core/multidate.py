@@ -40,9 +40,10 @@ from .products import (
     MODEL_LCZ,
     PROBABILITY_NODATA,
 )
+from .publish import publishing
 from .reader import band_layout
 from .signals import stops_on_signals
-from .writer import ProductWriters, check_writable, remove_empty_folders
+from .writer import ProductWriters
 
 gdal.UseExceptions()
 
@@ -86,13 +87,10 @@ def map_dates(
     if not requested:
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
     inputs = [str(s) for date in dates for s in ([date] if isinstance(date, (str, Path)) else date)]
-    created: list[Path] = []
-    try:
+    with publishing(inputs) as run_outputs:
         if "uncertainty" in requested:
             raise EngineError("The LCZ uncertainty is mapped for one date at a time; leave it empty when fusing dates.")
-        targets = {key: check_writable(path, inputs, created) for key, path in requested.items()}
-        if len(set(targets.values())) < len(targets):
-            raise EngineError("Two outputs point at the same file; give each output its own file name.")
+        targets = run_outputs.check(requested)
         with tempfile.TemporaryDirectory(prefix="hselcz_dates_") as folder:
             runs = _map_each_date(dates, Path(folder), "hse" in targets, progress, common, say)
             first = runs[0]
@@ -103,20 +101,13 @@ def map_dates(
             if not targets:
                 raise EngineError("Nothing that this model can produce was requested.")
             grid = first.grid
-            writers = ProductWriters(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
-                                     grid.projection, metadata)
+            writers = run_outputs.open(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
+                                       grid.projection, metadata)
             writers.single_date = False
-            try:
-                _fuse_lcz([Path(r.probabilities) for r in runs], writers, is_cancelled)
-                if "hse" in targets:
-                    _fuse_hse([Path(r.hse) for r in runs], writers, is_cancelled)
-                written = writers.commit()
-            except BaseException:
-                writers.discard()
-                raise
-    except BaseException:
-        remove_empty_folders(created)
-        raise
+            _fuse_lcz([Path(r.probabilities) for r in runs], writers, is_cancelled)
+            if "hse" in targets:
+                _fuse_hse([Path(r.hse) for r in runs], writers, is_cancelled)
+            written = run_outputs.commit()
     if progress:
         progress(1.0)
     say(tr("{dates} dates fused: LCZ from the mean probabilities, HSE from the median.", dates=len(dates)))
@@ -185,8 +176,8 @@ def date_band_mappings(dates: Sequence[str | Sequence[str]], bands: str | None,
         parts = [part.strip() or None for part in bands.split("|")]
         if len(parts) != len(dates):
             raise EngineError(
-                f"BANDS gives {len(parts)} band mappings separated by |, but there are {len(dates)} dates: give one per "
-                "date, in the order of the dates (leave one empty to read that date's own band names)."
+                f"BANDS gives {len(parts)} band mappings separated by |, but there are {len(dates)} dates: give one "
+                "per date, in the order of the dates (leave one empty to read that date's own band names)."
             )
         return parts
     if not bands or not bands.strip() or len(dates) < 2:
@@ -251,8 +242,9 @@ def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, 
                 problem = tr("It does not overlap the first date: none of it falls on the first date's area, so it "
                              "adds nothing. Give scenes of the same place.")
             elif overlap:
-                problem += " " + tr("It overlaps the first date, but where it does, every pixel is no data (or 0) in at "
-                                    "least one of the bands the model reads: check this date's band order (BANDS).")
+                problem += " " + tr("It overlaps the first date, but where it does, every pixel is no data (or 0) "
+                                    "in at least one of the bands the model reads: check this date's band order "
+                                    "(BANDS).")
             else:
                 problem += " " + tr("Later dates are read on the first date's grid: this date does not overlap the "
                                     "first one, or has no data where it does.")

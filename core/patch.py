@@ -24,9 +24,9 @@ from .products import HSE_CELL_M, LCZ_CELL_M, MODEL_EMBEDDING, MODEL_HSE, MODEL_
 from .tiling import block_sum, fill_invalid, read_padded
 
 if TYPE_CHECKING:
-    from .engine import CellHook
     from .model import LoadedModel
     from .reader import Scene
+    from .run_state import CellHook
     from .uncertainty import UncertaintyCalibration
     from .writer import ProductWriters
 

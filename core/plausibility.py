@@ -70,8 +70,8 @@ def assess(data: np.ndarray, valid: np.ndarray, band_names: Sequence[str],
     growths = [g for g in (difference_growth(data[band_names.index(n)], valid) for n in fine) if g is not None]
     if growths and float(np.median(growths)) > SMOOTH_GROWTH:
         warnings.append(tr(
-            "The 10 m bands ({bands}) change smoothly (or not at all) from pixel to pixel, as in a raster of about 40 m "
-            "or coarser resampled to a finer grid: the models need Sentinel-2's own 10 m detail, so expect an "
+            "The 10 m bands ({bands}) change smoothly (or not at all) from pixel to pixel, as in a raster of about "
+            "40 m or coarser resampled to a finer grid: the models need Sentinel-2's own 10 m detail, so expect an "
             "unreliable map. Use the original Sentinel-2 bands.", bands=", ".join(fine),
         ))
     if "B4" in band_names and "B8" in band_names:

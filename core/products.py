@@ -105,12 +105,15 @@ class ProductSpec:
 LCZ = ProductSpec(
     key="lcz", parameter="OUTPUT_LCZ", title="Local climate zones (Stewart & Oke 2012), 100 m",
     layer_name="Local climate zones", model_output=MODEL_LCZ, cell_m=LCZ_CELL_M, data_type="Byte", nodata=LCZ_NODATA,
-    predictor=2, band_names=("Local climate zone",), encode=_lcz_codes, style="lcz.qml", categorical=True, required=True,
+    predictor=2, band_names=("Local climate zone",), encode=_lcz_codes, style="lcz.qml", categorical=True,
+    required=True,
 )
 HSE = ProductSpec(
-    key="hse", parameter="OUTPUT_HSE", title="Human settlement extent density (0..1; bundled model: building-cover fraction), 20 m",
+    key="hse", parameter="OUTPUT_HSE",
+    title="Human settlement extent density (0..1; bundled model: building-cover fraction), 20 m",
     layer_name="Settlement density (HSE)", model_output=MODEL_HSE, cell_m=HSE_CELL_M, data_type="Float32",
-    nodata=HSE_NODATA, predictor=3, band_names=("Settlement density 0..1 (bundled model: share covered by buildings)",), encode=_density,
+    nodata=HSE_NODATA, predictor=3, band_names=("Settlement density 0..1 (bundled model: share covered by buildings)",),
+    encode=_density,
     units="fraction 0..1", style="hse.qml",
 )
 PROBABILITIES = ProductSpec(
@@ -179,7 +182,8 @@ def pixels_per_cell(cell_m: float, gsd: float) -> int:
     """Input pixels per side of a product cell; the model's pixel size must divide the product grid."""
     cells = round(cell_m / gsd)
     if cells < 1 or abs(cells * gsd - cell_m) > 1e-6:
-        raise EngineError(f"The model's ground sampling distance {gsd} m does not divide the {cell_m:g} m product grid.")
+        raise EngineError(f"The model's ground sampling distance {gsd} m does not divide the {cell_m:g} m "
+                          "product grid.")
     return cells
 
 

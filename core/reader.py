@@ -254,7 +254,8 @@ def band_layout(sources: str | Sequence[str]) -> tuple[int, dict[str, int]]:
 def _processing_level(datasets: list[tuple[str, gdal.Dataset]]) -> str | None:
     for path, dataset in datasets:
         metadata = {k.upper(): str(v).upper() for k, v in (dataset.GetMetadata() or {}).items()}
-        text = " ".join([metadata.get("PROCESSING_LEVEL", ""), metadata.get("PRODUCT_TYPE", ""), os.path.basename(path).upper()])
+        text = " ".join([metadata.get("PROCESSING_LEVEL", ""), metadata.get("PRODUCT_TYPE", ""),
+                         os.path.basename(path).upper()])
         if re.search(r"LEVEL-?1C|MSIL1C|S2MSI1C|(?<![A-Z0-9])L1C(?![A-Z0-9])", text):
             return "L1C"
         if re.search(r"LEVEL-?2A|MSIL2A|S2MSI2A|(?<![A-Z0-9])L2A(?![A-Z0-9])", text):
@@ -309,11 +310,13 @@ def _radiometry(dataset: gdal.Dataset, slot: BandSlot) -> Radiometry:
     scale, offset = band.GetScale(), band.GetOffset()
     if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):
         scale, offset = scale or 1.0, offset or 0.0
-        return Radiometry(scale * DN_PER_REFLECTANCE, offset * DN_PER_REFLECTANCE, f"band scale {scale} / offset {offset} to reflectance")
+        return Radiometry(scale * DN_PER_REFLECTANCE, offset * DN_PER_REFLECTANCE,
+                          f"band scale {scale} / offset {offset} to reflectance")
     baseline = _baseline_offset(dataset, band, slot.name)
     if baseline:
         return Radiometry(1.0, baseline[0], f"baseline offset {baseline[0]:+g} ({baseline[1]})")
-    if gdal.GetDataTypeName(band.DataType).startswith("Float") and 0 < _sample_max(dataset, slot.index) < _FLOAT_REFLECTANCE_LIMIT:
+    is_float = gdal.GetDataTypeName(band.DataType).startswith("Float")
+    if is_float and 0 < _sample_max(dataset, slot.index) < _FLOAT_REFLECTANCE_LIMIT:
         return Radiometry(DN_PER_REFLECTANCE, 0.0, "float reflectance 0..1 scaled to x10000")
     return Radiometry()
 
@@ -420,6 +423,50 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
     if not source_list:
         raise EngineError("No input raster was given.")
     datasets = _expand_sources([str(s) for s in source_list])
+    chosen = _chosen_slots(datasets, required_bands, band_mapping)
+    by_path = dict(datasets)
+    for slot in chosen:
+        say(tr("{band}: {file} band {index} (from its {how})", band=slot.name, file=os.path.basename(slot.source),
+               index=slot.index, how=slot.how))
+    radiometry = tuple(_radiometry(by_path[s.source], s) for s in chosen)
+    notes = sorted({tr("Radiometry: {why}", why=r.why) for r in radiometry if r.why})
+    nodata = tuple(by_path[s.source].GetRasterBand(s.index).GetNoDataValue() for s in chosen)
+
+    token = uuid.uuid4().hex
+    singles = _single_band_vrts(chosen, by_path, token, vsimem)
+    float_input = all(gdal.GetDataTypeName(s.GetRasterBand(1).DataType).startswith(("Float", "CFloat"))
+                      for s in singles)
+    extents = {(tuple(s.GetGeoTransform())[0], tuple(s.GetGeoTransform())[3],
+                s.RasterXSize * s.GetGeoTransform()[1], s.RasterYSize * s.GetGeoTransform()[5]) for s in singles}
+    stack_path = f"/vsimem/hselcz_{token}_stack.vrt"
+    vsimem.append(stack_path)
+    stack = gdal.BuildVRT(stack_path, singles, separate=True, resolution="highest", resampleAlg="bilinear")
+    for index, slot in enumerate(chosen, start=1):
+        stack.GetRasterBand(index).SetDescription(slot.name)
+
+    ground = ground_pixel_size(stack)
+    working = _working_dataset(stack, ground, grid, gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem, notes)
+    if any(abs(single.GetGeoTransform()[1] - stack.GetGeoTransform()[1]) > 1e-9 for single in singles):
+        notes.append(tr("Bands of coarser resolution were resampled bilinearly onto the finest grid."))
+    for note in notes:
+        say(note)
+    level = _processing_level(datasets)
+    native = Scene(
+        dataset=stack, band_names=tuple(required_bands), slots=tuple(chosen), radiometry=radiometry, nodata=nodata,
+        processing_level=level, notes=notes, zero_in_any_band_is_nodata=not (float_input and len(extents) == 1),
+        sources=tuple(dict.fromkeys(s.source for s in chosen)),
+        _keep=[d for _, d in datasets] + singles + [stack], _vsimem=vsimem,
+    )
+    native.warnings = _plausibility(native, ground, gsd)
+    if working is stack:
+        return native
+    return dataclasses.replace(native, dataset=working, nodata=tuple(None for _ in chosen),
+                               zero_in_any_band_is_nodata=True)
+
+
+def _chosen_slots(datasets: list[tuple[str, gdal.Dataset]], required_bands: Sequence[str],
+                  band_mapping: str | None) -> list[BandSlot]:
+    """Where each required band is, in the order of required_bands; an error listing what was found otherwise."""
     slots, descriptions = _identify(datasets, band_mapping)
     missing = [name for name in required_bands if name not in slots]
     if missing:
@@ -431,16 +478,12 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
             "Name the bands with the BANDS parameter, either in raster band order (use - to skip a band), e.g. "
             f"'{example}', or as pairs such as 'B2=1,B3=2,B4=3'."
         )
-    by_path = dict(datasets)
-    chosen = [slots[name] for name in required_bands]
-    for slot in chosen:
-        say(tr("{band}: {file} band {index} (from its {how})", band=slot.name, file=os.path.basename(slot.source),
-               index=slot.index, how=slot.how))
-    radiometry = tuple(_radiometry(by_path[s.source], s) for s in chosen)
-    notes = sorted({tr("Radiometry: {why}", why=r.why) for r in radiometry if r.why})
-    nodata = tuple(by_path[s.source].GetRasterBand(s.index).GetNoDataValue() for s in chosen)
+    return [slots[name] for name in required_bands]
 
-    token = uuid.uuid4().hex
+
+def _single_band_vrts(chosen: list[BandSlot], by_path: dict[str, gdal.Dataset], token: str,
+                      vsimem: list[str]) -> list[gdal.Dataset]:
+    """One single-band VRT per chosen band, all in one CRS."""
     singles = []
     for slot in chosen:
         path = f"/vsimem/hselcz_{token}_{slot.name}.vrt"
@@ -452,55 +495,40 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
     projections = {_srs_key(s.GetProjection()) for s in singles}
     if len(projections) > 1:
         raise EngineError("The band files use different coordinate reference systems; reproject them to one first.")
-    float_input = all(gdal.GetDataTypeName(s.GetRasterBand(1).DataType).startswith(("Float", "CFloat")) for s in singles)
-    same_extent = len({(tuple(s.GetGeoTransform())[0], tuple(s.GetGeoTransform())[3],
-                        s.RasterXSize * s.GetGeoTransform()[1], s.RasterYSize * s.GetGeoTransform()[5]) for s in singles}) == 1
-    stack_path = f"/vsimem/hselcz_{token}_stack.vrt"
-    vsimem.append(stack_path)
-    stack = gdal.BuildVRT(stack_path, singles, separate=True, resolution="highest", resampleAlg="bilinear")
-    for index, slot in enumerate(chosen, start=1):
-        stack.GetRasterBand(index).SetDescription(slot.name)
+    return singles
 
-    working = stack
+
+def _working_dataset(stack: gdal.Dataset, ground: tuple[float, float] | None, grid: Grid | None, gsd: float,
+                     nodata: tuple[float | None, ...], path: str, vsimem: list[str],
+                     notes: list[str]) -> gdal.Dataset:
+    """The stack on the working grid: warped onto `grid`, to UTM (geographic or not true to scale), resampled to
+    `gsd` (another cell size or a rotated grid), or the stack itself; each warp adds a note saying why."""
     gt = stack.GetGeoTransform()
-    ground = ground_pixel_size(stack)
     nominal = (math.hypot(gt[1], gt[4]), math.hypot(gt[2], gt[5]))
-    geographic = _is_geographic(stack.GetProjection())
     if grid is not None:
         notes.append(tr("The input is warped onto the working grid of the first date ({width} x {height} pixels).",
                         width=grid.width, height=grid.height))
-        working = _warp_onto(stack, grid, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
-    elif geographic:
+        return _warp_onto(stack, grid, nodata, path, vsimem)
+    if _is_geographic(stack.GetProjection()):
         epsg = _utm_epsg(stack)
-        notes.append(tr("The input is in a geographic CRS; it is warped to UTM (EPSG:{epsg}) at {gsd:g} m.", epsg=epsg, gsd=gsd))
-        working = _warp(stack, f"EPSG:{epsg}", gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
-    elif ground and any(abs(g / n - 1) > _SCALE_TOLERANCE for g, n in zip(ground, nominal, strict=True)):
+        notes.append(tr("The input is in a geographic CRS; it is warped to UTM (EPSG:{epsg}) at {gsd:g} m.",
+                        epsg=epsg, gsd=gsd))
+        return _warp(stack, f"EPSG:{epsg}", gsd, nodata, path, vsimem)
+    if ground and any(abs(g / n - 1) > _SCALE_TOLERANCE for g, n in zip(ground, nominal, strict=True)):
         epsg = _utm_epsg(stack)
         notes.append(tr(
-            "The input CRS {crs} is not true to scale here: a pixel of {x:.4g} x {y:.4g} in its units is {ground_x:.4g} x "
-            "{ground_y:.4g} m on the ground. It is warped to UTM (EPSG:{epsg}) at {gsd:g} m.",
+            "The input CRS {crs} is not true to scale here: a pixel of {x:.4g} x {y:.4g} in its units is "
+            "{ground_x:.4g} x {ground_y:.4g} m on the ground. It is warped to UTM (EPSG:{epsg}) at {gsd:g} m.",
             crs=_crs_name(stack.GetProjection()), x=nominal[0], y=nominal[1], ground_x=ground[0], ground_y=ground[1],
             epsg=epsg, gsd=gsd,
         ))
-        working = _warp(stack, f"EPSG:{epsg}", gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
-    elif abs(gt[2]) > 1e-9 or abs(gt[4]) > 1e-9 or abs(abs(gt[1]) - gsd) > gsd * _GSD_TOLERANCE or abs(abs(gt[5]) - gsd) > gsd * _GSD_TOLERANCE:
-        notes.append(tr("The input grid is {x:g} x {y:g}; it is resampled to {gsd:g} m.", x=abs(gt[1]), y=abs(gt[5]), gsd=gsd))
-        working = _warp(stack, None, gsd, nodata, f"/vsimem/hselcz_{token}_work.vrt", vsimem)
-    if any(abs(single.GetGeoTransform()[1] - gt[1]) > 1e-9 for single in singles):
-        notes.append(tr("Bands of coarser resolution were resampled bilinearly onto the finest grid."))
-    for note in notes:
-        say(note)
-    level = _processing_level(datasets)
-    native = Scene(
-        dataset=stack, band_names=tuple(required_bands), slots=tuple(chosen), radiometry=radiometry, nodata=nodata,
-        processing_level=level, notes=notes, zero_in_any_band_is_nodata=not (float_input and same_extent),
-        sources=tuple(dict.fromkeys(s.source for s in chosen)),
-        _keep=[d for _, d in datasets] + singles + [stack], _vsimem=vsimem,
-    )
-    native.warnings = _plausibility(native, ground, gsd)
-    if working is stack:
-        return native
-    return dataclasses.replace(native, dataset=working, nodata=tuple(None for _ in chosen), zero_in_any_band_is_nodata=True)
+        return _warp(stack, f"EPSG:{epsg}", gsd, nodata, path, vsimem)
+    rotated = abs(gt[2]) > 1e-9 or abs(gt[4]) > 1e-9
+    if rotated or abs(abs(gt[1]) - gsd) > gsd * _GSD_TOLERANCE or abs(abs(gt[5]) - gsd) > gsd * _GSD_TOLERANCE:
+        notes.append(tr("The input grid is {x:g} x {y:g}; it is resampled to {gsd:g} m.", x=abs(gt[1]),
+                        y=abs(gt[5]), gsd=gsd))
+        return _warp(stack, None, gsd, nodata, path, vsimem)
+    return stack
 
 
 def _plausibility(native: Scene, ground: tuple[float, float] | None, gsd: float) -> list[str]:
@@ -536,7 +564,8 @@ def _warp_onto(stack: gdal.Dataset, grid: Grid, nodata: tuple, path: str, vsimem
                      warpOptions=["UNIFIED_SRC_NODATA=NO"])
 
 
-def _warp(stack: gdal.Dataset, dst_srs: str | None, gsd: float, nodata: tuple, path: str, vsimem: list[str]) -> gdal.Dataset:
+def _warp(stack: gdal.Dataset, dst_srs: str | None, gsd: float, nodata: tuple, path: str,
+          vsimem: list[str]) -> gdal.Dataset:
     """Warp to a north-up grid at gsd (VRT, evaluated lazily); pixels outside the footprint become 0 = no data."""
     src_nodata = " ".join(str(n if n is not None else 0) for n in nodata)
     options = dict(

@@ -140,7 +140,8 @@ def new_built_qml() -> str:
     _min_max_origin(renderer)
     palette = ET.SubElement(renderer, "colorPalette")
     for value, color, alpha, label in NEW_BUILT_CLASSES:
-        ET.SubElement(palette, "paletteEntry", {"value": str(value), "color": color, "alpha": str(alpha), "label": label})
+        ET.SubElement(palette, "paletteEntry",
+                      {"value": str(value), "color": color, "alpha": str(alpha), "label": label})
     return _document(renderer)
 
 

@@ -22,11 +22,13 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from .adapter import CrossValidation, LczAdapter, cell_features, cross_validate
-from .assessment import LCZ_SCHEME, LczAssessment, PolygonReference, _rasterise_on, _srs, class_code_of
+from .assessment import LczAssessment
+from .class_codes import LCZ_SCHEME, class_code_of
 from .engine import CellGrid, MappingResult, OutputPaths
 from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
 from .multidate import map_dates, map_onto_first_grid
+from .reference_grid import PolygonReference, rasterise_polygons, spatial_reference
 
 gdal.UseExceptions()
 
@@ -139,18 +141,18 @@ class _AdapterApplier:
 
 def _rasterise_polygons(areas: PolygonReference, grid: CellGrid) -> np.ndarray:
     """1-based polygon index per cell whose centre lies in it (later polygons win where they overlap)."""
-    if _srs(areas.crs_wkt) is None:
+    if spatial_reference(areas.crs_wkt) is None:
         raise EngineError(f"The training areas {areas.name} have no coordinate reference system; assign one first.")
     cells = gdal.GetDriverByName("MEM").Create("", grid.width, grid.height, 1, gdal.GDT_Byte)
     cells.SetGeoTransform(grid.geotransform)
     cells.SetProjection(grid.projection)
     # core.assessment burns a value per polygon: here each polygon's own number.
-    return _rasterise_on(cells, areas, list(range(1, len(areas.features) + 1)))
+    return rasterise_polygons(cells, areas, list(range(1, len(areas.features) + 1)))
 
 
 def _outside_scene(areas: PolygonReference, grid: CellGrid) -> set[int]:
     """1-based indices of the polygons that do not meet the scene's grid at all."""
-    source, target = _srs(areas.crs_wkt), _srs(grid.projection)
+    source, target = spatial_reference(areas.crs_wkt), spatial_reference(grid.projection)
     transform = None
     if source is not None and target is not None and not source.IsSame(target):
         transform = osr.CoordinateTransformation(source, target)
@@ -245,6 +247,13 @@ class AdaptationResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _second_pass(progress: Callable[[float], None] | None) -> Callable[[float], None] | None:
+    """The progress of the mapping pass after the fitting pass, which took the first _FIT_SHARE of the bar."""
+    if progress is None:
+        return None
+    return lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)
+
+
 def map_with_training_areas(
     source: str | Sequence[str],
     outputs: OutputPaths,
@@ -268,25 +277,7 @@ def map_with_training_areas(
     polygons stay in one fold across dates, and the adapted dates are fused as core.multidate fuses dates.
     """
     dates = [source, *more_dates]
-    say = log or (lambda line: None)
-    warnings: list[str] = []
-
-    def warning(text: str) -> None:
-        if text in warnings:  # the second pass meets the first one's warnings again: said once
-            return
-        warnings.append(text)
-        (warn or (lambda line: say("Warning: " + line)))(text)
-
-    said_in_pass_one: set[str] = set()
-
-    def say_in_pass_one(line: str) -> None:
-        said_in_pass_one.add(line)
-        say(line)
-
-    def say_in_pass_two(line: str) -> None:  # the model, band and grid lines once, not once per pass
-        if line not in said_in_pass_one:
-            say(line)
-
+    messages = _TwoPassMessages(log, warn)
     if (training_areas is None) == (adapter_path is None):
         raise EngineError("Give either training areas to fit an adapter, or a saved adapter to apply (not both).")
     if save_adapter:
@@ -294,41 +285,78 @@ def map_with_training_areas(
     cross_validation, training_cells = None, 0
     if adapter_path is not None:
         adapter = LczAdapter.load(adapter_path)
-        say(f"Adapter: {adapter_path} (fitted on {adapter.model}; classes "
-            f"{', '.join(_LABELS[int(c)] for c in adapter.classes)}).")
+        messages.say(f"Adapter: {adapter_path} (fitted on {adapter.model}; classes "
+                     f"{', '.join(_LABELS[int(c)] for c in adapter.classes)}).")
     else:
-        codes = parse_classes(training_areas)
-        collector = _TrainingCellCollector(training_areas, codes)
-        with tempfile.TemporaryDirectory(prefix="hselcz_ta_") as folder:
-            first = map_onto_first_grid(
-                dates, lambda index: OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")),
-                progress=progress, share=_FIT_SHARE, model_path=model_path, bands=bands, device=device,
-                is_cancelled=is_cancelled, log=say_in_pass_one, warn=warning, cell_hook=collector,
-            )[0]
-        cells = collector.collected()
-        for text in training_area_warnings(training_areas, codes, cells, collector.outside):
-            warning(text)
-        training_cells = len(cells.codes)
-        kind = "log-probabilities" + (f" + {cells.embedding.shape[1]} embedding features" if cells.embedding is not None else "")
-        model = f"{first.contract.name} {first.contract.version}"
-        if np.unique(cells.codes).size < 2:
-            raise EngineError("The training areas hold only one class inside the scene; an adapted map needs at least two.")
-        cross_validation = cross_validate(cells.features, cells.codes, cells.groups, cells.probabilities,
-                                          cells.embedding, folds=folds, kind=kind)
-        say(f"Training cells: {training_cells} in {np.unique(cells.groups).size} areas, classes "
-            f"{', '.join(_LABELS[int(c)] for c in np.unique(cells.codes))}; features: {kind}.")
-        say(f"Cross-validated by polygon ({cross_validation.folds} folds): OA {cross_validation.scores['oa']:.3f}, "
-            f"Kappa {cross_validation.scores['kappa']:.3f} (the model alone on the same cells: OA "
-            f"{cross_validation.model_alone['oa']:.3f}, Kappa {cross_validation.model_alone['kappa']:.3f}).")
-        adapter = LczAdapter.fit(cells.features, cells.codes, model=model, kind=kind)
-        say("Mapping the scene with the adapter (model, bands and grid as above).")
+        adapter, cross_validation, training_cells = _fit_adapter(
+            dates, training_areas, folds, messages, progress=progress, model_path=model_path, bands=bands,
+            device=device, is_cancelled=is_cancelled)
     mapping = map_dates(
         dates, outputs, model_path=model_path, bands=bands, device=device,
-        progress=(lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)) if progress and adapter_path is None else progress,
-        is_cancelled=is_cancelled, log=say_in_pass_two, warn=warning, cell_hook=_AdapterApplier(adapter),
+        progress=_second_pass(progress) if adapter_path is None else progress,
+        is_cancelled=is_cancelled, log=messages.pass_two, warn=messages.warning, cell_hook=_AdapterApplier(adapter),
     )
     saved = str(adapter.save(save_adapter)) if save_adapter else None
-    return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, warnings)
+    return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, messages.warnings)
+
+
+class _TwoPassMessages:
+    """The log and warnings of the two passes (fit, then map): each warning once, the model, band and grid lines of
+    the first pass not again in the second."""
+
+    def __init__(self, log: Callable[[str], None] | None, warn: Callable[[str], None] | None):
+        self.say = log or (lambda line: None)
+        self._warn = warn or (lambda line: self.say("Warning: " + line))
+        self.warnings: list[str] = []
+        self._said_in_pass_one: set[str] = set()
+
+    def warning(self, text: str) -> None:
+        if text in self.warnings:  # the second pass meets the first one's warnings again: said once
+            return
+        self.warnings.append(text)
+        self._warn(text)
+
+    def pass_one(self, line: str) -> None:
+        self._said_in_pass_one.add(line)
+        self.say(line)
+
+    def pass_two(self, line: str) -> None:
+        if line not in self._said_in_pass_one:
+            self.say(line)
+
+
+def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, messages: _TwoPassMessages, *,
+                 progress: Callable[[float], None] | None, **map_options) -> tuple[LczAdapter, CrossValidation, int]:
+    """The first pass: the model's cells under the training areas of every date, cross-validated by polygon, and
+    the adapter fitted on all of them; (adapter, cross-validation, training cells)."""
+    say = messages.say
+    codes = parse_classes(training_areas)
+    collector = _TrainingCellCollector(training_areas, codes)
+    with tempfile.TemporaryDirectory(prefix="hselcz_ta_") as folder:
+        first = map_onto_first_grid(
+            dates, lambda index: OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")),
+            progress=progress, share=_FIT_SHARE, log=messages.pass_one, warn=messages.warning, cell_hook=collector,
+            **map_options,
+        )[0]
+    cells = collector.collected()
+    for text in training_area_warnings(training_areas, codes, cells, collector.outside):
+        messages.warning(text)
+    features = f" + {cells.embedding.shape[1]} embedding features" if cells.embedding is not None else ""
+    kind = "log-probabilities" + features
+    model = f"{first.contract.name} {first.contract.version}"
+    if np.unique(cells.codes).size < 2:
+        raise EngineError("The training areas hold only one class inside the scene; an adapted map needs at "
+                          "least two.")
+    cross_validation = cross_validate(cells.features, cells.codes, cells.groups, cells.probabilities,
+                                      cells.embedding, folds=folds, kind=kind)
+    say(f"Training cells: {len(cells.codes)} in {np.unique(cells.groups).size} areas, classes "
+        f"{', '.join(_LABELS[int(c)] for c in np.unique(cells.codes))}; features: {kind}.")
+    say(f"Cross-validated by polygon ({cross_validation.folds} folds): OA {cross_validation.scores['oa']:.3f}, "
+        f"Kappa {cross_validation.scores['kappa']:.3f} (the model alone on the same cells: OA "
+        f"{cross_validation.model_alone['oa']:.3f}, Kappa {cross_validation.model_alone['kappa']:.3f}).")
+    adapter = LczAdapter.fit(cells.features, cells.codes, model=model, kind=kind)
+    say("Mapping the scene with the adapter (model, bands and grid as above).")
+    return adapter, cross_validation, len(cells.codes)
 
 
 def cross_validation_assessment(result: AdaptationResult, areas_name: str) -> LczAssessment:

@@ -134,7 +134,8 @@ def check_destination(path: str, inputs: list[str], created: list[Path] | None =
     for source in inputs:
         try:
             if Path(source).exists() and target.exists() and os.path.samefile(source, target):
-                raise EngineError(f"{what[0].upper()}{what[1:]} {target} is the input raster; choose another output file.")
+                raise EngineError(f"{what[0].upper()}{what[1:]} {target} is the input raster; choose another "
+                                  "output file.")
         except OSError:
             pass
     if target.is_dir():
@@ -159,7 +160,9 @@ def check_destination(path: str, inputs: list[str], created: list[Path] | None =
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise EngineError(f"Cannot write {what} {target}: the folder {target.parent} is not writable ({exc.strerror or exc}).") from exc
+        reason = exc.strerror or exc
+        raise EngineError(f"Cannot write {what} {target}: the folder {target.parent} is not writable "
+                          f"({reason}).") from exc
     if target.exists() and not os.access(target, os.W_OK):
         raise EngineError(f"Cannot write {what} {target}: the existing file is read-only.")
     return target
@@ -175,7 +178,8 @@ def remove_empty_folders(folders: list[Path]) -> None:
 
 
 class AtomicGeoTiff:
-    """A GeoTIFF written row block by row block into a temporary file, published by commit()."""
+    """A GeoTIFF written row block by row block into a temporary file, renamed into place by publish()
+    (core.publish renames the products of a run together)."""
 
     def __init__(self, target: Path, width: int, height: int, bands: int, data_type: int,
                  geotransform: tuple[float, ...], projection: str, nodata: float | None, predictor: int):
@@ -219,7 +223,7 @@ class AtomicGeoTiff:
 
     def publish(self, backups: list[tuple[Path, Path | None]]) -> Path:
         """Rename the finished file (and its sidecar) into place. An existing target is first moved to a hidden
-        backup name, recorded in `backups` as (target, backup or None), so that ProductWriters can put it back."""
+        backup name, recorded in `backups` as (target, backup or None), so that core.publish can put it back."""
         for temporary, target in ((Path(f"{self.temporary}.aux.xml"), Path(f"{self.target}.aux.xml")),
                                   (self.temporary, self.target)):
             backup = None
@@ -273,7 +277,7 @@ class ProductWriters:
     """The GeoTIFF writers of one run, one per requested product of the table (core.products.PRODUCTS).
 
     Cell rows of a model output go to write(); every product computed from that output encodes and writes them.
-    A product that received no valid cell is refused at commit(), never published as an all-nodata file.
+    A product that received no valid cell is refused (refuse_empty), never published as an all-nodata file.
     """
 
     def __init__(self, targets: dict[str, Path], width: int, height: int, gsd: float, geotransform: tuple[float, ...],
@@ -332,52 +336,29 @@ class ProductWriters:
             except RuntimeError as exc:  # GDAL: "TIFFAppendToStrip:Write error ..." when the disk is full
                 raise storage_error(writer.target.parent, exc, f"the output {writer.target.name}") from exc
 
-    def commit(self) -> dict[str, str]:
-        """Publish every product; refuse all of them if one has no valid cell."""
+    def refuse_empty(self) -> None:
+        """Refuse to publish a product that received no valid cell (an all-nodata file), unless allow_empty."""
         empty = [key for key, count in self.valid_cells.items() if count == 0]
-        if empty and not self.allow_empty:
-            cell = f"{HSE_CELL_M:g} m" if all(PRODUCT_BY_KEY[key].cell_m == HSE_CELL_M for key in empty) else f"{LCZ_CELL_M:g} m"
-            raise EngineError(
-                f"No {cell} cell of the input has enough valid pixels (a cell needs at least half of its pixels with "
-                "data), so the output would be all no data; nothing was written. The input is too small or almost "
-                "all no data."
-            )
-        # 1. Every file complete on disk (a full disk shows here, when GDAL writes its last blocks), 2. all renamed
-        # into place; a failure in 2 puts back what was there before: the outputs appear together or not at all.
+        if not empty or self.allow_empty:
+            return
+        only_hse = all(PRODUCT_BY_KEY[key].cell_m == HSE_CELL_M for key in empty)
+        cell = f"{HSE_CELL_M:g} m" if only_hse else f"{LCZ_CELL_M:g} m"
+        raise EngineError(
+            f"No {cell} cell of the input has enough valid pixels (a cell needs at least half of its pixels with "
+            "data), so the output would be all no data; nothing was written. The input is too small or almost "
+            "all no data."
+        )
+
+    def finish(self) -> None:
+        """Complete every file on disk (a full disk shows here, when GDAL writes its last blocks) before any of
+        them is renamed into place (core.publish)."""
         for writer in self.writers.values():
             try:
                 writer.finish()
             except RuntimeError as exc:
                 raise storage_error(writer.target.parent, exc, f"the output {writer.target.name}") from exc
-        backups: list[tuple[Path, Path | None]] = []
-        try:
-            written = {key: str(writer.publish(backups)) for key, writer in self.writers.items()}
-        except BaseException as exc:
-            _restore(backups)
-            if isinstance(exc, OSError):
-                raise storage_error(Path(exc.filename or next(iter(self.writers.values())).target).parent, exc,
-                                    "the outputs") from exc
-            raise
-        for _target, backup in backups:
-            if backup is not None:
-                try:
-                    backup.unlink()
-                except OSError:
-                    pass
-        return written
 
     def discard(self) -> None:
         for writer in self.writers.values():
             writer.discard()
 
-
-def _restore(backups: list[tuple[Path, Path | None]]) -> None:
-    """Undo AtomicGeoTiff.publish: remove what was renamed into place and put each earlier file back."""
-    for target, backup in reversed(backups):
-        try:
-            if target.exists():
-                target.unlink()
-            if backup is not None:
-                os.replace(backup, target)
-        except OSError:
-            continue

@@ -73,6 +73,10 @@ _LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+
+
 def convert(markdown: str, title: str = "") -> str:
     """A whole HTML page for `markdown`."""
     lines = markdown.splitlines()
@@ -81,71 +85,92 @@ def convert(markdown: str, title: str = "") -> str:
     first_heading = ""
     while index < len(lines):
         line = lines[index]
-        stripped = line.strip()
-        if not stripped:
+        if not line.strip():
             index += 1
             continue
-        if stripped.startswith("```"):
-            language = stripped[3:].strip()
-            code = []
-            index += 1
-            while index < len(lines) and not lines[index].strip().startswith("```"):
-                code.append(lines[index])
-                index += 1
-            index += 1  # the closing fence
-            attribute = f' class="language-{html.escape(language)}"' if language else ""
-            body.append(f"<pre><code{attribute}>{html.escape(chr(10).join(code))}</code></pre>")
-            continue
-        heading = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        heading = _HEADING.match(line)
         if heading:
             level, text = len(heading.group(1)), inline(heading.group(2))
             first_heading = first_heading or html.unescape(re.sub(r"<[^>]+>", "", text))
             body.append(f'<h{level} id="{slug(text)}">{text}</h{level}>')
             index += 1
             continue
-        if re.match(r"^\s*([-*_])(\s*\1){2,}\s*$", line):
-            body.append("<hr>")
-            index += 1
-            continue
-        if stripped.startswith("|") and index + 1 < len(lines) and _TABLE_RULE.match(lines[index + 1]):
-            header = _cells(line)
-            index += 2
-            rows = []
-            while index < len(lines) and lines[index].strip().startswith("|"):
-                rows.append(_cells(lines[index]))
-                index += 1
-            body.append("<table>\n<tr>" + "".join(f"<th>{inline(cell)}</th>" for cell in header) + "</tr>")
-            for row in rows:
-                body.append("<tr>" + "".join(f"<td>{inline(cell)}</td>" for cell in row) + "</tr>")
-            body.append("</table>")
-            continue
-        if stripped.startswith(">"):
-            quoted = []
-            while index < len(lines) and lines[index].strip().startswith(">"):
-                quoted.append(lines[index].strip()[1:].lstrip())
-                index += 1
-            body.append(f"<blockquote>{convert_fragment(chr(10).join(quoted))}</blockquote>")
-            continue
-        if _LIST_ITEM.match(line):
-            block = []
-            while index < len(lines) and (lines[index].strip() and (
-                    _LIST_ITEM.match(lines[index]) or lines[index].startswith((" ", "\t")))):
-                block.append(lines[index])
-                index += 1
-            body.append(_list(block))
-            continue
-        paragraph = []
-        while index < len(lines) and lines[index].strip() and not _starts_block(lines, index):
-            paragraph.append(lines[index].strip())
-            index += 1
-        if not paragraph:  # a line that starts a block the loop above did not take: keep it as text
-            paragraph.append(lines[index].strip())
-            index += 1
-        body.append(f"<p>{inline(' '.join(paragraph))}</p>")
+        block, index = next(found for reader in _BLOCK_READERS if (found := reader(lines, index)))
+        body.append(block)
     page_title = html.escape(title or first_heading or "User guide")
     return ("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{page_title}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+# Each block reader takes the lines and the index of a block's first line: (its HTML, the index after it), or None
+# when the block there is not of its kind. convert() tries them in order; a paragraph takes any line.
+def _fenced_code(lines: list[str], index: int) -> tuple[str, int] | None:
+    stripped = lines[index].strip()
+    if not stripped.startswith("```"):
+        return None
+    language = stripped[3:].strip()
+    code = []
+    index += 1
+    while index < len(lines) and not lines[index].strip().startswith("```"):
+        code.append(lines[index])
+        index += 1
+    attribute = f' class="language-{html.escape(language)}"' if language else ""
+    return f"<pre><code{attribute}>{html.escape(chr(10).join(code))}</code></pre>", index + 1  # after the fence
+
+
+def _rule(lines: list[str], index: int) -> tuple[str, int] | None:
+    return ("<hr>", index + 1) if _RULE.match(lines[index]) else None
+
+
+def _table(lines: list[str], index: int) -> tuple[str, int] | None:
+    line = lines[index]
+    if not (line.strip().startswith("|") and index + 1 < len(lines) and _TABLE_RULE.match(lines[index + 1])):
+        return None
+    header = _cells(line)
+    index += 2
+    rows = []
+    while index < len(lines) and lines[index].strip().startswith("|"):
+        rows.append(_cells(lines[index]))
+        index += 1
+    parts = ["<table>\n<tr>" + "".join(f"<th>{inline(cell)}</th>" for cell in header) + "</tr>"]
+    parts += ["<tr>" + "".join(f"<td>{inline(cell)}</td>" for cell in row) + "</tr>" for row in rows]
+    return "\n".join(parts + ["</table>"]), index
+
+
+def _quote(lines: list[str], index: int) -> tuple[str, int] | None:
+    if not lines[index].strip().startswith(">"):
+        return None
+    quoted = []
+    while index < len(lines) and lines[index].strip().startswith(">"):
+        quoted.append(lines[index].strip()[1:].lstrip())
+        index += 1
+    return f"<blockquote>{convert_fragment(chr(10).join(quoted))}</blockquote>", index
+
+
+def _list_block(lines: list[str], index: int) -> tuple[str, int] | None:
+    if not _LIST_ITEM.match(lines[index]):
+        return None
+    block = []
+    while index < len(lines) and (lines[index].strip() and (
+            _LIST_ITEM.match(lines[index]) or lines[index].startswith((" ", "\t")))):
+        block.append(lines[index])
+        index += 1
+    return _list(block), index
+
+
+def _paragraph(lines: list[str], index: int) -> tuple[str, int]:
+    paragraph = []
+    while index < len(lines) and lines[index].strip() and not _starts_block(lines, index):
+        paragraph.append(lines[index].strip())
+        index += 1
+    if not paragraph:  # a line that starts a block the readers above did not take: keep it as text
+        paragraph.append(lines[index].strip())
+        index += 1
+    return f"<p>{inline(' '.join(paragraph))}</p>", index
+
+
+_BLOCK_READERS = (_fenced_code, _rule, _table, _quote, _list_block, _paragraph)
 
 
 def convert_fragment(markdown: str) -> str:

@@ -62,7 +62,8 @@ def render(earlier: Path, later: Path, new_built: Path, out: Path, title: str, b
     extent = reference.extent()
     height = max(1, round(PANEL_WIDTH * extent.height() / extent.width()))
     size = QSize(PANEL_WIDTH, height)
-    image = QImage(MARGIN + 3 * (PANEL_WIDTH + MARGIN), 64 + MARGIN + 30 + height + 2 * MARGIN + 30, QImage.Format_ARGB32)
+    image = QImage(MARGIN + 3 * (PANEL_WIDTH + MARGIN), 64 + MARGIN + 30 + height + 2 * MARGIN + 30,
+                   QImage.Format_ARGB32)
     image.fill(BACKGROUND)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.Antialiasing)
@@ -86,8 +87,9 @@ def render(earlier: Path, later: Path, new_built: Path, out: Path, title: str, b
     painter.setFont(font(12))
     painter.setPen(MUTED)
     legend = ", ".join(label for value, _c, _a, label in NEW_BUILT_CLASSES if value)
-    painter.drawText(QPointF(MARGIN, top + 30 + height + 24), f"{legend}: density below 0.2 before and at least 0.5 after, "
-                     "or the other way round (core.growth).")
+    painter.drawText(QPointF(MARGIN, top + 30 + height + 24),
+                     f"{legend}: density below 0.2 before and at least 0.5 after, or the other way round "
+                     "(core.growth).")
     painter.end()
     if not image.save(str(out), "PNG"):
         raise SystemExit(f"render_growth: cannot write {out}")
@@ -117,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QgsApplication([], True)
     app.initQgis()
     try:
-        print(f"render_growth: wrote {render(args.earlier, args.later, args.new_built, args.out, args.title, args.bands)}")
+        written = render(args.earlier, args.later, args.new_built, args.out, args.title, args.bands)
+        print(f"render_growth: wrote {written}")
     finally:
         app.exitQgis()
     return 0

@@ -3,9 +3,10 @@
 Why not pylupdate5: it files a string under the class whose source holds the tr() call, but the algorithms translate
 in the context of the concrete algorithm (algorithms/base.py), so a string of a shared layer (base.py, mapping.py,
 assessing.py) is needed in the context of every algorithm built on it. This script collects what QGIS looks up, as
-test/qgis/test_qgis_i18n.py does (test/support/qgis_i18n.py), and rewrites the provider's and algorithms' contexts: every string needed, its
-translation taken from any context of the file that has the same source, new ones left empty and marked unfinished
-(lrelease counts them, and the tests fail until they are translated). Other contexts (Engine) are kept as they are.
+test/qgis/test_qgis_i18n.py does (test/support/qgis_i18n.py), and rewrites the provider's and algorithms'
+contexts: every string needed, its translation taken from any context of the file that has the same source, new
+ones left empty and marked unfinished (lrelease counts them, and the tests fail until they are translated). Other
+contexts (Engine) are kept as they are.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/update_translations.py i18n/hselcz_de.ts
 """

@@ -1,4 +1,5 @@
-"""core.adapter (fit, apply, save, grouped cross-validation) and core.training_areas (classes, warnings), numpy/OGR only."""
+"""core.adapter (fit, apply, save, grouped cross-validation) and core.training_areas (classes, warnings):
+numpy and OGR only."""
 
 from __future__ import annotations
 

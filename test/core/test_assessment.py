@@ -266,7 +266,8 @@ def test_hse_shifted_copy_has_mae_of_the_shift(malta) -> None:
 
 def test_hse_units_and_nodata(malta) -> None:
     a = assess_hse(malta["fraction"], MALTA)
-    assert a.units == {"reference": "percent", "prediction": "fraction"} and a.scores["mae"] == pytest.approx(0, abs=1e-7)
+    assert a.units == {"reference": "percent", "prediction": "fraction"}
+    assert a.scores["mae"] == pytest.approx(0, abs=1e-7)
     explicit = assess_hse(malta["fraction"], MALTA, prediction_units="fraction", reference_units="percent")
     assert explicit.scores == a.scores
     with pytest.raises(EngineError, match="255.*set the raster's nodata value"):
@@ -291,8 +292,8 @@ def test_hse_bad_inputs(sample_scene) -> None:
         assess_hse(MALTA, MALTA, reference_units="permille")
     # A block larger than the grid (issue 19): before, null settlement scores without a word.
     with pytest.raises(EngineError, match=r"^No block of 100000 x 100000 cells holds both a reference and a predicted "
-                                          r"density: the scored grid is \d+ x \d+ cells.*Choose a block size of at most "
-                                          r"\d+ cells"):
+                                          r"density: the scored grid is \d+ x \d+ cells.*"
+                                          r"Choose a block size of at most \d+ cells"):
         assess_hse(MALTA, MALTA, aggregate=100000)
 
 

@@ -77,7 +77,8 @@ def test_output_grids_are_aligned_to_the_input(tmp_path: Path, dense_model: Path
     source = write_raster(tmp_path / "scene.tif", dn)
     result = run_dense(source, dense_model, tmp_path / "out")
     _, _, input_wkt = read(source)
-    for path, pixel, size in ((result.lcz, 100.0, [9, 6]), (result.probabilities, 100.0, [9, 6]), (result.hse, 20.0, [42, 29])):
+    expected = ((result.lcz, 100.0, [9, 6]), (result.probabilities, 100.0, [9, 6]), (result.hse, 20.0, [42, 29]))
+    for path, pixel, size in expected:
         facts = info(path)
         assert facts["geoTransform"] == [ORIGIN[0], pixel, 0.0, ORIGIN[1], 0.0, -pixel]
         assert facts["size"] == size

@@ -137,7 +137,8 @@ def _band_files(folder: Path, dn: np.ndarray, west_extra_20m: int = 0) -> list[s
 def test_separate_band_files_named_by_file_name(tmp_path, dense_model, dn) -> None:
     """10 m and 20 m single-band files: identified by their names, stacked on the 10 m grid."""
     logs: list[str] = []
-    outputs = OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif"), probabilities=str(tmp_path / "p.tif"))
+    outputs = OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif"),
+                          probabilities=str(tmp_path / "p.tif"))
     result = map_scene(_band_files(tmp_path, dn)[::-1], outputs, model_path=str(dense_model), log=logs.append)
     assert "B8A: T32TMR_B8A_20m.tif band 1 (from its file name)" in logs
     assert "Working grid: 48 x 36 pixels at 10 m." in logs

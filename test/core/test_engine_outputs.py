@@ -63,7 +63,8 @@ def test_product_formats_styles_and_metadata(tmp_path: Path, dense_model: Path, 
     source, dn = scene
     out = tmp_path / "out"
     result = map_scene(str(source), outputs_in(out), model_path=str(dense_model))
-    assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".aux.xml")) == ["hse.tif", "lcz.tif", "prob.tif"]
+    published = sorted(p.name for p in out.iterdir() if not p.name.endswith(".aux.xml"))
+    assert published == ["hse.tif", "lcz.tif", "prob.tif"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
     lcz = info(result.lcz)
@@ -227,7 +228,8 @@ def test_read_only_folder_fails_before_computing(tmp_path: Path, dense_model: Pa
     ("make_outputs", "message"),
     [
         (lambda src, tmp: OutputPaths(lcz=str(src)), "is the input raster"),
-        (lambda src, tmp: OutputPaths(lcz=str(tmp / "a.tif"), hse=str(tmp / "a.tif")), "Two outputs point at the same file"),
+        (lambda src, tmp: OutputPaths(lcz=str(tmp / "a.tif"), hse=str(tmp / "a.tif")),
+         "Two outputs point at the same file"),
         (lambda src, tmp: OutputPaths(lcz=str(tmp)), "is a folder"),
         (lambda src, tmp: OutputPaths(lcz=None), "No output was requested"),
     ],
@@ -256,7 +258,8 @@ def test_a_successful_run_closes_every_file(tmp_path: Path, dense_model: Path, s
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
 def test_a_failed_run_closes_the_input(tmp_path: Path, dense_model: Path, scene) -> None:
     source, dn = scene
-    few = write_raster(source.parent / "eight_bands.tif", dn[:8], descriptions=("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A"))
+    few = write_raster(source.parent / "eight_bands.tif", dn[:8],
+                       descriptions=("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A"))
     message, handles = "", -1
     try:
         map_scene(str(few), outputs_in(tmp_path / "out"), model_path=str(dense_model))

@@ -127,7 +127,8 @@ def test_separate_band_files_with_the_default_model(virginia: list[Path], tmp_pa
     logs: list[str] = []
     result = map_scene([str(p) for p in virginia], OutputPaths(lcz=str(tmp_path / "lcz.tif")),
                        model_path=str(DEFAULT_MODEL_PATH), log=logs.append)
-    assert "B8A: s2_B8A.tif band 1 (from its file name)" in logs and "B11: s2_B11.tif band 1 (from its file name)" in logs
+    assert "B8A: s2_B8A.tif band 1 (from its file name)" in logs
+    assert "B11: s2_B11.tif band 1 (from its file name)" in logs
     assert "Working grid: 400 x 400 pixels at 10 m." in logs
     assert "Bands of coarser resolution were resampled bilinearly onto the finest grid." in logs
     lcz, gt, wkt = read(result.lcz)
@@ -135,7 +136,8 @@ def test_separate_band_files_with_the_default_model(virginia: list[Path], tmp_pa
     assert epsg_of(wkt) == 32618 and gt == (b02[0], 100.0, 0.0, b02[3], 0.0, -100.0) and lcz.shape == (40, 40)
 
     b8 = np.pad(read(virginia[7])[0].astype(np.float64), 11, mode="symmetric")
-    window_max = np.array([[b8[r * 10 : r * 10 + 32, c * 10 : c * 10 + 32].max() for c in range(40)] for r in range(40)])
+    window_max = np.array([[b8[r * 10 : r * 10 + 32, c * 10 : c * 10 + 32].max() for c in range(40)]
+                           for r in range(40)])
     sea = window_max < 600
     assert sea.sum() >= 250
     assert (lcz[sea] == WATER_CODE).mean() >= 0.9
@@ -145,7 +147,8 @@ def test_separate_band_files_with_the_default_model(virginia: list[Path], tmp_pa
 def test_separate_band_files_with_the_dense_model(virginia: list[Path], tmp_path: Path, dense_model: Path) -> None:
     """The 10 m bands reach the model untouched (HSE and their LCZ channels are exact); the 20 m bands are
     upsampled in place (their cell means agree with the 20 m pixels far better than one 20 m pixel off)."""
-    outputs = OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif"), probabilities=str(tmp_path / "p.tif"))
+    outputs = OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif"),
+                          probabilities=str(tmp_path / "p.tif"))
     result = map_scene([str(p) for p in virginia], outputs, model_path=str(dense_model))
     hse, hse_gt, _ = read(result.hse)
     prob, prob_gt, _ = read(result.probabilities)

@@ -196,7 +196,8 @@ def test_coarse_data_resampled_to_10m_is_a_warning(tmp_path: Path, sample_scene:
     logs: list[str] = []
     result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "l.tif")), model_path=str(dense_model),
                        log=logs.append)
-    assert len(result.warnings) == 1 and "change smoothly" in result.warnings[0] and "40 m or coarser" in result.warnings[0]
+    assert len(result.warnings) == 1
+    assert "change smoothly" in result.warnings[0] and "40 m or coarser" in result.warnings[0]
     assert "Warning: " + result.warnings[0] in logs
 
 

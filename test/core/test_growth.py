@@ -54,8 +54,8 @@ def test_the_bundled_multitask_model_maps_growth(tmp_path: Path) -> None:
 def test_bad_requests_are_refused_and_leave_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(EngineError, match="has no HSE output, so it cannot map settlement growth"):
-        map_growth(str(EARLIER), str(LATER), str(out / "change.tif"), model_path=str(bundled_model_path(0)), bands=BANDS,
-                   device="CPU")  # the LCZ-only bundled model
+        map_growth(str(EARLIER), str(LATER), str(out / "change.tif"), model_path=str(bundled_model_path(0)),
+                   bands=BANDS, device="CPU")  # the LCZ-only bundled model
     with pytest.raises(EngineError, match="thresholds"):
         map_growth(str(EARLIER), str(LATER), str(out / "change.tif"), not_built=0.6, built=0.5)
     with pytest.raises(EngineError, match="The later scene: "):

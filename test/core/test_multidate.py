@@ -82,11 +82,13 @@ def test_bad_dates_are_refused_and_leave_nothing(tmp_path: Path, dense_model: Pa
         map_dates([str(DATE_2018), str(far)], everything(out), model_path=str(dense_model), bands=BANDS)
     nine = tmp_path / "nine_bands.tif"
     gdal.Translate(str(nine), str(DATE_2016), bandList=list(range(1, 10)))
-    with pytest.raises(EngineError, match=r"Date 2 \(.*nine_bands.tif\): it has 9 raster bands, the first date 10, so the BANDS"):
+    with pytest.raises(EngineError,
+                       match=r"Date 2 \(.*nine_bands.tif\): it has 9 raster bands, the first date 10, so the BANDS"):
         map_dates([str(DATE_2018), str(nine)], everything(out), model_path=str(dense_model), bands=BANDS)
     empty = tmp_path / "empty.tif"
     source = gdal.Open(str(DATE_2016))
-    blank = gdal.GetDriverByName("GTiff").Create(str(empty), source.RasterXSize, source.RasterYSize, 10, gdal.GDT_UInt16)
+    blank = gdal.GetDriverByName("GTiff").Create(str(empty), source.RasterXSize, source.RasterYSize, 10,
+                                                 gdal.GDT_UInt16)
     blank.SetGeoTransform(source.GetGeoTransform())
     blank.SetProjection(source.GetProjection())
     blank = source = None

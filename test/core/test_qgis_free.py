@@ -56,7 +56,8 @@ def test_importing_the_engine_loads_neither_qt_nor_onnxruntime() -> None:
     script = (
         "import sys\n"
         f"sys.path.insert(0, {str(REPO_ROOT)!r})\n"
-        "import core.engine, core.reader, core.model, core.runtime, core.writer, core.styles\n"
+        "import core.engine, core.reader, core.model, core.runtime, core.writer, core.publish, core.styles\n"
+        "import core.dense, core.run_state, core.assessment, core.reference_grid, core.class_codes\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('qgis', 'PyQt5', 'PyQt6', 'sip', 'onnxruntime', 'onnx'))\n"
         "print(','.join(loaded) or 'none')\n"

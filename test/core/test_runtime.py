@@ -58,6 +58,7 @@ def test_missing_accelerator_is_an_error_not_a_fallback(tmp_path: Path, dense_mo
 @pytest.mark.parametrize("device", ["GPU", "cuda-0", ""])
 def test_unknown_device(tmp_path: Path, dense_model: Path, source, device: str) -> None:
     path, _ = source
-    with pytest.raises(EngineError, match=f"Unknown device '{device}'; choose one of auto, CPU, CUDA, DirectML, CoreML"):
+    with pytest.raises(EngineError,
+                       match=f"Unknown device '{device}'; choose one of auto, CPU, CUDA, DirectML, CoreML"):
         map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model_path=str(dense_model), device=device)
     assert list(tmp_path.iterdir()) == []

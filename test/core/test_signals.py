@@ -70,7 +70,8 @@ def test_sigint_in_a_python_script_stays_keyboard_interrupt(sample_scene, tmp_pa
     """Where Python owns SIGINT nothing changes: KeyboardInterrupt, and no file left."""
     code = (f"import os, signal, sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\n"
             "from core.engine import OutputPaths, map_scene\n"
-            f"try:\n    map_scene({str(sample_scene)!r}, OutputPaths(lcz={str(tmp_path / 'lcz.tif')!r}), device='CPU',\n"
+            f"try:\n    map_scene({str(sample_scene)!r}, OutputPaths(lcz={str(tmp_path / 'lcz.tif')!r}), "
+            "device='CPU',\n"
             "              progress=lambda f: os.kill(os.getpid(), signal.SIGINT))\n"
             "except KeyboardInterrupt:\n    print('KeyboardInterrupt')\n")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)

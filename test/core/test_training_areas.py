@@ -90,13 +90,15 @@ def test_bad_requests_are_refused_before_computing(hong_kong_areas, tmp_path) ->
         map_with_training_areas(str(SCENE), out, bands=BANDS)
     with pytest.raises(EngineError, match="must end in .json"):
         map_with_training_areas(str(SCENE), out, training_areas=hong_kong_areas, save_adapter=str(tmp_path / "a.txt"))
-    unknown = PolygonReference([(wkb, "Z") for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "bad", "lcz")
+    unknown = PolygonReference([(wkb, "Z") for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "bad",
+                               "lcz")
     with pytest.raises(EngineError, match="not LCZ classes: 'Z'"):
         map_with_training_areas(str(SCENE), out, training_areas=unknown, bands=BANDS)
     empty = PolygonReference([], hong_kong_areas.crs_wkt, "empty layer", "lcz")
     with pytest.raises(EngineError, match="empty layer hold no polygon"):
         map_with_training_areas(str(SCENE), out, training_areas=empty, bands=BANDS)
-    one_class = PolygonReference([(wkb, 4) for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "one", "lcz")
+    one_class = PolygonReference([(wkb, 4) for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "one",
+                                 "lcz")
     with pytest.raises(EngineError, match="only one class inside the scene"):
         map_with_training_areas(str(SCENE), out, training_areas=one_class, bands=BANDS, device="CPU")
     assert list(tmp_path.iterdir()) == []
@@ -111,7 +113,8 @@ def test_a_dense_model_is_adapted_on_its_log_probabilities(tmp_path, dense_model
                               ((0, 0, 2), (1000, 0, 2), (0, 1000, 14), (1400, 1400, 14))], dataset.GetProjection(),
                              "squares", "lcz")
     dataset = None
-    result = map_with_training_areas(str(scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
+    result = map_with_training_areas(str(scene),
+                                     OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
                                      training_areas=areas, model_path=str(dense_model), folds=2)
     assert result.adapter.mean.size == 17 and result.adapter.features == "log-probabilities"
     assert result.mapping.hse and gdal.Open(result.mapping.hse).RasterXSize == 100
@@ -121,7 +124,8 @@ def test_a_dense_model_is_adapted_on_its_log_probabilities(tmp_path, dense_model
 def test_two_dates_fit_one_adapter_and_fuse_the_adapted_maps(hong_kong_areas, adapted, tmp_path) -> None:
     _, single, _ = adapted
     other = DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
-    result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif"), dates=str(tmp_path / "d.tif")),
+    result = map_with_training_areas(str(SCENE),
+                                     OutputPaths(lcz=str(tmp_path / "lcz.tif"), dates=str(tmp_path / "d.tif")),
                                      more_dates=[str(other)], training_areas=hong_kong_areas, bands=BANDS, device="CPU")
     assert result.training_cells == 2 * single.training_cells  # the same cells on both dates
     assert result.cross_validation.confusion.sum() == result.training_cells
@@ -134,7 +138,8 @@ def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_a
     and its HSE layer beside the adapted LCZ."""
     from core.model import bundled_model_path
 
-    result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
+    result = map_with_training_areas(str(SCENE),
+                                     OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
                                      training_areas=hong_kong_areas, model_path=str(bundled_model_path(1)), bands=BANDS,
                                      device="CPU")
     import onnxruntime as ort

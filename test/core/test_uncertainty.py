@@ -50,8 +50,8 @@ def test_a_broken_calibration_is_refused(text: str) -> None:
         UncertaintyCalibration.from_metadata(text, "m.onnx")
 
 
-def test_models_without_embedding_or_calibration_are_refused_before_computing(tmp_path: Path, sample_scene: Path,
-                                                                               dense_model: Path, patch_model: Path) -> None:
+def test_models_without_embedding_or_calibration_are_refused_before_computing(
+        tmp_path: Path, sample_scene: Path, dense_model: Path, patch_model: Path) -> None:
     for model in (dense_model, patch_model):
         out = tmp_path / model.stem
         with pytest.raises(EngineError, match="cannot map the LCZ uncertainty"):
@@ -61,8 +61,9 @@ def test_models_without_embedding_or_calibration_are_refused_before_computing(tm
 
 
 def test_the_bundled_model_maps_its_uncertainty_on_the_real_sample(tmp_path: Path, sample_scene: Path) -> None:
-    result = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"), uncertainty=str(tmp_path / "u.tif"),
-                                                      probabilities=str(tmp_path / "p.tif")),
+    result = map_scene(str(sample_scene),
+                       OutputPaths(lcz=str(tmp_path / "lcz.tif"), uncertainty=str(tmp_path / "u.tif"),
+                                   probabilities=str(tmp_path / "p.tif")),
                        model_path=str(DEFAULT_MODEL_PATH), device="CPU")
     lcz, u, p = (read(path)[0] for path in (result.lcz, result.uncertainty, result.probabilities))
     valid = lcz > 0

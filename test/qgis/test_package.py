@@ -23,7 +23,8 @@ def _build() -> list[str]:
 def test_zip_holds_the_plugin_only_and_runs_under_qgis_process(tmp_path):
     names = _build()
     top = {name.split("/")[1] for name in names if name.count("/") >= 1 and name.split("/")[1]}
-    assert {"metadata.txt", "__init__.py", "plugin.py", "algorithms", "core", "models", "resources", "i18n", "docs"} <= top
+    expected = {"metadata.txt", "__init__.py", "plugin.py", "algorithms", "core", "models", "resources", "i18n", "docs"}
+    assert expected <= top
     assert not top & {"training", "test", "bench", ".venv", "scripts", "demo_output", ".git"}
     # Every document the plugin's code points users to (help button, error messages) is in the zip.
     code = "\n".join(zipfile.ZipFile(ZIP).read(name).decode() for name in names if name.endswith(".py"))

@@ -1,4 +1,5 @@
-"""A damaged saved adapter through hselcz:map_training_areas in a real QGIS: one clear error, nothing written (issue 19)."""
+"""A damaged saved adapter through hselcz:map_training_areas in a real QGIS: one clear error, nothing written
+(issue 19)."""
 
 from __future__ import annotations
 

@@ -75,7 +75,8 @@ def test_algorithms_are_registered_with_their_interface(plugin):
         "PREDICTION", "REFERENCE", "REFERENCE_POLYGONS", "CLASS_FIELD", "REFERENCE_MAPPING", "CLASS_GROUPS",
         "OUTPUT_TABLE", "OUTPUT_HTML"]
     outputs = {o.name(): o.type() for o in lcz.outputDefinitions()}
-    assert outputs["OUTPUT_HTML"] == "outputHtml" and outputs["OA"] == "outputNumber" and outputs["WA"] == "outputNumber"
+    assert outputs["OUTPUT_HTML"] == "outputHtml"
+    assert outputs["OA"] == "outputNumber" and outputs["WA"] == "outputNumber"
     assert lcz.group() == "Assessment" and "9-&gt;2" in lcz.shortHelpString()
     hse = QgsApplication.processingRegistry().algorithmById(HSE_ID)
     assert [p.name() for p in hse.parameterDefinitions()] == [
@@ -164,7 +165,8 @@ def test_bad_inputs_are_clear_errors_and_leave_nothing_behind(plugin, malta_laye
            tmp_path)
     _fails(HSE_ID, {"PREDICTION": str(PRD), "REFERENCE": malta_layer, **outputs}, "do not overlap", tmp_path)
     (tmp_path / "a_file").write_text("x")  # a report folder that cannot be created (a missing one is created)
-    _fails(HSE_ID, {"PREDICTION": malta_layer, "REFERENCE": malta_layer, "OUTPUT_HTML": str(tmp_path / "a_file" / "out.html")},
+    _fails(HSE_ID, {"PREDICTION": malta_layer, "REFERENCE": malta_layer,
+                    "OUTPUT_HTML": str(tmp_path / "a_file" / "out.html")},
            "Cannot create the folder for the report", tmp_path)
 
 

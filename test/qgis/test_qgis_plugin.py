@@ -104,7 +104,8 @@ def test_algorithm_interface(algorithm):
     assert not algorithm.parameterDefinition("OUTPUT_PROBABILITIES").createByDefault()
     assert "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12" in algorithm.parameterDefinition("BANDS").help()
     help_file = Path(QUrl(algorithm.helpUrl()).toLocalFile())
-    # The HTML guide where it was made (the zip, `make guide`), else the Markdown (test/scripts/test_markdown_html.py, test/qgis/test_package.py)
+    # The HTML guide where it was made (the zip, `make guide`), else the Markdown
+    # (test/scripts/test_markdown_html.py, test/qgis/test_package.py)
     assert help_file.name in ("USER_GUIDE.html", "USER_GUIDE.md") and help_file.is_file()
 
     text = algorithm.shortHelpString()
@@ -408,11 +409,13 @@ def test_unproduced_hse_in_a_processing_model_is_warned_once_before_the_step_tha
     mapping = QgsProcessingModelChildAlgorithm(ALG_ID)
     mapping.setChildId("map")
     mapping.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("scene")])
-    mapping.addParameterSources("BUNDLED_MODEL", [QgsProcessingModelChildParameterSource.fromStaticValue(0)])  # LCZ only
+    only_lcz = QgsProcessingModelChildParameterSource.fromStaticValue(0)  # the LCZ-only bundled model
+    mapping.addParameterSources("BUNDLED_MODEL", [only_lcz])
     model.addChildAlgorithm(mapping)
     statistics = QgsProcessingModelChildAlgorithm("native:rasterlayerstatistics")
     statistics.setChildId("stats")
-    statistics.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromChildOutput("map", "OUTPUT_HSE")])
+    statistics.addParameterSources("INPUT",
+                                   [QgsProcessingModelChildParameterSource.fromChildOutput("map", "OUTPUT_HSE")])
     model.addChildAlgorithm(statistics)
     feedback = RecordingFeedback()
     with pytest.raises(QgsProcessingException):
@@ -464,9 +467,11 @@ def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
 
 @pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
 def test_a_german_run_logs_the_engine_in_german(plugin, tmp_path, repo_root):
-    """With the German translation loaded, the engine's lines and warnings are German too (core.i18n), not a mixed log."""
+    """With the German translation loaded, the engine's lines and warnings are German too (core.i18n), not a mixed
+    log."""
     qm = tmp_path / "hselcz_de.qm"
-    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True, capture_output=True)
+    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
+                   capture_output=True)
     translator = QTranslator()
     assert translator.load(str(qm))
     QCoreApplication.installTranslator(translator)

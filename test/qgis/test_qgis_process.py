@@ -170,8 +170,8 @@ def test_output_that_is_not_a_geotiff_name_is_refused(env, tmp_path, name):
 @pytest.mark.skipif("CoreMLExecutionProvider" in ort.get_available_providers(), reason="this onnxruntime has CoreML")
 def test_missing_device_names_the_values_qgis_process_takes(env, tmp_path):
     """DEVICE is an enum: qgis_process takes its numbers, not 'auto' or 'CPU'."""
-    completed = run_qgis_process(["run", ALG_ID, "--", f"INPUT={SCENE}", "DEVICE=4", f"OUTPUT_LCZ={tmp_path / 'l.tif'}"],
-                                 env)
+    completed = run_qgis_process(["run", ALG_ID, "--", f"INPUT={SCENE}", "DEVICE=4",
+                                  f"OUTPUT_LCZ={tmp_path / 'l.tif'}"], env)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 1, output
     assert "The device CoreML was requested" in output

@@ -34,8 +34,8 @@ RULES = {
     "qapp": "qApp: removed in PyQt6; use QApplication.instance() (or QgsApplication.instance()).",
     "removed-class": "A class Qt 6 removed (QRegExp, QRegExpValidator, QDesktopWidget, QGLWidget, QTextCodec, QMatrix, "
                      "QSound): use QRegularExpression, QRegularExpressionValidator, QScreen, QOpenGLWidget, ...",
-    "removed-module": "A module Qt 6 removed (QtWebKit, QtWebKitWidgets, QtXmlPatterns, QtScript) or compiled resources "
-                      "(resources_rc): load icons and .ui files by path.",
+    "removed-module": "A module Qt 6 removed (QtWebKit, QtWebKitWidgets, QtXmlPatterns, QtScript) or compiled "
+                      "resources (resources_rc): load icons and .ui files by path.",
     "renamed-enum": "An enum value Qt 6 renamed (Qt.MidButton, Qt.TextColorRole, Qt.BackgroundColorRole, "
                     "QPainter.HighQualityAntialiasing).",
     "unscoped-enum": "An enum value without its enum's name: PyQt6 needs Class.Enum.Value (e.g. Qt.AlignmentFlag."

@@ -77,7 +77,8 @@ def test_the_real_guide_converts_to_well_formed_html():
 def test_inline_and_block_markdown():
     page = markdown_html.convert(
         "# Title\n\nA **bold** and *em* word with `a <b> | c` code, a [link](x.html) and ![alt](i.png).\n\n"
-        "| A | B \\| C |\n|---|---|\n| `x\\|y` | 2 |\n\n- one\n  - nested\n- two\n  continued\n\n1. first\n2. second\n\n"
+        "| A | B \\| C |\n|---|---|\n| `x\\|y` | 2 |\n\n"
+        "- one\n  - nested\n- two\n  continued\n\n1. first\n2. second\n\n"
         "```bash\necho <hi> && ls\n```\n\n> quoted *text*\n")
     assert '<h1 id="title">Title</h1>' in page
     assert "<strong>bold</strong> and <em>em</em>" in page and "<code>a &lt;b&gt; | c</code>" in page

@@ -134,7 +134,8 @@ def patch_hse_graph(stride: int, patch: int = PATCH) -> onnx.GraphProto:
     nodes = list(base.node) + [
         _constant("hk", 1e-4), _constant("h0", 0.0), _constant("h1", 1.0),
         _ints("band_lo", [HSE_BAND]), _ints("band_hi", [HSE_BAND + 1]), _ints("axis_c", [1]),
-        _ints("cell_lo", [start, start]), _ints("cell_hi", [start + CELL_LCZ, start + CELL_LCZ]), _ints("axes_hw", [2, 3]),
+        _ints("cell_lo", [start, start]), _ints("cell_hi", [start + CELL_LCZ, start + CELL_LCZ]),
+        _ints("axes_hw", [2, 3]),
         helper.make_node("Slice", ["image", "band_lo", "band_hi", "axis_c"], ["red_window"]),
         helper.make_node("Slice", ["red_window", "cell_lo", "cell_hi", "axes_hw"], ["red_cell"]),
         helper.make_node("Mul", ["red_cell", "hk"], ["red_refl"]),

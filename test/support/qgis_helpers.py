@@ -89,7 +89,8 @@ def _onnxruntime_blocker(workdir: Path) -> Path:
     package = folder / "onnxruntime"
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text(
-        'raise ImportError("onnxruntime is hidden in this test run (test/support/qgis_helpers.py)")\n', encoding="utf-8")
+        'raise ImportError("onnxruntime is hidden in this test run (test/support/qgis_helpers.py)")\n',
+        encoding="utf-8")
     return folder
 
 
@@ -100,5 +101,6 @@ def run_qgis_process(args: list[str], env: dict[str, str], timeout: float = 600)
 def run_json(args: list[str], env: dict[str, str], timeout: float = 600) -> dict:
     """`qgis_process --json ...`: stdout is pure JSON on success (trap 6)."""
     completed = run_qgis_process(["--json", *args], env, timeout)
-    assert completed.returncode == 0, f"qgis_process failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
+    assert completed.returncode == 0, (f"qgis_process failed ({completed.returncode}):\n{completed.stdout}\n"
+                                       f"{completed.stderr}")
     return json.loads(completed.stdout)

@@ -35,7 +35,8 @@ def synthetic_labels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     water = b8 < 800
     trees = ~water & (ndvi > 0.4)
     built = ~water & ~trees
-    code = np.where(water, SYNTHETIC_CLASSES["water"], np.where(trees, SYNTHETIC_CLASSES["trees"], SYNTHETIC_CLASSES["built"]))
+    code = np.where(water, SYNTHETIC_CLASSES["water"],
+                    np.where(trees, SYNTHETIC_CLASSES["trees"], SYNTHETIC_CLASSES["built"]))
     lcz = np.zeros((LCZ_CLASS_COUNT, *code.shape), dtype=np.float32)
     np.put_along_axis(lcz, (code - 1)[None], 1.0, axis=0)
     h, w = built.shape

@@ -24,7 +24,7 @@ from core.lcz import LCZ_NODATA
 from core.products import PROBABILITY_NODATA
 
 from . import STUDENT, evaluate_heldout
-from .pseudo_labels import write_raster
+from .rasters import write_raster
 
 gdal.UseExceptions()
 MEASURES = ("agreement_with_teacher", "hk_test_samples", "milan_5class")

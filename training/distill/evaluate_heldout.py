@@ -20,19 +20,12 @@ import numpy as np
 from osgeo import gdal
 
 from core.engine import OutputPaths, map_scene
+from core.reference_grid import read_on_grid
 from training.mtl import metrics
-from training.mtl.evaluate import read_on_grid
 
 from .gates import eurosat_check, hse_on_reference_cells
-from .pseudo_labels import (
-    OSCD_BANDS,
-    cell_fraction,
-    indices,
-    read_image,
-    read_probabilities,
-    to_20m,
-    water_mask,
-)
+from .label_rules import cell_fraction, indices, to_20m, water_mask
+from .rasters import OSCD_BANDS, read_image, read_probabilities
 
 gdal.UseExceptions()
 Log = Callable[[str], None]
@@ -148,12 +141,14 @@ def hse_checks(entries: list[dict], hse_paths: list[Path]) -> dict[str, Any]:
     for name, pair in (("student", student), ("pseudo_label", derived)):
         diff = np.abs(pair[1] - pair[0])
         out[f"{name}_mean_abs_dhse_unchanged"] = float(np.nanmean(diff[both & ~changed]))
-        out[f"{name}_mean_abs_dhse_changed"] = float(np.nanmean(diff[both & changed])) if (both & changed).any() else math.nan
+        moved = both & changed
+        out[f"{name}_mean_abs_dhse_changed"] = float(np.nanmean(diff[moved])) if moved.any() else math.nan
     out["unchanged_share"] = float((both & ~changed).sum() / max(both.sum(), 1))
     return out
 
 
-def run(manifest: Path, models: dict[str, str], held_out: list[str], out: Path, log: Log | None = None) -> dict[str, Any]:
+def run(manifest: Path, models: dict[str, str], held_out: list[str], out: Path,
+        log: Log | None = None) -> dict[str, Any]:
     """Evaluate `models` (name -> ONNX path) and the teacher on the held-out areas; write results.json/.md."""
     say = log or (lambda m: None)
     data = json.loads(Path(manifest).read_text())

@@ -38,7 +38,8 @@ def scene_figure(entry: dict, eval_dir: Path, out: Path) -> Path:
         ("Sentinel-2 L1C (B4 B3 B2)", rgb, None),
         ("teacher LCZ (So2Sat ResNet20)", _lcz_rgb(_read(folder / f"teacher_{date}_lcz.tif")), None),
         ("student LCZ", _lcz_rgb(_read(folder / f"{STUDENT}_{date}_lcz.tif")), None),
-        ("student HSE (20 m)", np.where((h := _read(folder / f"{STUDENT}_{date}_aligned_hse.tif")) >= 0, h, np.nan), "magma"),
+        ("student HSE (20 m)",
+         np.where((h := _read(folder / f"{STUDENT}_{date}_aligned_hse.tif")) >= 0, h, np.nan), "magma"),
         ("derived HSE pseudo-label", np.where((d := _read(entry["hse"])) >= 0, d, np.nan), "magma"),
     ]
     fig = Figure(figsize=(20, 4.6), dpi=80, layout="constrained")

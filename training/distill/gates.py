@@ -2,7 +2,7 @@
 
 - ``hse_on_reference_cells``: a model's HSE at 100 m on the cells of a 17-class LCZ reference (the Hong Kong
   PRD map): AUC of built (LCZ 1-10) against natural (A-G) cells, the Spearman rank correlation between the
-  class means of HSE and the Stewart & Oke built + impervious fraction (``pseudo_labels.BUILT_UP_FRACTION``),
+  class means of HSE and the Stewart & Oke built + impervious fraction (``label_rules.BUILT_UP_FRACTION``),
   and the mean HSE over water cells (G). The cells are those of the engine's 100 m LCZ output, so each
   reference cell is the mode of its 10 m pixels and each HSE value the mean of its 20 m pixels.
 - ``eurosat_check``: the engine over the real EuroSAT-MS L1C patches of ``../shared/data/eurosat_sample``;
@@ -27,9 +27,9 @@ from osgeo import gdal
 from core.engine import OutputPaths, map_scene
 from core.lcz import BUILT_CODES, LCZ_CLASS_COUNT, WATER_CODE
 from core.products import HSE_NODATA, PROBABILITY_NODATA
-from training.mtl.evaluate import read_on_grid
+from core.reference_grid import read_on_grid
 
-from .pseudo_labels import BUILT_UP_FRACTION
+from .label_rules import BUILT_UP_FRACTION
 
 gdal.UseExceptions()
 Log = Callable[[str], None]
@@ -206,7 +206,8 @@ def gate_rows(runs: list[Path], model: str) -> list[dict[str, Any]]:
         if spec["city"] is None:
             places = [(None, None)]
         else:
-            cities = [c for c in (list(first["cities"]) if spec["city"] == "*" else [spec["city"]]) if c in first["cities"]]
+            named = list(first["cities"]) if spec["city"] == "*" else [spec["city"]]
+            cities = [c for c in named if c in first["cities"]]
             places = ([(c, None) for c in cities] if spec.get("per") == "city"
                       else [(c, d) for c in cities for d in first["cities"][c]["dates"]])
         for city, date in places:

@@ -32,7 +32,8 @@ from training.mtl.train import TrainConfig, load_checkpoint
 
 from . import STUDENT, evaluate_heldout
 from .figures import write_figures
-from .pseudo_labels import OSCD_BANDS, make_labels, read_probabilities
+from .pseudo_labels import make_labels
+from .rasters import OSCD_BANDS, read_probabilities
 from .report import report
 
 #: Whole areas never trained on; they choose nothing (no early stopping, no best epoch). lasvegas was added
@@ -91,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="strength of the random DN gains on training patches (0 = off; see jitter_radiometry)")
     parser.add_argument("--class-balance", type=float, default=0.0,
                         help="LCZ loss weights share ** -S from the training labels' class shares (0 = off; "
-                             "one seed of 0.5 measured after the version-2 runs lost dense trees: docs/DISTILLATION.md)")
+                             "one seed of 0.5 measured after the version-2 runs lost dense trees: "
+                             "docs/DISTILLATION.md)")
     parser.add_argument("--presets", nargs="+", choices=PRESETS, default=[STUDENT],
                         help="configurations to train (default: the student only; the single-task LCZ and MTL 1:1 "
                              "baselines of the first recipe on request)")

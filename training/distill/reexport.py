@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("model", type=Path, help="the ONNX file to replace; its metadata is kept")
     parser.add_argument("--uncertainty", type=Path,
-                        help="an uncertainty calibration (training/measurements/uncertainty_calibration.py --write) to embed")
+                        help="an uncertainty calibration (training/measurements/uncertainty_calibration.py --write) "
+                             "to embed")
     args = parser.parse_args(argv)
     previous = {p.key: p.value for p in onnx.load(str(args.model), load_external_data=False).metadata_props}
     model, _checkpoint = load_checkpoint(args.checkpoint)

@@ -75,8 +75,9 @@ def hse_tables(results: dict[str, Any]) -> str:
                 row = city_result["dates"][date][model]
                 means = [f"{k.removeprefix('hse_means_')}: {_f(v['built'], 2)} / {_f(v['natural'], 2)} / "
                          f"{_f(v['water'], 2)}" for k, v in row.items() if k.startswith("hse_means_")]
-                sanity.append(f"| {city} | {model} | {date} | {_f(values['mean_hse_water'])} ({values['water_pixels']} px)"
-                              f" | {_f(values['mean_hse_dense_lcz_1_3'])} | {_f(values['corr_100m_with_derived_fraction'])}"
+                sanity.append(f"| {city} | {model} | {date} | {_f(values['mean_hse_water'])} "
+                              f"({values['water_pixels']} px) | {_f(values['mean_hse_dense_lcz_1_3'])} "
+                              f"| {_f(values['corr_100m_with_derived_fraction'])}"
                               f" | {_f(values['mae_percent_vs_pseudo_label'], 1)} | {'; '.join(means) or '-'} |")
             stability.append(f"| {city} | {model} | {_f(checks['student_mean_abs_dhse_unchanged'])} / "
                              f"{_f(checks['pseudo_label_mean_abs_dhse_unchanged'])} | "
@@ -87,8 +88,10 @@ def hse_tables(results: dict[str, Any]) -> str:
 
 def report(run_dir: Path) -> str:
     results = json.loads((run_dir / "eval" / "results.json").read_text())
-    parts = ["### Validation patches (held-out areas, against the pseudo-labels)", ablation_table(run_dir / "train" / "ablation.csv"),
-             "### Engine maps of the held-out scenes", lcz_table(results), "### HSE sanity and stability", hse_tables(results)]
+    parts = ["### Validation patches (held-out areas, against the pseudo-labels)",
+             ablation_table(run_dir / "train" / "ablation.csv"),
+             "### Engine maps of the held-out scenes", lcz_table(results),
+             "### HSE sanity and stability", hse_tables(results)]
     return "\n\n".join(parts) + "\n"
 
 

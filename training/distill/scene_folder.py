@@ -1,7 +1,7 @@
 """Build the distillation's folder of scenes: the 13 shared OSCD areas plus six more from the OSCD release.
 
 The recipe reads one folder of ``<area>/<area>_S2L1C_<date>_10band_10m.tif`` scenes (two dates per area,
-``pseudo_labels.find_areas``). The 13 areas of ``../shared/data/oscd`` are already in that form and are
+``rasters.find_areas``). The 13 areas of ``../shared/data/oscd`` are already in that form and are
 linked; the six areas of ``EXTRA_AREAS`` come as 13 band files per date at native 10/20/60 m (OSCD,
 Daudt et al. 2018, as committed in ChenHongruixuan/ChangeDetectionRepository@``OSCD_COMMIT``) and are
 stacked here into the same 10-band layout (B2..B12 of ``core.bands.MODEL_BANDS``, 20 m bands resampled

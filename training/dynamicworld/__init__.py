@@ -1,1 +1,1 @@
-"""Google Dynamic World land-cover model: ONNX conversion (convert.py, needs .venv-dw) and numpy inference (infer.py)."""
+"""Google Dynamic World land-cover model: ONNX conversion (convert.py, needs .venv-dw), numpy inference (infer.py)."""

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     header = ("| Area | Dates | Pixels | mean abs dHSE, all | new built-up, all | "
-              + " | ".join(f"share < {t:.0%} | mean abs dHSE < {t:.0%} | new built-up < {t:.0%}" for t in THRESHOLDS) + " |")
+              + " | ".join(f"share < {t:.0%} | mean abs dHSE < {t:.0%} | new built-up < {t:.0%}"
+                           for t in THRESHOLDS) + " |")
     lines = [header, "|---" * (header.count("|") - 1) + "|"]
     totals = {t: [0.0, 0, 0] for t in THRESHOLDS}
     for folder in sorted(SCENES.iterdir()):

@@ -1,6 +1,7 @@
 """Cut the bundled real Sentinel-2 sample from an OSCD scene (run once; the result ships in resources/sample/).
 
-Usage: python training/measurements/make_sample_crop.py ../shared/data/oscd/hongkong/hongkong_S2L1C_20180323_10band_10m.tif
+Usage: python training/measurements/make_sample_crop.py SCENE, SCENE being
+../shared/data/oscd/hongkong/hongkong_S2L1C_20180323_10band_10m.tif
 
 The crop keeps the scene's own grid (EPSG:4326, as OSCD distributes it) so that the engine's warp to UTM is
 exercised by every end-to-end test, and writes the band names into the band descriptions.
@@ -29,7 +30,8 @@ def main(source: str) -> None:
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     dataset = gdal.Translate(
         str(TARGET), source, srcWin=list(WINDOW),
-        creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2", "ZLEVEL=9", "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"],
+        creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2", "ZLEVEL=9", "TILED=YES", "BLOCKXSIZE=256",
+                         "BLOCKYSIZE=256"],
     )
     for index, name in enumerate(MODEL_BANDS, start=1):
         band = dataset.GetRasterBand(index)

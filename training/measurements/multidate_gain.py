@@ -5,7 +5,8 @@ For each bundled model and each city with two OSCD dates: the map of each date a
 Milan: the 5-class map, LCZ grouped as in the user guide). The fused map lies on the first date's grid; each date
 alone is mapped on that grid too, so the three maps are scored on the same cells.
 
-Usage (from the repository root):  .venv/bin/python -m training.measurements.multidate_gain [--out training/measurements/multidate_gain.md]
+Usage (from the repository root):
+    .venv/bin/python -m training.measurements.multidate_gain [--out training/measurements/multidate_gain.md]
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         for file_name in BUNDLED_MODEL_FILES:
             model = str(MODELS_DIR / file_name)
             with tempfile.TemporaryDirectory() as tmp:
-                fused = map_dates(scenes, OutputPaths(lcz=f"{tmp}/fused.tif"), model_path=model, bands=BANDS, device="CPU")
+                fused = map_dates(scenes, OutputPaths(lcz=f"{tmp}/fused.tif"), model_path=model, bands=BANDS,
+                                  device="CPU")
                 maps = {"fused": fused.lcz}
                 for day, scene in zip(days, scenes, strict=True):
                     maps[day] = map_scene(scene, OutputPaths(lcz=f"{tmp}/{day}.tif"), model_path=model, bands=BANDS,
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                 for label in (*days, "fused"):
                     a = assess_lcz(maps[label], reference, class_groups=groups)
                     name = f"{days[0]} + {days[1]}" if label == "fused" else label
-                    line = f"| {city} | {file_name} | {name} | {a.scores['kappa']:.3f} | {a.scores['oa']:.3f} | {a.scores['n']} |"
+                    line = (f"| {city} | {file_name} | {name} | {a.scores['kappa']:.3f} | {a.scores['oa']:.3f} "
+                            f"| {a.scores['n']} |")
                     print(line, flush=True)
                     lines.append(line)
     if args.out:

@@ -49,9 +49,11 @@ class Case:
 
 LCZ_IDENTITY = {code: code for code in range(1, LCZ_CLASS_COUNT + 1)}
 CASES = (
-    Case("Hong Kong (PRD map of Liu & Shi, 2018-19; scene 2018-03-23)", DATA / "hongkong" / "hongkong_S2L1C_20180323_10band_10m.tif",
+    Case("Hong Kong (PRD map of Liu & Shi, 2018-19; scene 2018-03-23)",
+         DATA / "hongkong" / "hongkong_S2L1C_20180323_10band_10m.tif",
          DATA / "hongkong" / "hongkong_LCZ_PRD_sjliu_2018-19_100m_on_oscd_grid.tif", LCZ_IDENTITY, LCZ_IDENTITY),
-    Case("Milan (5-class map, Copernicus Academy; scene 2018-01-22)", DATA / "milano" / "milano_S2L1C_20180122_10band_10m.tif",
+    Case("Milan (5-class map, Copernicus Academy; scene 2018-01-22)",
+         DATA / "milano" / "milano_S2L1C_20180122_10band_10m.tif",
          DATA / "milano" / "milano_LCZ5class_CopernicusAcademy_10m_on_oscd_grid.tif",
          {1: 2, 2: 3, 3: 12, 4: 14, 5: 17}, MILAN_5CLASS),
 )
@@ -100,14 +102,16 @@ def model_features(scene: Path, model: Path) -> _KeepAll:
     return keep
 
 
-def simulated_areas(reference: np.ndarray, usable: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def simulated_areas(reference: np.ndarray, usable: np.ndarray, k: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Cell mask and polygon id (0 = none) of K homogeneous BLOCK x BLOCK blocks per class inside `usable`."""
     height, width = reference.shape
     polygon = np.zeros_like(reference)
     next_id = 1
     for code in np.unique(reference[usable & (reference > 0)]):
         candidates = [(y, x) for y in range(height - BLOCK + 1) for x in range(width - BLOCK + 1)
-                      if usable[y : y + BLOCK, x : x + BLOCK].all() and (reference[y : y + BLOCK, x : x + BLOCK] == code).all()]
+                      if usable[y : y + BLOCK, x : x + BLOCK].all()
+                      and (reference[y : y + BLOCK, x : x + BLOCK] == code).all()]
         if not candidates:
             continue
         for index in rng.permutation(len(candidates))[:k]:

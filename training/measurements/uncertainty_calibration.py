@@ -12,8 +12,8 @@
 4. --write JSON: the medians and per-class quantile tables of the chosen score, which the So2Sat converter puts
    into the ONNX metadata (key `uncertainty`, docs/MODEL_CONTRACT.md).
 
-Usage: .venv/bin/python -m training.measurements.uncertainty_calibration [--per-scene 1500] [--out training/measurements/uncertainty_auc.md]
-       [--write training/so2sat_resnet20/uncertainty.json]
+Usage: .venv/bin/python -m training.measurements.uncertainty_calibration [--per-scene 1500]
+       [--out training/measurements/uncertainty_auc.md] [--write training/so2sat_resnet20/uncertainty.json]
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ HELD_OUT = ("hongkong", "milano", "montpellier", "lasvegas")
 MODEL = MODELS_DIR / "so2sat_resnet20_lcz.onnx"
 MIN_CELLS = 30  # a class predicted on fewer calibration cells gets no median
 REFERENCES = (
-    ("Hong Kong PRD", DATA / "hongkong", DATA / "hongkong" / "hongkong_LCZ_PRD_sjliu_2018-19_100m_on_oscd_grid.tif", None),
+    ("Hong Kong PRD", DATA / "hongkong",
+     DATA / "hongkong" / "hongkong_LCZ_PRD_sjliu_2018-19_100m_on_oscd_grid.tif", None),
     ("Milan 5-class", DATA / "milano", DATA / "milano" / "milano_LCZ5class_CopernicusAcademy_10m_on_oscd_grid.tif",
      MILAN_5CLASS),
 )
@@ -147,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                 "one_minus_max_probability": [round(float(q), 6) for q in np.quantile(maxp, QUANTILES)],
                 "median_distance_ratio": [round(float(q), 6) for q in np.quantile(ratio, QUANTILES)],
             },
-            "calibration": f"{len(p_cal)} cells of {len(names)} Sentinel-2 scenes (runs/scenes without {', '.join(HELD_OUT)}); "
+            "calibration": f"{len(p_cal)} cells of {len(names)} Sentinel-2 scenes "
+                           f"(runs/scenes without {', '.join(HELD_OUT)}); "
                            "medians of the cells the model predicts as each class",
         }
         args.write.write_text(json.dumps(table), encoding="utf-8")

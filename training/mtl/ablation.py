@@ -228,7 +228,8 @@ def describe(config: NetworkConfig) -> dict[str, Any]:
     """The Table I switches of a configuration as table fields."""
     return {"tasks": "+".join(t.upper() for t in config.tasks), "cbam": "yes" if config.use_cbam else "no",
             "p2f": "yes" if config.use_p2f else ("no" if config.multi_task else NOT_APPLICABLE),
-            "weighting": ("learned" if config.weighting == "learned" else "1:1") if config.multi_task else NOT_APPLICABLE}
+            "weighting": (("learned" if config.weighting == "learned" else "1:1") if config.multi_task
+                          else NOT_APPLICABLE)}
 
 
 def train_and_score(network_config: NetworkConfig, train_data: Dataset | DataLoader, val_data: Dataset | DataLoader,

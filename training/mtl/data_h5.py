@@ -86,7 +86,8 @@ class So2SatH5:
         if image.ndim != 4 or image.shape[3] != N_BANDS:
             raise ValueError(f"{self.path}: {IMAGE_KEY} must be (N, H, W, {N_BANDS}), not {image.shape}")
         if label.shape != (image.shape[0], N_CLASSES):
-            raise ValueError(f"{self.path}: {self.label_key} must be ({image.shape[0]}, {N_CLASSES}), not {label.shape}")
+            raise ValueError(f"{self.path}: {self.label_key} must be ({image.shape[0]}, {N_CLASSES}), "
+                             f"not {label.shape}")
 
     @property
     def file(self) -> h5py.File:

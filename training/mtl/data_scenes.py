@@ -330,7 +330,8 @@ def _city_key(city: str | None) -> str:
     return (city or "").strip().casefold()
 
 
-def check_city_split(train: Iterable[SceneSource | SceneArrays], validation: Iterable[SceneSource | SceneArrays]) -> None:
+def check_city_split(train: Iterable[SceneSource | SceneArrays],
+                     validation: Iterable[SceneSource | SceneArrays]) -> None:
     """Raise ValueError when a city (case-insensitive) has scenes on both sides: its pixels would leak."""
     shared = {_city_key(s.city) for s in train} & {_city_key(s.city) for s in validation}
     if shared:
@@ -347,7 +348,8 @@ def split_by_city(scenes: Sequence[SceneSource], validation_cities: Iterable[str
         chosen = {_city_key(c) for c in validation_cities}
         unknown = chosen - set(cities)
         if unknown:
-            raise ValueError(f"validation cities without scenes: {', '.join(sorted(unknown))}; cities: {', '.join(cities)}")
+            raise ValueError(f"validation cities without scenes: {', '.join(sorted(unknown))}; "
+                             f"cities: {', '.join(cities)}")
     else:
         if not 0 < n_validation < len(cities):  # type: ignore[operator]
             raise ValueError(f"n_validation must be 1..{len(cities) - 1} for {len(cities)} cities")
@@ -417,16 +419,20 @@ class PatchSampler:
         self._counts: list[np.ndarray | None] = []
         for scene in self.scenes:
             if scene.height < patch_size or scene.width < patch_size:
-                (log or (lambda m: None))(f"{scene.name}: {scene.height} x {scene.width} px, smaller than the patch: skipped")
+                (log or (lambda m: None))(f"{scene.name}: {scene.height} x {scene.width} px, smaller than the patch: "
+                                          "skipped")
                 self._counts.append(None)
                 continue
             labelled = scene.labelled_cells().astype(np.int32)
             table = np.pad(labelled.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-            self._counts.append(table[cells:, cells:] - table[:-cells, cells:] - table[cells:, :-cells] + table[:-cells, :-cells])
-        self._origins = [np.flatnonzero(c >= self._need) if c is not None else np.zeros(0, np.intp) for c in self._counts]
+            self._counts.append(table[cells:, cells:] - table[:-cells, cells:] - table[cells:, :-cells]
+                                + table[:-cells, :-cells])
+        self._origins = [np.flatnonzero(c >= self._need) if c is not None else np.zeros(0, np.intp)
+                         for c in self._counts]
         self._weights = np.array([len(o) for o in self._origins], dtype=np.float64)
         if not self._weights.sum():
-            raise ValueError(f"no {patch_size} x {patch_size} window with labels in any of the {len(self.scenes)} scenes")
+            raise ValueError(f"no {patch_size} x {patch_size} window with labels in any of the "
+                             f"{len(self.scenes)} scenes")
 
     @property
     def n_windows(self) -> int:
@@ -490,7 +496,8 @@ if torch is not None:
             if mode not in ("random", "grid"):
                 raise ValueError(f"mode must be random or grid, not {mode!r}")
             if sampler.patch_size % SIZE_MULTIPLE:
-                raise ValueError(f"the network takes sizes that are multiples of {SIZE_MULTIPLE}, not {sampler.patch_size}")
+                raise ValueError(f"the network takes sizes that are multiples of {SIZE_MULTIPLE}, "
+                                 f"not {sampler.patch_size}")
             self.sampler, self.mode = sampler, mode
             self.places = sampler.grid(stride) if mode == "grid" else []
             cells = (sampler.patch_size // 2) ** 2

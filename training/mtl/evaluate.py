@@ -7,7 +7,7 @@ The prediction is brought onto the reference grid (the reference is never resamp
 sampling units the scores count): LCZ by the majority (mode) of the predicted cells inside each reference
 cell when the prediction is finer (a cell less than half covered by prediction counts as unpredicted),
 by nearest neighbour otherwise; HSE by the area average of the valid predicted cells. Different CRSs
-are handled by the warp (core.assessment.read_on_grid, shared with the plugin's assessment algorithms).
+are handled by the warp (core.reference_grid.read_on_grid, shared with the plugin's assessment algorithms).
 Writes metrics.json, confusion_matrix.csv, per_class.csv and
 confusion_matrix.png into --out.
 """
@@ -25,14 +25,8 @@ from typing import Any
 import numpy as np
 from osgeo import gdal
 
-from core.assessment import (  # noqa: F401 (re-exported: training.distill imports read_on_grid from here)
-    MIN_PREDICTED_SHARE,
-    _open,
-    _pixel_area_in,
-    _valid_fraction,
-    read_on_grid,
-)
 from core.lcz import LCZ_CLASSES
+from core.reference_grid import read_on_grid
 
 from . import metrics
 

@@ -52,7 +52,8 @@ def match_label_size(probabilities: torch.Tensor, size: tuple[int, int]) -> torc
 
 def lcz_loss(probabilities: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None,
              class_weights: torch.Tensor | None = None) -> torch.Tensor:
-    """Cross-entropy -sum_c w_c y_c log p_c of one-hot or distributional labels (N, 17, h, w), mean over labelled pixels.
+    """Cross-entropy -sum_c w_c y_c log p_c of one-hot or distributional labels (N, 17, h, w), mean over labelled
+    pixels.
 
     h, w may be 1 (one label per patch, e.g. So2Sat LCZ42) or any other size: the prediction is brought
     to the label grid first. mask: (N, h, w) bool, True where labelled; None means all labelled.

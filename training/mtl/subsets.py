@@ -171,7 +171,8 @@ def select_subsets(uncert: np.ndarray, classes: np.ndarray, fractions: Sequence[
                                         n=len(labelled), seed=seed)
             indices = np.sort(np.concatenate([labelled[chosen], unlabelled]))
             if not len(indices):
-                raise ValueError(f"{strategy} {fraction:g} of {len(labelled)} samples selects none: use a larger fraction")
+                raise ValueError(f"{strategy} {fraction:g} of {len(labelled)} samples selects none: "
+                                 "use a larger fraction")
             out[(strategy.upper(), float(fraction))] = indices
     return out
 
@@ -244,7 +245,8 @@ def run_subsets(train_data: Dataset, val_data: Dataset | DataLoader, out_dir: st
     np.save(out / "embeddings.npy", embeddings)
     np.save(out / "classes.npy", classes)
     np.save(out / "uncertainty.npy", uncert)
-    say(f"{labelled.sum()} of {n_full} training samples have an LCZ label, in {len(np.unique(classes[labelled]))} classes")
+    say(f"{labelled.sum()} of {n_full} training samples have an LCZ label, "
+        f"in {len(np.unique(classes[labelled]))} classes")
 
     ref_scores = score(ref_model)
     rows = [{**ref_row, "fraction": 1.0, "n_train": n_full, "n_classes": int(len(np.unique(classes[labelled]))),
@@ -271,7 +273,8 @@ def run_subsets(train_data: Dataset, val_data: Dataset | DataLoader, out_dir: st
     scored_on = "test" if test_data is not None else "validation"
     switches = ", ".join(f"{k} {v}" for k, v in describe(network_config).items())
     note = (f"Network: {preset_name(network_config)} (width {network_config.width}; {switches}); "
-            f"budget: equal {budget}; scored on the {scored_on} set; sample class = majority LCZ label of the patch; '-' = task not in the network.\n\n")
+            f"budget: equal {budget}; scored on the {scored_on} set; sample class = majority LCZ label of the patch; "
+            "'-' = task not in the network.\n\n")
     (out / "subsets.md").write_text(note + markdown_table(rows, SUBSET_LEADING))
     write_json({"network": dataclasses.asdict(network_config), "train": dataclasses.asdict(config), "budget": budget,
                 "scored_on": scored_on, "reference": str(reference) if reference else None,

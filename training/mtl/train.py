@@ -319,8 +319,9 @@ def fit(network_config: NetworkConfig | str, train_data: Dataset | DataLoader,
     stopped = stopper.should_stop
     if not best_path.exists():  # every monitored loss was NaN (no labels at all): keep the last weights
         save_checkpoint(best_path, model, criterion, epoch=len(history), val_loss=math.nan)
-    return FitResult(best_epoch=stopper.best_epoch, best_val_loss=stopper.best, epochs_run=len(history), stopped_early=stopped,
-                     best_checkpoint=best_path, last_checkpoint=last_path, log=log_path, history=history)
+    return FitResult(best_epoch=stopper.best_epoch, best_val_loss=stopper.best, epochs_run=len(history),
+                     stopped_early=stopped, best_checkpoint=best_path, last_checkpoint=last_path, log=log_path,
+                     history=history)
 
 
 def _factory(spec: str) -> Any:

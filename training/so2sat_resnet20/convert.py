@@ -150,7 +150,8 @@ def build_graph(weights: h5py.File) -> onnx.GraphProto:
 
 
 def _uncertainty_metadata() -> dict[str, str]:
-    """The uncertainty calibration (training/measurements/uncertainty_calibration.py) as the contract's `uncertainty` key."""
+    """The uncertainty calibration (training/measurements/uncertainty_calibration.py) as the contract's
+    `uncertainty` key."""
     if not UNCERTAINTY_CALIBRATION.is_file():
         return {}
     text = UNCERTAINTY_CALIBRATION.read_text(encoding="utf-8")

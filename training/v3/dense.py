@@ -31,7 +31,7 @@ from torch import nn
 from core import contract
 from core.bands import MODEL_BANDS
 from core.reader import open_scene
-from training.distill.pseudo_labels import OSCD_BANDS, find_areas
+from training.distill.rasters import OSCD_BANDS, find_areas
 from training.so2sat_resnet20.convert import OPSET
 from training.v3.export import teacher_metadata
 from training.v3.resnet20 import So2SatResNet20

@@ -28,7 +28,7 @@ from core.products import HSE_NODATA, PROBABILITY_NODATA
 from core.reader import open_scene
 from training.distill.evaluate_heldout import agreement, references, score_reference
 from training.distill.gates import eurosat_check, hse_on_reference_cells
-from training.distill.pseudo_labels import OSCD_BANDS, find_areas
+from training.distill.rasters import OSCD_BANDS, find_areas
 from training.measurements.growth_stability import spectral_change
 from training.v3.features import PISA_REFERENCE, reference_on_grid
 from training.v3.pisa_split import cell_roles

@@ -2,7 +2,8 @@
 
 The graph is the teacher's own ONNX graph (training/so2sat_resnet20/convert.py), node for node, with the HSE
 branch grafted onto its stage-1 and stage-2 activations and its pooled features: the LCZ and embedding outputs are
-computed by the very same nodes as the teacher's, so they are bit for bit the teacher's (test/training/v3/test_model.py).
+computed by the very same nodes as the teacher's, so they are bit for bit the teacher's
+(test/training/v3/test_model.py).
 The metadata is the teacher's (bands, level, patch size, classes, its uncertainty calibration, which holds
 unchanged because the LCZ probabilities and the embedding are the teacher's own) with the v3 name, description,
 training text and the HSE output added (stride 2: a 5 x 5 block of 20 m pixels per 100 m cell).
@@ -88,7 +89,8 @@ def _branch_graph(model: MultiTaskResNet20) -> onnx.ModelProto:
 
 
 def graft(teacher: onnx.ModelProto, branch: onnx.ModelProto) -> onnx.ModelProto:
-    """The teacher's graph with the branch's nodes appended, reading the teacher's tensors; outputs lcz, features, hse."""
+    """The teacher's graph with the branch's nodes appended, reading the teacher's tensors; outputs lcz, features,
+    hse."""
     graph = onnx.GraphProto()
     graph.CopyFrom(teacher.graph)
     rename = {"hse_branch/branch_stage1": TEACHER_STAGE1, "hse_branch/branch_stage2": TEACHER_STAGE2,

@@ -28,7 +28,8 @@ from core.model import DEFAULT_MODEL_PATH, load_model
 from core.patch import patch_chunks
 from core.reader import open_scene
 from core.tiling import block_sum
-from training.distill.pseudo_labels import OSCD_BANDS, find_areas, indices, to_20m, water_mask
+from training.distill.label_rules import indices, to_20m, water_mask
+from training.distill.rasters import OSCD_BANDS, find_areas
 from training.v3.network import CELL, HSE_PIXEL, HSE_SIDE, cell_neighbourhood
 from training.v3.resnet20 import So2SatResNet20
 
@@ -36,7 +37,8 @@ gdal.UseExceptions()
 
 BATCH = 256
 #: The real building-cover reference of the Pisa scene (../shared/data/references/pisa_buildings/README.md).
-PISA_REFERENCE = Path(__file__).resolve().parents[3] / "shared/data/references/pisa_buildings/pisa_building_fraction_20m.tif"
+PISA_REFERENCE = (Path(__file__).resolve().parents[3]
+                  / "shared/data/references/pisa_buildings/pisa_building_fraction_20m.tif")
 
 
 def reference_on_grid(reference: Path, geotransform: tuple[float, ...], projection: str, width: int,
@@ -92,7 +94,8 @@ def extract_scene(image: str, out: Path, reference: Path | None = None, bands: s
                     h = min(padded.shape[0], ref20.shape[0])
                     padded[:h, : ref20.shape[1]] = ref20[:h]
                     parts["reference"].append(np.stack([
-                        padded[(chunk.first + r) * s : (chunk.first + r + 1) * s, c * s : (c + 1) * s] for r, c in rows]))
+                        padded[(chunk.first + r) * s : (chunk.first + r + 1) * s, c * s : (c + 1) * s]
+                        for r, c in rows]))
         arrays = {k: np.concatenate(v) for k, v in parts.items() if v}
         grid = {"geotransform": list(scene.geotransform), "projection": scene.projection, "width": scene.width,
                 "height": scene.height, "source": str(image)}

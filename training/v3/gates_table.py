@@ -65,7 +65,8 @@ def _fmt(value: float) -> str:
 def table(runs: list[Path], teacher: Path | None) -> str:
     results = [json.loads((r / "results.json").read_text()) for r in runs]
     teacher_results = json.loads((teacher / "results.json").read_text()) if teacher else {}
-    head = "| gate | teacher | " + " | ".join(r.parent.name for r in runs) + " | mean | min .. max | threshold | verdict |"
+    head = ("| gate | teacher | " + " | ".join(r.parent.name for r in runs)
+            + " | mean | min .. max | threshold | verdict |")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for name, path, op, threshold in GATES:
         values = [_get(r, path) for r in results]

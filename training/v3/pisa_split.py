@@ -50,7 +50,8 @@ def cell_roles(cells: np.ndarray, split: dict[str, object] | None = None, buffer
     for i, (r, c) in enumerate(cells):
         if roles[i] != "train":
             continue
-        near = {((r + dr) // size, (c + dc) // size) for dr in range(-buffer, buffer + 1) for dc in range(-buffer, buffer + 1)
+        near = {((r + dr) // size, (c + dc) // size)
+                for dr in range(-buffer, buffer + 1) for dc in range(-buffer, buffer + 1)
                 if r + dr >= 0 and c + dc >= 0}
         if near & scored:
             roles[i] = "buffer"

@@ -30,7 +30,7 @@ import torch
 
 from core.lcz import BUILT_CODES, LCZ_CLASS_COUNT
 from training.distill.gates import auc, spearman
-from training.distill.pseudo_labels import SURFACE_FRACTIONS, range_midpoint
+from training.distill.label_rules import SURFACE_FRACTIONS, range_midpoint
 from training.v3.network import HseBranch, HseConfig
 from training.v3.pisa_split import cell_roles
 
@@ -142,8 +142,9 @@ def load_sets(folder: Path, recipe: HseRecipe) -> dict[str, CellSet | dict]:
                       "target": target[pick], "ok": ok[pick], "water": data["water"][pick],
                       "kind": np.full(len(pick), KIND_DERIVED)})
     joined = {k: np.concatenate([p[k] for p in train]) for k in train[0]}
-    cells = CellSet(torch.from_numpy(joined["features"]), torch.from_numpy(joined["embedding"]), torch.from_numpy(joined["target"].astype(np.float32)),
-                    torch.from_numpy(joined["ok"]), torch.from_numpy(joined["water"]), torch.from_numpy(joined["kind"]))
+    cells = CellSet(torch.from_numpy(joined["features"]), torch.from_numpy(joined["embedding"]),
+                    torch.from_numpy(joined["target"].astype(np.float32)), torch.from_numpy(joined["ok"]),
+                    torch.from_numpy(joined["water"]), torch.from_numpy(joined["kind"]))
     for area, parts in validation.items():
         if area != "pisa":
             validation[area] = {k: np.concatenate(v) for k, v in parts.items()}
@@ -171,8 +172,8 @@ def loss_of(pred: torch.Tensor, batch: CellSet, recipe: HseRecipe) -> torch.Tens
 
 
 def _subset(cells: CellSet, index: torch.Tensor) -> CellSet:
-    return CellSet(cells.features[index].float(), cells.embedding[index].float(), cells.target[index], cells.ok[index], cells.water[index],
-                   cells.kind[index])
+    return CellSet(cells.features[index].float(), cells.embedding[index].float(), cells.target[index],
+                   cells.ok[index], cells.water[index], cells.kind[index])
 
 
 @torch.no_grad()

@@ -10,7 +10,7 @@ import pytest
 from osgeo import gdal, osr
 
 from training.distill import compare
-from training.distill.pseudo_labels import write_raster
+from training.distill.rasters import write_raster
 
 UTM = osr.SpatialReference()
 UTM.ImportFromEPSG(32632)

@@ -12,7 +12,7 @@ from osgeo import gdal
 
 from support.raster_fixtures import write_grid_raster
 from training.distill import gates
-from training.distill.pseudo_labels import BUILT_UP_FRACTION
+from training.distill.label_rules import BUILT_UP_FRACTION
 
 gdal.UseExceptions()
 
@@ -126,4 +126,5 @@ def test_gate_verdicts_on_the_mean_over_runs(tmp_path):
     stability = [r for r in gates.gate_rows(runs, "student") if r["gate"] == "mean abs dHSE over unchanged pixels"]
     assert [(r["city"], r["date"], r["runs"]) for r in stability] == [("hongkong", "-", [0.094, 0.09]),
                                                                         ("milano", "-", [math.nan, math.nan])]
-    assert "| LCZ Kappa vs HK PRD map | hongkong | 20180323 | 0.400 | 0.450 | 0.430 |" in gates.gate_table(runs, "student")
+    table = gates.gate_table(runs, "student")
+    assert "| LCZ Kappa vs HK PRD map | hongkong | 20180323 | 0.400 | 0.450 | 0.430 |" in table

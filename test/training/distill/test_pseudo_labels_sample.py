@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from training.distill import label_rules as rules
 from training.distill import pseudo_labels as pl
 
 VEGETATION = {"B3": 500.0, "B4": 300.0, "B8": 3000.0, "B11": 1500.0}  # NDVI 0.82, NDBI -0.33
@@ -16,13 +17,13 @@ WATER = {"B3": 900.0, "B4": 500.0, "B8": 300.0, "B11": 100.0}  # NDWI 0.5, dark 
 def image(height: int, width: int, fill: dict[str, float]) -> np.ndarray:
     out = np.full((10, height, width), 1000.0, dtype=np.float32)
     for band, value in fill.items():
-        out[pl._B[band]] = value
+        out[rules.BAND_INDEX[band]] = value
     return out
 
 
 def paint(img: np.ndarray, rows: slice, cols: slice, spectrum: dict[str, float]) -> None:
     for band, value in spectrum.items():
-        img[pl._B[band], rows, cols] = value
+        img[rules.BAND_INDEX[band], rows, cols] = value
 
 
 def one_hot(code: int, cells: tuple[int, int]) -> np.ndarray:
@@ -32,10 +33,11 @@ def one_hot(code: int, cells: tuple[int, int]) -> np.ndarray:
 
 
 def test_surface_fraction_midpoints_follow_stewart_and_oke():
-    assert pl.range_midpoint("40-60") == 50 and pl.range_midpoint("<10") == 5 and pl.range_midpoint(">90") == 95
+    assert rules.range_midpoint("40-60") == 50 and rules.range_midpoint("<10") == 5
+    assert rules.range_midpoint(">90") == 95
     with pytest.raises(ValueError):
-        pl.range_midpoint("about half")
-    fractions = pl.BUILT_UP_FRACTION
+        rules.range_midpoint("about half")
+    fractions = rules.BUILT_UP_FRACTION
     assert fractions.shape == (17,)
     assert fractions[0] == pytest.approx(1.0)  # LCZ 1: BSF 40-60 + ISF 40-60
     assert fractions[8] == pytest.approx(0.25)  # LCZ 9: BSF 10-20 + ISF <20
@@ -48,8 +50,8 @@ def test_likelihood_ranks_built_over_vegetation_and_zeroes_water():
     img = image(3, 1, VEGETATION)
     paint(img, slice(1, 2), slice(None), BUILT)
     paint(img, slice(2, 3), slice(None), WATER)
-    w = pl.builtup_likelihood(pl.indices(img))[:, 0]
-    assert w[0] == pytest.approx(pl.LIKELIHOOD_FLOOR) and w[1] > 0.9 and w[2] == 0.0
+    w = rules.builtup_likelihood(rules.indices(img))[:, 0]
+    assert w[0] == pytest.approx(rules.LIKELIHOOD_FLOOR) and w[1] > 0.9 and w[2] == 0.0
 
 
 def test_distribution_conserves_each_cells_mass_and_caps_pixels():
@@ -57,14 +59,14 @@ def test_distribution_conserves_each_cells_mass_and_caps_pixels():
     weights = rng.uniform(0.05, 1.0, size=(10, 15))
     valid = np.ones_like(weights, dtype=bool)
     fraction = np.array([[0.2, 0.5, 0.9], [0.0, 0.35, 0.7]])
-    hse = pl.distribute(fraction, weights, valid)
+    hse = rules.distribute(fraction, weights, valid)
     assert hse.shape == (10, 15) and 0.0 <= hse.min() and hse.max() <= 1.0
     cell_means = hse.reshape(2, 5, 3, 5).mean(axis=(1, 3))
     np.testing.assert_allclose(cell_means, fraction, atol=1e-5)
     # a cell whose fraction exceeds what its weighted pixels would give still keeps its mass, pixels capped at 1
     skewed = np.full((5, 5), 0.01)
     skewed[0, 0] = 100.0
-    dense = pl.distribute(np.array([[0.8]]), skewed, np.ones((5, 5), bool))
+    dense = rules.distribute(np.array([[0.8]]), skewed, np.ones((5, 5), bool))
     assert dense.max() == pytest.approx(1.0) and dense.mean() == pytest.approx(0.8, abs=1e-5)
 
 
@@ -73,10 +75,10 @@ def test_water_pixels_get_nothing_and_invalid_pixels_are_nan():
     weights[:, :2] = 0.0  # water
     valid = np.ones((5, 5), bool)
     valid[4, 4] = False
-    hse = pl.distribute(np.array([[0.3]]), weights, valid)
+    hse = rules.distribute(np.array([[0.3]]), weights, valid)
     assert np.all(hse[:, :2] == 0.0) and np.isnan(hse[4, 4])
     assert np.nansum(hse) == pytest.approx(0.3 * 24, abs=1e-4)  # the land pixels take the whole cell
-    all_water = pl.distribute(np.array([[0.1]]), np.zeros((5, 5)), np.ones((5, 5), bool))
+    all_water = rules.distribute(np.array([[0.1]]), np.zeros((5, 5)), np.ones((5, 5), bool))
     assert np.all(all_water == 0.0)  # an open-water cell stays at 0, whatever its LCZ G fraction says
 
 
@@ -85,7 +87,7 @@ def test_identical_dates_give_identical_labels():
     paint(img, slice(0, 5), slice(0, 2), BUILT)  # two columns of built pixels inside the first 100 m cell
     probabilities = one_hot(9, (2, 2))  # sparsely built: 0.25 of the cell, which its built pixels can hold
     valid = np.ones((10, 10), bool)
-    labels = pl.derive_labels([img, img.copy()], [valid, valid], [probabilities, probabilities.copy()])
+    labels = rules.derive_labels([img, img.copy()], [valid, valid], [probabilities, probabilities.copy()])
     assert not labels.changed.any()
     np.testing.assert_array_equal(labels.hse[0], labels.hse[1])
     cell = labels.hse[0][:5, :5]
@@ -96,10 +98,10 @@ def test_seasonal_change_of_vegetation_does_not_move_hse():
     summer = image(10, 10, VEGETATION)
     paint(summer, slice(0, 5), slice(None), BUILT)
     winter = summer.copy()
-    winter[pl._B["B8"], 5:, :] *= 0.9  # a little less green, below the change thresholds
+    winter[rules.BAND_INDEX["B8"], 5:, :] *= 0.9  # a little less green, below the change thresholds
     probabilities = one_hot(6, (2, 2))
     valid = np.ones((10, 10), bool)
-    labels = pl.derive_labels([summer, winter], [valid, valid], [probabilities, probabilities])
+    labels = rules.derive_labels([summer, winter], [valid, valid], [probabilities, probabilities])
     assert not labels.changed.any()
     np.testing.assert_allclose(labels.hse[0], labels.hse[1], atol=1e-6)
 
@@ -114,7 +116,7 @@ def test_construction_between_dates_raises_hse_where_it_happened():
     p_before[:, 0, 0] = one_hot(6, (1, 1))[:, 0, 0]
     p_after = p_before.copy()
     p_after[:, 1, 1] = one_hot(6, (1, 1))[:, 0, 0]  # ... and open low-rise after the construction
-    labels = pl.derive_labels([before, after], [valid, valid], [p_before, p_after])
+    labels = rules.derive_labels([before, after], [valid, valid], [p_before, p_after])
     new_block = (slice(5, 10), slice(5, 10))
     assert labels.changed[new_block].all() and not labels.changed[:5, :5].any()
     assert labels.hse[1][new_block].mean() > labels.hse[0][new_block].mean() + 0.2
@@ -125,7 +127,7 @@ def test_fusion_averages_dates_and_falls_back_to_the_date_that_has_data():
     p1 = one_hot(2, (1, 2))
     p2 = one_hot(4, (1, 2))
     p2[:, 0, 1] = np.nan
-    fused = pl.fuse_probabilities(p1, p2)
+    fused = rules.fuse_probabilities(p1, p2)
     np.testing.assert_allclose(fused[:, 0, 0], 0.5 * (p1[:, 0, 0] + p2[:, 0, 0]))
     np.testing.assert_allclose(fused[:, 0, 1], p1[:, 0, 1])
     assert np.allclose(fused.sum(axis=0), 1.0)

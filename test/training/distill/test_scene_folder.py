@@ -10,7 +10,7 @@ from osgeo import gdal, osr
 
 from core.bands import MODEL_BANDS, SENTINEL2_BANDS
 from training.distill import scene_folder
-from training.distill.pseudo_labels import find_areas
+from training.distill.rasters import find_areas
 
 gdal.UseExceptions()
 ORIGIN = (10.36, 43.75)  # lon, lat of the top-left corner (Pisa)

@@ -187,7 +187,8 @@ def test_hse_units(grid: Grid, sample_scene: Path, tmp_path: Path) -> None:
     told = ds.load_scene(ds.SceneSource(image, hse=str(tmp_path / "p.tif"), hse_unit="percent"))
     np.testing.assert_allclose(told.hse, percent.hse, atol=1e-6)
     # small percentages (a rural scene) are read as percent when the band unit says so
-    rural = _write(tmp_path / "r.tif", np.full((30, 30), 0.8, np.float32), (114.2, 0.01, 0, 22.4, 0, -0.01), 4326, unit="%")
+    rural = _write(tmp_path / "r.tif", np.full((30, 30), 0.8, np.float32), (114.2, 0.01, 0, 22.4, 0, -0.01), 4326,
+                   unit="%")
     assert np.nanmax(ds.load_scene(ds.SceneSource(image, hse=rural)).hse) == pytest.approx(0.008)
     with pytest.raises(ValueError, match="not densities"):
         ds.load_scene(ds.SceneSource(image, hse=str(tmp_path / "p.tif"), hse_unit="fraction"))
@@ -201,7 +202,8 @@ def test_soft_lcz_at_100m_and_class_raster_finer_than_10m(grid: Grid, sample_sce
     soft_path = _write(tmp_path / "soft.tif", votes, (x0, 100.0, 0, y0, 0, -100.0), grid.wkt)
     fine = np.full((466, 436), 4, np.uint8)
     fine[1::2, 1::2] = 9  # 3 of 4 sub-pixels say 4: the mode is 4, the nearest pixel would be 9
-    fine_path = _write(tmp_path / "fine.tif", fine, (grid.gt[0], 5.0, 0, grid.gt[3], 0, -5.0), grid.wkt, 0, gdal.GDT_Byte)
+    fine_path = _write(tmp_path / "fine.tif", fine, (grid.gt[0], 5.0, 0, grid.gt[3], 0, -5.0), grid.wkt, 0,
+                       gdal.GDT_Byte)
     scene = ds.load_scene(ds.SceneSource(str(sample_scene), lcz=fine_path, lcz_soft=soft_path))
     assert set(np.unique(scene.lcz_codes[grid.valid])) == {4}
     x, y = grid.centres()

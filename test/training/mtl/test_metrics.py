@@ -177,7 +177,8 @@ def _write(path: Path, array: np.ndarray, pixel: float, epsg: int = UTM, nodata:
 
 
 def _fine_prediction() -> np.ndarray:
-    """PRED_MAP at 10 m: each 100 m cell a 10 x 10 block, a quarter of it (5 x 5) noise of class 9 (mode is PRED_MAP)."""
+    """PRED_MAP at 10 m: each 100 m cell a 10 x 10 block, a quarter of it (5 x 5) noise of class 9 (mode is
+    PRED_MAP)."""
     fine = np.kron(PRED_MAP, np.ones((10, 10), dtype=np.uint8)).astype(np.uint8)
     for i, j in np.ndindex(PRED_MAP.shape):
         if PRED_MAP[i, j]:

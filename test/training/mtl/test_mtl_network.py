@@ -131,7 +131,8 @@ def test_masks_select_pixels_and_tasks(sample_array):
     expected = -torch.log(probabilities.mean(dim=(2, 3))[:, 3]).mean()
     torch.testing.assert_close(lcz_loss(probabilities, patch_label, torch.ones(2, 1, 1, dtype=torch.bool)), expected)
     only_first = torch.tensor([True, False]).view(2, 1, 1)
-    torch.testing.assert_close(lcz_loss(probabilities, patch_label, only_first), -torch.log(probabilities[0].mean(dim=(1, 2))[3]))
+    torch.testing.assert_close(lcz_loss(probabilities, patch_label, only_first),
+                               -torch.log(probabilities[0].mean(dim=(1, 2))[3]))
     full_label = torch.softmax(torch.randn(2, LCZ_CLASS_COUNT, 16, 16), dim=1)  # distributional, finer grid
     assert math.isfinite(float(lcz_loss(probabilities, full_label, torch.ones(2, 16, 16, dtype=torch.bool))))
     assert float(lcz_loss(probabilities, patch_label, torch.zeros(2, 1, 1, dtype=torch.bool))) == 0.0
@@ -326,5 +327,6 @@ def test_weighted_lcz_loss_counts_rare_classes_more():
     assert weighted == pytest.approx(plain * (4 + 1) / 2, rel=1e-5)
     criterion = MultiTaskLoss(preset("stl_lcz"), tuple(weights.tolist()))
     assert "lcz_class_weights" not in criterion.state_dict()  # checkpoints stay loadable without it
-    parts = criterion({"lcz": probabilities.expand(2, 17, 2, 2)}, {"lcz": target, "lcz_mask": torch.ones(2, 1, 1, dtype=torch.bool)})
+    parts = criterion({"lcz": probabilities.expand(2, 17, 2, 2)},
+                      {"lcz": target, "lcz_mask": torch.ones(2, 1, 1, dtype=torch.bool)})
     assert parts.lcz == pytest.approx(weighted, rel=1e-5)

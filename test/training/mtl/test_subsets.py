@@ -32,7 +32,8 @@ UNLABELLED = (5, 17, 30)  # training samples written without any label
 FILES: dict[str, Path] = {}  # the HDF5 files of this module's run, for the --data factory
 
 
-def write_so2sat(path: Path, image: np.ndarray, origins: list[tuple[int, int]], unlabelled: tuple[int, ...] = ()) -> Path:
+def write_so2sat(path: Path, image: np.ndarray, origins: list[tuple[int, int]],
+                 unlabelled: tuple[int, ...] = ()) -> Path:
     """A So2Sat-layout file: sen2 reflectance crops (N, 32, 32, 10), label one-hot of the patch's majority class."""
     crops = np.stack([image[:, y : y + 32, x : x + 32] for y, x in origins])
     labels = np.zeros((len(origins), 17), dtype=np.float32)

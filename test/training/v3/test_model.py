@@ -83,7 +83,7 @@ MEASURED_CROP = {"spearman": 0.924, "auc": 1.0, "mae": 0.034}
 
 def test_hse_against_real_building_cover(tmp_path: Path) -> None:
     """The shipped model on a real crop of a Pisa test block against the official footprints (100 m cells)."""
-    from training.distill.pseudo_labels import OSCD_BANDS
+    from training.distill.rasters import OSCD_BANDS
     from training.v3.features import reference_on_grid
     from training.v3.train_hse import cell_means, pisa_scores
 
