@@ -108,14 +108,14 @@ class AssessHseAlgorithm(AssessAlgorithm):
             destinations, html_path = self._destinations(parameters, context, [prediction, reference])
         with self.engine_errors(), destinations.all_or_nothing():
             # an LCZ map is not scored as densities
-            self.run_engine(check_density_map, prediction, "map", feedback=feedback)
-            self.run_engine(check_density_map, reference, "reference", feedback=feedback)
-            result = self.run_engine(
-                assess_hse, prediction, reference,
+            check_density_map(prediction, "map")
+            check_density_map(reference, "reference")
+            result = assess_hse(
+                prediction, reference,
                 prediction_units=UNITS[self.parameterAsEnum(parameters, self.PREDICTION_UNITS, context)],
                 reference_units=UNITS[self.parameterAsEnum(parameters, self.REFERENCE_UNITS, context)],
                 threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
-                aggregate=self.parameterAsInt(parameters, self.AGGREGATE, context), feedback=feedback,
+                aggregate=self.parameterAsInt(parameters, self.AGGREGATE, context), log=feedback.pushInfo,
             )
             for note in result.notes:
                 feedback.pushWarning(note)

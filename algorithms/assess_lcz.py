@@ -132,13 +132,13 @@ class AssessLczAlgorithm(AssessAlgorithm, PolygonInputs):
         with self.engine_errors():
             destinations, html_path = self._destinations(parameters, context, sources)
         with self.engine_errors(), destinations.all_or_nothing():
-            self.run_engine(check_lcz_map, prediction, "map", feedback=feedback)  # an HSE map is not scored as classes
+            check_lcz_map(prediction, "map")  # an HSE map is not scored as classes
             if len(sources) > 1:
-                self.run_engine(check_lcz_map, sources[1], "reference", feedback=feedback)
-            result = self.run_engine(
-                assess_lcz, prediction, reference,
+                check_lcz_map(sources[1], "reference")
+            result = assess_lcz(
+                prediction, reference,
                 reference_mapping=self.parameterAsString(parameters, self.REFERENCE_MAPPING, context),
-                class_groups=self.parameterAsString(parameters, self.CLASS_GROUPS, context), feedback=feedback,
+                class_groups=self.parameterAsString(parameters, self.CLASS_GROUPS, context), log=feedback.pushInfo,
             )
             for note in result.notes:
                 feedback.pushWarning(note)

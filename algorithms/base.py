@@ -10,17 +10,17 @@ The root, `HseLczAlgorithm`, holds what is wired once for all of them:
 - `checkParameterValues`: every GeoTIFF output is named .tif/.tiff and every GDAL input can be opened, before
   anything runs (each algorithm lists its own in GEOTIFF_OUTPUTS and GDAL_INPUTS);
 - `engine_errors`/`run_engine`: the one place where the engine's EngineError (DeviceError, CancelledError) becomes
-  QgsProcessingException, and where the feedback's progress, cancellation, log and warnings reach the engine.
+  QgsProcessingException, and where the feedback's progress, cancellation, log and warnings reach the engine
+  (`engine_feedback`, one core.options.RunFeedback).
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -43,19 +43,19 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import EngineError
 from ..core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_INDEX, DEFAULT_MODEL_PATH, bundled_model_path
+from ..core.options import ModelChoice, RunFeedback
 from ..core.paths import ICON_PATH, user_guide_url
 from ..core.products import output_extension_problem
 from ..core.runtime import DEVICES, DeviceError, onnxruntime_import_error
 
 Result = TypeVar("Result")
 
-#: The feedback hooks the engine's functions take, by argument name (run_engine passes those a function accepts).
-ENGINE_HOOKS: dict[str, Callable[[QgsProcessingFeedback], Callable]] = {
-    "progress": lambda feedback: (lambda fraction: feedback.setProgress(100.0 * fraction)),
-    "is_cancelled": lambda feedback: feedback.isCanceled,
-    "log": lambda feedback: feedback.pushInfo,
-    "warn": lambda feedback: feedback.pushWarning,
-}
+
+def engine_feedback(feedback: QgsProcessingFeedback) -> RunFeedback:
+    """QGIS's feedback as the engine takes it: progress (0..1 becomes percent), the Cancel button, log lines and
+    warnings."""
+    return RunFeedback(progress=lambda fraction: feedback.setProgress(100.0 * fraction),
+                       is_cancelled=feedback.isCanceled, log=feedback.pushInfo, warn=feedback.pushWarning)
 
 
 def file_value(parameters: dict[str, Any], name: str) -> str | None:
@@ -157,12 +157,10 @@ class HseLczAlgorithm(QgsProcessingAlgorithm):
 
     def run_engine(self, function: Callable[..., Result], *args: Any, feedback: QgsProcessingFeedback,
                    **kwargs: Any) -> Result:
-        """Call an engine function with the feedback's progress, cancellation, log and warnings (those of
-        ENGINE_HOOKS the function takes), its errors turned into QGIS errors."""
-        accepted = inspect.signature(function).parameters
-        hooks = {name: make(feedback) for name, make in ENGINE_HOOKS.items() if name in accepted}
+        """Call an engine mapping function (map_dates, map_growth, map_with_training_areas: each takes
+        `feedback=RunFeedback`) with QGIS's feedback, its errors turned into QGIS errors."""
         with self.engine_errors():
-            return function(*args, **hooks, **kwargs)
+            return function(*args, feedback=engine_feedback(feedback), **kwargs)
 
     def _device_message(self, error: DeviceError) -> str:
         """How a device error reads in this algorithm (Sentinel2Algorithm words it in its own parameters)."""
@@ -177,14 +175,6 @@ class SetupAlgorithm(HseLczAlgorithm):
 
     def groupId(self) -> str:  # noqa: N802
         return "setup"
-
-
-class ModelInputs(NamedTuple):
-    """The model, band names and device a run uses (Sentinel2Algorithm.model_inputs)."""
-
-    model_path: str
-    bands: str | None
-    device: str
 
 
 #: QGIS keeps only a C++ pointer to a layer post-processor; if Python dropped the object, QGIS would
@@ -270,7 +260,7 @@ class Sentinel2Algorithm(HseLczAlgorithm):
         }
         return labels.get(device, device)
 
-    def model_inputs(self, parameters: dict[str, Any], context: QgsProcessingContext) -> ModelInputs:
+    def model_inputs(self, parameters: dict[str, Any], context: QgsProcessingContext) -> ModelChoice:
         """The model file (a file given replaces the bundled choice), band names and device of a run."""
         missing_runtime = onnxruntime_import_error()
         if missing_runtime:
@@ -279,7 +269,7 @@ class Sentinel2Algorithm(HseLczAlgorithm):
             bundled_model_path(self.parameterAsEnum(parameters, self.BUNDLED_MODEL, context)))
         bands = self.parameterAsString(parameters, self.BANDS, context).strip() or None
         device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
-        return ModelInputs(model_path, bands, device)
+        return ModelChoice(model_path, bands, device)
 
     def _bundled_model_label(self, file_name: str) -> str:
         labels = {
@@ -349,7 +339,8 @@ class PolygonInputs:
                 value = None
             features.append((b"" if geometry.isNull() else bytes(geometry.asWkb()), value))
         name = source.sourceName() if hasattr(source, "sourceName") else "polygon layer"
-        features, notes = self.run_engine(check_polygons, features, name, what, feedback=feedback)
+        with self.engine_errors():
+            features, notes = check_polygons(features, name, what)
         for note in notes:
             feedback.pushWarning(note)
         return PolygonReference(features, crs.toWkt(QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED_GDAL), name,

@@ -90,7 +90,6 @@ class MapAlgorithm(MappingAlgorithm):
         inputs = self.mapping_inputs(parameters, context)
         model = inputs.model
         paths = self._producible(parameters, inputs.paths, model.model_path, feedback)
-        result = self.run_engine(map_dates, inputs.sources, OutputPaths(**paths), model_path=model.model_path,
-                                 bands=model.bands, device=model.device, feedback=feedback)
+        result = self.run_engine(map_dates, inputs.sources, OutputPaths(**paths), model, feedback=feedback)
         return self._publish(result.outputs, inputs.paths, context,
                              self._made_by(inputs.sources, model.model_path, result.contract))

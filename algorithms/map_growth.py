@@ -88,8 +88,7 @@ class MapGrowthAlgorithm(Sentinel2Algorithm):
         paths = {spec.key: self.parameterAsOutputLayer(parameters, spec.parameter, context) or None
                  for spec in GROWTH_PRODUCTS}
         result = self.run_engine(
-            map_growth, earlier, later, paths["change"], new_built=paths["new_built"], model_path=model.model_path,
-            bands=model.bands, device=model.device,
+            map_growth, earlier, later, paths["change"], model, new_built=paths["new_built"],
             not_built=self.parameterAsDouble(parameters, self.NOT_BUILT, context),
             built=self.parameterAsDouble(parameters, self.BUILT, context), feedback=feedback,
         )

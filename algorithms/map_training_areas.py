@@ -133,9 +133,8 @@ class MapTrainingAreasAlgorithm(MappingAlgorithm, PolygonInputs):
         with self.engine_errors(), destinations.all_or_nothing(), signals_stop_the_run():
             engine_paths = self._producible(parameters, paths, model.model_path, feedback)
             result = self.run_engine(
-                map_with_training_areas, inputs.layer.source(), OutputPaths(**engine_paths),
+                map_with_training_areas, inputs.layer.source(), OutputPaths(**engine_paths), model,
                 more_dates=inputs.more_dates, training_areas=areas, adapter_path=adapter_path, save_adapter=save_to,
-                model_path=model.model_path, bands=model.bands, device=model.device,
                 folds=self.parameterAsInt(parameters, self.FOLDS, context), feedback=feedback,
             )
             adapted_to = areas.name if areas is not None else Path(adapter_path).name

@@ -20,9 +20,10 @@ from qgis.core import (
 )
 
 from ..core.errors import EngineError
+from ..core.options import ModelChoice
 from ..core.paths import STYLES_DIR
 from ..core.products import HSE, LCZ, PROBABILITIES, PRODUCTS
-from .base import ModelInputs, Sentinel2Algorithm, file_value
+from .base import Sentinel2Algorithm, file_value
 
 
 class MappingInputs(NamedTuple):
@@ -30,7 +31,7 @@ class MappingInputs(NamedTuple):
 
     layer: QgsRasterLayer
     more_dates: list[str]
-    model: ModelInputs
+    model: ModelChoice
     paths: dict[str, str | None]  # product key -> output path (None: not asked for)
 
     @property

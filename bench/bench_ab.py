@@ -22,10 +22,15 @@ CHILD = """
 import sys, time, json
 sys.path.insert(0, {root!r})
 from core.engine import OutputPaths, map_scene
+try:
+    from core.options import ModelChoice
+    options = dict(model=ModelChoice(model_path={model!r}, device='CPU'))
+except ImportError:  # an older checkout: the model's options were keywords of map_scene
+    options = dict(model_path={model!r}, device='CPU')
 out = {out!r}
 start = time.perf_counter()
 outputs = OutputPaths(lcz=out + '/lcz.tif', hse=({hse!r} and out + '/hse.tif') or None)
-map_scene({scene!r}, outputs, model_path={model!r}, device='CPU')
+map_scene({scene!r}, outputs, **options)
 print(json.dumps(time.perf_counter() - start))
 """
 

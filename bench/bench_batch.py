@@ -20,6 +20,7 @@ from bench_engine import utm_block
 
 from core.batch import map_batch
 from core.engine import OutputPaths, map_scene
+from core.options import ModelChoice
 
 
 def worker_peak_mib() -> float:
@@ -41,7 +42,7 @@ def main() -> None:
             shutil.copy(block, scenes[-1])
         start = time.perf_counter()
         for index, scene in enumerate(scenes):
-            map_scene(str(scene), OutputPaths(lcz=f"{work}/loop_{index}.tif"), device="CPU")
+            map_scene(str(scene), OutputPaths(lcz=f"{work}/loop_{index}.tif"), model=ModelChoice(device="CPU"))
         loop = time.perf_counter() - start
         timings, peaks = {}, {}
         for workers in (1, 2):

@@ -48,6 +48,7 @@ from core.bands import MODEL_BANDS  # noqa: E402
 from core.engine import OutputPaths, map_scene  # noqa: E402
 from core.lcz import LCZ_CLASS_COUNT, LCZ_CLASSES  # noqa: E402
 from core.model import DEFAULT_MODEL_PATH, LoadedModel  # noqa: E402
+from core.options import ModelChoice  # noqa: E402
 from core.paths import SAMPLE_SCENE  # noqa: E402
 from core.reader import open_scene  # noqa: E402
 from core.runtime import create_session  # noqa: E402
@@ -217,7 +218,7 @@ def outputs_in(directory: Path, hse: bool) -> OutputPaths:
 def engine_once(scene: Path, model: Path, outdir: Path, hse: bool, recorder: Recorder) -> float:
     with recorder:
         started = time.perf_counter()
-        map_scene(str(scene), outputs_in(outdir, hse), model_path=str(model), device="CPU")
+        map_scene(str(scene), outputs_in(outdir, hse), model=ModelChoice(model_path=str(model), device="CPU"))
         return time.perf_counter() - started
 
 
@@ -301,7 +302,8 @@ def profile_engine(scene: Path, model: Path, hse: bool, workdir: Path, top: int 
     """cProfile of one map_scene run: the functions with the most own time."""
     profiler = cProfile.Profile()
     profiler.enable()
-    map_scene(str(scene), outputs_in(workdir / "out_profile", hse), model_path=str(model), device="CPU")
+    map_scene(str(scene), outputs_in(workdir / "out_profile", hse), model=ModelChoice(model_path=str(model),
+                                                                                      device="CPU"))
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
@@ -324,7 +326,7 @@ def child_main(scene: str, model: str, outdir: str) -> None:
     recorder = Recorder()
     with recorder:
         started = time.perf_counter()
-        map_scene(scene, outputs_in(Path(outdir), True), model_path=model, device="CPU")
+        map_scene(scene, outputs_in(Path(outdir), True), model=ModelChoice(model_path=model, device="CPU"))
         seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "ort_seconds": recorder.seconds, "rss_before_kib": before,
                       "vmhwm_kib": _vm_kib("VmHWM"), "windows": recorder.windows, "batches": recorder.calls}))

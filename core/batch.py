@@ -48,6 +48,7 @@ from .engine import OutputPaths, map_scene
 from .errors import EngineError, TerminatedError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
 from .model import load_model
+from .options import ModelChoice
 from .products import LCZ_CELL_M, pixels_per_cell
 from .reader import open_scene
 from .signals import signals_stop_the_run
@@ -63,6 +64,8 @@ _DISK_FULL_TEXTS = ("no space left", "disk is full", "disk full", "free disk spa
 #: A write that failed with less than this free on the output's disk failed because the disk is full (libtiff
 #: often says only "IO error writing tag data").
 _NEARLY_FULL_BYTES = 16 * 2**20
+#: A batch's model unless one is given: the bundled default on the CPU (as `--device` defaults to).
+BATCH_MODEL = ModelChoice(device="CPU")
 COG_OPTIONS = ["COMPRESS=DEFLATE", "BLOCKSIZE=256", "OVERVIEWS=AUTO", "BIGTIFF=IF_SAFER"]
 
 
@@ -161,8 +164,7 @@ def scene_folders(scenes: Sequence[str], out_dir: str | Path) -> dict[str, Path]
     return folders
 
 
-def map_one(scene: str, folder: str, model_path: str | None, bands: str | None, device: str,
-            probabilities: bool) -> dict:
+def map_one(scene: str, folder: str, model: ModelChoice, probabilities: bool) -> dict:
     """One scene in one task: map it, convert to COG, rename into `folder`; a summary dict."""
     started = time.time()
     skipped = _finished(scene, Path(folder))
@@ -170,7 +172,7 @@ def map_one(scene: str, folder: str, model_path: str | None, bands: str | None, 
         return skipped
     temporary = _temporary(Path(folder))
     try:
-        raw = map_block(scene, str(temporary), model_path, bands, device, probabilities, None)
+        raw = map_block(scene, str(temporary), model, probabilities, None)
         return _publish(scene, Path(folder), temporary, [raw], started)
     except Exception as exc:  # noqa: BLE001 - a full disk is reported as such; anything else as before
         return _failed_or_raise(scene, Path(folder), exc, started)
@@ -178,13 +180,13 @@ def map_one(scene: str, folder: str, model_path: str | None, bands: str | None, 
         shutil.rmtree(temporary, ignore_errors=True)
 
 
-def map_block(scene: str, folder: str, model_path: str | None, bands: str | None, device: str,
-              probabilities: bool, cell_rows: tuple[int, int] | None) -> dict:
+def map_block(scene: str, folder: str, model: ModelChoice, probabilities: bool,
+              cell_rows: tuple[int, int] | None) -> dict:
     """One block of cell rows (or the whole scene) into raw GeoTIFFs under `folder`: {outputs, provider}."""
     raw = Path(folder) / (f"rows_{cell_rows[0]:06d}" if cell_rows else "whole")
     result = map_scene(scene_sources(scene), OutputPaths(lcz=str(raw / "lcz.tif"), hse=str(raw / "hse.tif"),
                                           probabilities=str(raw / "probabilities.tif") if probabilities else None),
-                       model_path=model_path, bands=bands, device=device, cell_rows=cell_rows)
+                       model, cell_rows=cell_rows)
     return {"outputs": result.outputs, "provider": result.provider}
 
 
@@ -373,11 +375,13 @@ def write_summary(out_dir: Path, summaries: list[SceneSummary]) -> None:
                              "; ".join(f"{k}:{v}" for k, v in s.class_shares.items()), s.error])
 
 
-def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | None = None, bands: str | None = None,
-              device: str = "CPU", probabilities: bool = False, scheduler: str | None = None,
+def map_batch(scenes: Sequence[str], out_dir: str | Path, model: ModelChoice = BATCH_MODEL, *,
+              probabilities: bool = False, scheduler: str | None = None,
               workers: int | None = None, threads_per_worker: int = 1, block_cells: int | None = 100,
               report: Callable[[str], None] = print) -> list[SceneSummary]:
-    """Map every scene on a Dask cluster; the summaries in the order of `scenes`."""
+    """Map every scene on a Dask cluster; the summaries in the order of `scenes`.
+
+    `model` as for map_scene; the default runs the bundled model on the CPU in every worker."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     out = Path(out_dir).absolute()
@@ -387,15 +391,15 @@ def map_batch(scenes: Sequence[str], out_dir: str | Path, *, model_path: str | N
     scenes = list(unique.values())
     lock = lock_output(out)  # before anything in `out` is touched
     try:
-        return _map_locked(scenes, out, scene_folders(scenes, out), model_path=model_path, bands=bands,
-                           device=device, probabilities=probabilities, scheduler=scheduler, workers=workers,
+        return _map_locked(scenes, out, scene_folders(scenes, out), model, probabilities=probabilities,
+                           scheduler=scheduler, workers=workers,
                            threads_per_worker=threads_per_worker, block_cells=block_cells, report=report,
                            as_completed=as_completed, client_type=Client, cluster_type=LocalCluster)
     finally:
         lock.close()
 
 
-def _map_locked(scenes: list[str], out: Path, folders: dict[str, Path], *, model_path, bands, device, probabilities,
+def _map_locked(scenes: list[str], out: Path, folders: dict[str, Path], model: ModelChoice, *, probabilities,
                 scheduler, workers, threads_per_worker, block_cells, report, as_completed, client_type,
                 cluster_type) -> list[SceneSummary]:
     remove_temporary(out)  # of an interrupted earlier run
@@ -404,14 +408,13 @@ def _map_locked(scenes: list[str], out: Path, folders: dict[str, Path], *, model
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     client, cluster = _start_client(scheduler, workers, threads_per_worker, client_type, cluster_type, report)
     started = time.time()
-    contract = _block_contract(model_path) if block_cells else None
+    contract = _block_contract(model.model_path) if block_cells else None
     blocks = _BlockCount()
     futures: dict = {}
     try:
         for index, scene in enumerate(scenes):
-            future = _submit_scene(client, index, scene, folders[scene], contract, blocks, report,
-                                   model_path=model_path, bands=bands, device=device, probabilities=probabilities,
-                                   block_cells=block_cells)
+            future = _submit_scene(client, index, scene, folders[scene], contract, blocks, report, model,
+                                   probabilities=probabilities, block_cells=block_cells)
             futures[future] = scene
         results = _collect(futures, folders, len(scenes), blocks, started, report, as_completed)
     except BaseException:  # Ctrl-C, SIGTERM (TerminatedError): the tasks stop, the temporary folders go
@@ -467,22 +470,22 @@ class _BlockCount:
         self.done += 1
 
 
-def _submit_scene(client, index: int, scene: str, folder: Path, contract, blocks: _BlockCount, report, *,
-                  model_path, bands, device, probabilities, block_cells):
+def _submit_scene(client, index: int, scene: str, folder: Path, contract, blocks: _BlockCount, report,
+                  model: ModelChoice, *, probabilities, block_cells):
     """The future of one scene: one task, or (a tall scene) one task per block of cell rows and a joining task."""
     planned = None
     if contract is not None and not _finished(scene, folder):
         try:
-            planned = plan_blocks(scene, contract, bands, block_cells)
+            planned = plan_blocks(scene, contract, model.bands, block_cells)
         except TerminatedError:
             raise
         except EngineError:
             planned = None  # the task reports the error
     if not planned:
-        return client.submit(map_one, scene, str(folder), model_path, bands, device, probabilities, pure=False,
+        return client.submit(map_one, scene, str(folder), model, probabilities, pure=False,
                              key=f"scene-{index}-{uuid.uuid4().hex[:6]}")
     temporary = str(_temporary(folder))
-    parts = [client.submit(map_block, scene, temporary, model_path, bands, device, probabilities, rows,
+    parts = [client.submit(map_block, scene, temporary, model, probabilities, rows,
                            pure=False, key=f"block-{index}-{rows[0]}-{uuid.uuid4().hex[:6]}")
              for rows in planned]
     blocks.total += len(parts)
@@ -548,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no scene matches")
     try:
         with signals_stop_the_run():  # SIGTERM: the same clean-up as Ctrl-C, then the process ends by SIGTERM
-            summaries = map_batch(scenes, args.out, model_path=args.model, bands=args.bands, device=args.device,
+            summaries = map_batch(scenes, args.out, ModelChoice(args.model, args.bands, args.device),
                                   probabilities=args.probabilities, scheduler=args.scheduler, workers=args.workers,
                                   threads_per_worker=args.threads_per_worker, block_cells=args.block_cells)
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from osgeo import gdal
@@ -21,6 +22,7 @@ from .errors import EngineError
 from .i18n import tr
 from .messages import RunMessages
 from .model import LoadedModel, load_model
+from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
 from .patch import run_patch
 from .products import (
     LCZ_CELL_M,
@@ -40,7 +42,7 @@ from .uncertainty import METADATA_KEY as UNCERTAINTY_KEY
 from .uncertainty import UncertaintyCalibration
 
 #: map_scene's callers import the types of a run from here too (they live in core.run_state).
-__all__ = ["CellGrid", "CellHook", "MappingResult", "OutputPaths", "map_scene"]
+__all__ = ["CellGrid", "CellHook", "MappingResult", "ModelChoice", "OutputPaths", "RunFeedback", "map_scene"]
 
 gdal.UseExceptions()
 
@@ -60,14 +62,9 @@ def _has_valid_pixels(scene: Scene) -> bool:
 def map_scene(
     source: str | Sequence[str],
     outputs: OutputPaths,
+    model: ModelChoice = DEFAULT_CHOICE,
+    feedback: RunFeedback = NO_FEEDBACK,
     *,
-    model_path: str | None = None,
-    bands: str | None = None,
-    device: str = "auto",
-    progress: Callable[[float], None] | None = None,
-    is_cancelled: Callable[[], bool] | None = None,
-    log: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
     cell_hook: CellHook | None = None,
     grid: Grid | None = None,
     cell_rows: tuple[int, int] | None = None,
@@ -75,8 +72,9 @@ def map_scene(
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
-    `log` receives information lines and `warn` warnings, each once, as they arise; without `warn` the warnings
-    go to `log` marked "Warning: " (core.messages). `cell_hook` sees and may change the LCZ probabilities of every
+    `model` is the model, band names and device (core.options); `feedback` the progress, cancellation, log and
+    warnings: information lines and warnings, each once, as they arise; without `feedback.warn` the warnings go to
+    `feedback.log` marked "Warning: " (core.messages). `cell_hook` sees and may change the LCZ probabilities of every
     row of cells before they are written (training-area adaptation, core.training_areas). `grid` warps the input onto
     that working grid (the first date's, in a multi-date run: core.multidate). `cell_rows` (a, b) maps only the
     100 m cell rows a..b-1 into outputs that cover just those rows, bit for bit as in a whole-scene run (the blocks
@@ -84,25 +82,35 @@ def map_scene(
     "Date 2 (b.tif)") starts every warning about the input, so that a run of several inputs says which one it is.
     """
     started = time.perf_counter()
-    messages = RunMessages(log, warn)
     sources = [str(source)] if isinstance(source, (str, Path)) else [str(s) for s in source]
+    run = _Run(sources, model, feedback, RunMessages(feedback.log, feedback.warn), cell_hook, grid, cell_rows,
+               input_label)
     requested = outputs.requested()
     if not requested:
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
     with signals_stop_the_run(), publishing(sources) as run_outputs:
         targets = run_outputs.check(requested)
-        return _map_checked(sources, targets, run_outputs, model_path, bands, device, progress, is_cancelled,
-                            messages, started, cell_hook, grid, cell_rows, input_label)
+        return _map_checked(run, targets, run_outputs, started)
 
 
-def _map_checked(sources: list[str], targets: dict[str, Path], run_outputs: RunOutputs, model_path: str | None,
-                 bands: str | None,
-                 device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
-                 messages: RunMessages, started: float, hook: CellHook | None = None,
-                 grid: Grid | None = None, cell_rows: tuple[int, int] | None = None,
-                 input_label: str | None = None) -> MappingResult:
+@dataclass(frozen=True)
+class _Run:
+    """What map_scene was asked, as its steps (_map_checked, _map_opened) pass it on."""
+
+    sources: list[str]
+    model: ModelChoice
+    feedback: RunFeedback
+    messages: RunMessages
+    hook: CellHook | None
+    grid: Grid | None
+    cell_rows: tuple[int, int] | None
+    input_label: str | None
+
+
+def _map_checked(run: _Run, targets: dict[str, Path], run_outputs: RunOutputs, started: float) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
-    model = load_model(model_path, device, messages.info)
+    messages = run.messages
+    model = load_model(run.model.model_path, run.model.device, messages.info)
     contract = model.contract
     messages.info(tr("Model: {name} {version} ({kind}, {path}); execution provider: {provider}", name=contract.name,
                      version=contract.version, kind=contract.kind, path=model.path, provider=model.provider))
@@ -124,8 +132,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], run_outputs: RunO
     if previous_cache > _GDAL_CACHE_BYTES:
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
-        written, working = _map_opened(sources, contract, model, bands, targets, run_outputs, messages, progress,
-                                       is_cancelled, hook, grid, calibration, cell_rows, input_label)
+        written, working = _map_opened(run, model, targets, run_outputs, calibration)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
@@ -143,19 +150,16 @@ def _uncertainty_calibration(contract: ModelContract, path: Path) -> Uncertainty
     return UncertaintyCalibration.from_metadata(contract.extra[UNCERTAINTY_KEY], str(path))
 
 
-def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel, bands: str | None,
-                targets: dict[str, Path], run_outputs: RunOutputs, messages: RunMessages,
-                progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
-                hook: CellHook | None = None, grid: Grid | None = None,
-                calibration: UncertaintyCalibration | None = None,
-                cell_rows: tuple[int, int] | None = None,
-                input_label: str | None = None) -> tuple[dict[str, str], Grid]:
+def _map_opened(run: _Run, model: LoadedModel, targets: dict[str, Path], run_outputs: RunOutputs,
+                calibration: UncertaintyCalibration | None) -> tuple[dict[str, str], Grid]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
+    contract, messages, hook, cell_rows = model.contract, run.messages, run.hook, run.cell_rows
 
     def warn_input(text: str) -> None:  # a warning about this input: which one, when there are several
-        messages.warn(tr("{label}: {warning}", label=input_label, warning=text) if input_label else text)
+        messages.warn(tr("{label}: {warning}", label=run.input_label, warning=text) if run.input_label else text)
 
-    scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid)
+    scene = open_scene(run.sources, contract.bands, band_mapping=run.model.bands, gsd=contract.gsd, log=messages.info,
+                       grid=run.grid)
     try:
         _check_scene(scene, contract, messages, warn_input)
         cell = pixels_per_cell(LCZ_CELL_M, contract.gsd)
@@ -164,11 +168,11 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
             hook.start(CellGrid((gt[0], gt[1] * cell, 0.0, gt[3], 0.0, gt[5] * cell), scene.projection,
                                 -(-scene.width // cell), -(-scene.height // cell)))
         metadata = {META_MODEL: contract.name, META_MODEL_VERSION: contract.version, META_PROVIDER: model.provider,
-                    META_SOURCE: ", ".join(sources)}
+                    META_SOURCE: ", ".join(run.sources)}
         gt, height = _block_extent(scene, cell, cell_rows)
         products = run_outputs.open(targets, scene.width, height, contract.gsd, gt, scene.projection, metadata,
                                     allow_empty=cell_rows is not None)
-        tracker = RunProgress(1, progress, is_cancelled)
+        tracker = RunProgress(1, run.feedback)
         tracker.check()
         if contract.kind == KIND_DENSE:
             model_outputs = {PRODUCT_BY_KEY[key].model_output for key in targets if not PRODUCT_BY_KEY[key].derived}

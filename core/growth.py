@@ -20,11 +20,12 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .engine import MappingResult, OutputPaths
-from .errors import CancelledError, EngineError
+from .errors import EngineError
 from .i18n import tr
 from .messages import RunMessages
 from .model import load_model
 from .multidate import map_onto_first_grid
+from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
 from .products import DERIVED_CHANGE, HSE_CELL_M, HSE_NODATA, META_MODEL, META_MODEL_VERSION, META_PROVIDER, META_SOURCE
 from .publish import publishing
 from .signals import stops_on_signals
@@ -54,25 +55,19 @@ def map_growth(
     earlier: str | Sequence[str],
     later: str | Sequence[str],
     change: str,
+    model: ModelChoice = DEFAULT_CHOICE,
+    feedback: RunFeedback = NO_FEEDBACK,
     *,
     new_built: str | None = None,
-    model_path: str | None = None,
-    bands: str | None = None,
-    device: str = "auto",
     not_built: float = NOT_BUILT,
     built: float = BUILT,
-    progress: Callable[[float], None] | None = None,
-    is_cancelled: Callable[[], bool] | None = None,
-    log: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
 ) -> GrowthResult:
     """Map the HSE change from `earlier` to `later` (each a scene or its band files)."""
     if not 0.0 <= not_built < built <= 1.0:
         raise EngineError(f"The thresholds must satisfy 0 <= not built ({not_built:g}) < built ({built:g}) <= 1.")
-    say = log or (lambda line: None)
-    messages = RunMessages(log, warn)
+    messages = RunMessages(feedback.log, feedback.warn)
     inputs = [str(s) for date in (earlier, later) for s in ([date] if isinstance(date, (str, Path)) else date)]
-    contract = load_model(model_path, "CPU").contract  # refuse a model without HSE before any computing
+    contract = load_model(model.model_path, "CPU").contract  # refuse a model without HSE before any computing
     if not contract.has_hse:
         raise EngineError(tr(
             "The model '{name}' has no HSE output, so it cannot map settlement growth; choose the multi-task model "
@@ -82,9 +77,8 @@ def map_growth(
         with tempfile.TemporaryDirectory(prefix="hselcz_growth_") as folder:
             runs = map_onto_first_grid(
                 [earlier, later], lambda index: OutputPaths(lcz=None, hse=str(Path(folder) / f"hse_{index}.tif")),
-                progress=progress, share=0.9, wrap_error=_scene_error(Path(folder)), model_path=model_path, bands=bands,
+                model, feedback.but(warn=messages.warn), share=0.9, wrap_error=_scene_error(Path(folder)),
                 label=lambda index, _scene: tr("The earlier scene") if index == 0 else tr("The later scene"),
-                device=device, is_cancelled=is_cancelled, log=log, warn=messages.warn,
             )
             first = runs[0]
             grid = first.grid
@@ -93,17 +87,16 @@ def map_growth(
                         META_SOURCE: f"{inputs[0]} -> {inputs[-1]}"}
             writers = run_outputs.open(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
                                        grid.projection, metadata)
-            counts = _compare(Path(runs[0].hse), Path(runs[1].hse), writers, not_built, built, is_cancelled)
+            counts = _compare(Path(runs[0].hse), Path(runs[1].hse), writers, not_built, built, feedback)
             written = run_outputs.commit()
-    if progress:
-        progress(1.0)
+    feedback.report(1.0)
     pixel_km2 = HSE_CELL_M * HSE_CELL_M / 1e6  # the working grid is in metres (projected, true to scale)
     growth, loss, compared, abs_sum = counts
     result = GrowthResult(written, growth * pixel_km2, loss * pixel_km2, compared * pixel_km2,
                           abs_sum / max(compared, 1), runs[0], runs[1], messages.warnings)
-    say(tr("Settlement growth: {growth:.3f} km2 new built-up, {loss:.3f} km2 lost, over {area:.1f} km2 compared "
-           "(mean |change| {mean:.3f}).", growth=result.growth_km2, loss=result.loss_km2, area=result.compared_km2,
-           mean=result.mean_abs_change))
+    feedback.say(tr("Settlement growth: {growth:.3f} km2 new built-up, {loss:.3f} km2 lost, over {area:.1f} km2 "
+                    "compared (mean |change| {mean:.3f}).", growth=result.growth_km2, loss=result.loss_km2,
+                    area=result.compared_km2, mean=result.mean_abs_change))
     return result
 
 
@@ -129,15 +122,14 @@ def _scene_error(folder: Path) -> Callable[[int, str | Sequence[str], str], str]
 
 
 def _compare(earlier: Path, later: Path, writers: ProductWriters, not_built: float, built: float,
-             is_cancelled: Callable[[], bool] | None) -> tuple[int, int, int, float]:
+             feedback: RunFeedback) -> tuple[int, int, int, float]:
     """Write change and new/lost built-up row block by row block; (growth px, loss px, compared px, sum |change|)."""
     a_ds, b_ds = gdal.Open(str(earlier)), gdal.Open(str(later))
     width, height = a_ds.RasterXSize, a_ds.RasterYSize
     growth = loss = compared = 0
     abs_sum = 0.0
     for top in range(0, height, _BLOCK_ROWS):
-        if is_cancelled and is_cancelled():
-            raise CancelledError("The run was cancelled; no output was written.")
+        feedback.check()
         rows = min(_BLOCK_ROWS, height - top)
         a = a_ds.ReadAsArray(0, top, width, rows).astype(np.float32)
         b = b_ds.ReadAsArray(0, top, width, rows).astype(np.float32)

@@ -18,6 +18,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from .errors import CancelledError, EngineError
 from .i18n import tr
 from .lcz import LCZ_CLASS_COUNT
 from .messages import RunMessages
+from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
 from .products import (
     DERIVED_DATES,
     HSE_NODATA,
@@ -59,14 +61,9 @@ def _describe(source: str | Sequence[str]) -> str:
 def map_dates(
     dates: Sequence[str | Sequence[str]],
     outputs: OutputPaths,
+    model: ModelChoice = DEFAULT_CHOICE,
+    feedback: RunFeedback = NO_FEEDBACK,
     *,
-    model_path: str | None = None,
-    bands: str | None = None,
-    device: str = "auto",
-    progress: Callable[[float], None] | None = None,
-    is_cancelled: Callable[[], bool] | None = None,
-    log: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
     cell_hook: CellHook | None = None,
 ) -> MappingResult:
     """Map several dates of one place into one set of products (one date: exactly map_scene).
@@ -76,13 +73,9 @@ def map_dates(
     if not dates:
         raise EngineError("No input scene was given.")
     if len(dates) == 1:
-        return map_scene(dates[0], outputs, model_path=model_path, bands=bands, device=device, progress=progress,
-                         is_cancelled=is_cancelled, log=log, warn=warn, cell_hook=cell_hook)
-    # One warning channel for all dates: a warning every date gives (e.g. "no HSE output") is said once.
-    common = dict(model_path=model_path, bands=bands, device=device, is_cancelled=is_cancelled, log=log,
-                  warn=RunMessages(log, warn).warn, cell_hook=cell_hook)
+        return map_scene(dates[0], outputs, model, feedback, cell_hook=cell_hook)
     started = time.perf_counter()
-    say = log or (lambda line: None)
+    say = feedback.say
     requested = outputs.requested()
     if not requested:
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
@@ -92,7 +85,7 @@ def map_dates(
             raise EngineError("The LCZ uncertainty is mapped for one date at a time; leave it empty when fusing dates.")
         targets = run_outputs.check(requested)
         with tempfile.TemporaryDirectory(prefix="hselcz_dates_") as folder:
-            runs = _map_each_date(dates, Path(folder), "hse" in targets, progress, common, say)
+            runs = _map_each_date(dates, Path(folder), "hse" in targets, model, feedback, cell_hook)
             first = runs[0]
             metadata = {META_MODEL: first.contract.name, META_MODEL_VERSION: first.contract.version,
                         META_PROVIDER: first.provider, META_SOURCE: " | ".join(_describe(d) for d in dates)}
@@ -104,12 +97,11 @@ def map_dates(
             writers = run_outputs.open(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
                                        grid.projection, metadata)
             writers.single_date = False
-            _fuse_lcz([Path(r.probabilities) for r in runs], writers, is_cancelled)
+            _fuse_lcz([Path(r.probabilities) for r in runs], writers, feedback)
             if "hse" in targets:
-                _fuse_hse([Path(r.hse) for r in runs], writers, is_cancelled)
+                _fuse_hse([Path(r.hse) for r in runs], writers)
             written = run_outputs.commit()
-    if progress:
-        progress(1.0)
+    feedback.report(1.0)
     say(tr("{dates} dates fused: LCZ from the mean probabilities, HSE from the median.", dates=len(dates)))
     said = list(dict.fromkeys(w for run in runs for w in run.warnings))
     return MappingResult(outputs=written, provider=first.provider, contract=first.contract, warnings=said,
@@ -119,13 +111,14 @@ def map_dates(
 def map_onto_first_grid(
     dates: Sequence[str | Sequence[str]],
     outputs_for: Callable[[int], OutputPaths],
+    model: ModelChoice,
+    feedback: RunFeedback,
     *,
-    progress: Callable[[float], None] | None = None,
     share: float = 1.0,
     announce: Callable[[int, str | Sequence[str]], None] | None = None,
     wrap_error: Callable[[int, str | Sequence[str], str], str] | None = None,
     label: Callable[[int, str | Sequence[str]], str] | None = None,
-    **map_options,
+    cell_hook: CellHook | None = None,
 ) -> list[MappingResult]:
     """Every date through map_scene (outputs_for(index)), later dates on the first date's working grid.
 
@@ -139,16 +132,15 @@ def map_onto_first_grid(
     if label is None and len(dates) > 1:
         def label(index: int, date) -> str:
             return tr("Date {number} ({source})", number=index + 1, source=_describe(date))
-    mappings = date_band_mappings(dates, map_options.pop("bands", None),
-                                  RunMessages(map_options.get("log"), map_options.get("warn")).warn, label)
+    mappings = date_band_mappings(dates, model.bands, RunMessages(feedback.log, feedback.warn).warn, label)
     for index, date in enumerate(dates):
         if announce:
             announce(index, date)
-        scaled = (lambda f, i=index: progress(step * (i + f))) if progress else None
         try:
-            runs.append(map_scene(date, outputs_for(index), progress=scaled, grid=runs[0].grid if runs else None,
-                                  bands=mappings[index], input_label=label(index, date) if label else None,
-                                  **map_options))
+            runs.append(map_scene(date, outputs_for(index), replace(model, bands=mappings[index]),
+                                  feedback.part(step * index, step), cell_hook=cell_hook,
+                                  grid=runs[0].grid if runs else None,
+                                  input_label=label(index, date) if label else None))
         except CancelledError:
             raise
         except EngineError as exc:
@@ -223,8 +215,13 @@ def _mapping_example(count: int) -> str:
     return "B2=2,B3=3,B4=4,..."
 
 
-def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, say) -> list[MappingResult]:
-    """Every date's probabilities (and HSE) into the temporary folder, errors naming the date."""
+def _map_each_date(dates, folder: Path, want_hse: bool, model: ModelChoice, feedback: RunFeedback,
+                   cell_hook: CellHook | None) -> list[MappingResult]:
+    """Every date's probabilities (and HSE) into the temporary folder, errors naming the date.
+
+    One warning channel for all dates: a warning every date gives (e.g. "no HSE output") is said once.
+    """
+    say = feedback.say
 
     def outputs_for(index: int) -> OutputPaths:
         return OutputPaths(lcz=None, probabilities=str(folder / f"probabilities_{index}.tif"),
@@ -250,16 +247,16 @@ def _map_each_date(dates, folder: Path, want_hse: bool, progress, common: dict, 
                                     "first one, or has no data where it does.")
         return tr("Date {number} ({source}): {problem}", number=index + 1, source=_describe(date), problem=problem)
 
-    return map_onto_first_grid(dates, outputs_for, progress=progress, share=0.9, announce=announce,
-                               wrap_error=wrap_error, **common)
+    once = feedback.but(warn=RunMessages(feedback.log, feedback.warn).warn)
+    return map_onto_first_grid(dates, outputs_for, model, once, share=0.9, announce=announce, wrap_error=wrap_error,
+                               cell_hook=cell_hook)
 
 
-def _fuse_lcz(paths: list[Path], writers: ProductWriters, is_cancelled) -> None:
+def _fuse_lcz(paths: list[Path], writers: ProductWriters, feedback: RunFeedback) -> None:
     datasets = [gdal.Open(str(path)) for path in paths]
     width, height = datasets[0].RasterXSize, datasets[0].RasterYSize
     for top in range(0, height, _BLOCK_ROWS):
-        if is_cancelled and is_cancelled():
-            raise CancelledError("The run was cancelled; no output was written.")
+        feedback.check()
         rows = min(_BLOCK_ROWS, height - top)
         total = np.zeros((LCZ_CLASS_COUNT, rows, width), np.float64)
         count = np.zeros((rows, width), np.int64)
@@ -274,7 +271,7 @@ def _fuse_lcz(paths: list[Path], writers: ProductWriters, is_cancelled) -> None:
         writers.write(DERIVED_DATES, top, count[None].astype(np.uint8), valid)
 
 
-def _fuse_hse(paths: list[Path], writers: ProductWriters, is_cancelled) -> None:
+def _fuse_hse(paths: list[Path], writers: ProductWriters) -> None:
     datasets = [gdal.Open(str(path)) for path in paths]
     width, height = datasets[0].RasterXSize, datasets[0].RasterYSize
     for top in range(0, height, _BLOCK_ROWS * 5):

@@ -6,14 +6,13 @@ callers (core.multidate, core.growth, core.training_areas) name these types with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from .contract import ModelContract
-from .errors import CancelledError
+from .options import RunFeedback
 from .products import PRODUCT_BY_KEY, PRODUCTS
 from .reader import Grid
 
@@ -79,17 +78,15 @@ class CellHook(Protocol):
 class RunProgress:
     """Progress and cancellation of one run, checked at every batch of a pipeline (core.dense, core.patch)."""
 
-    def __init__(self, total: int, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None):
+    def __init__(self, total: int, feedback: RunFeedback):
         self.total, self.done = max(total, 1), 0
-        self._progress, self._is_cancelled = progress, is_cancelled
+        self._feedback = feedback
 
     def check(self) -> None:
         """Raise CancelledError when the user has cancelled the run."""
-        if self._is_cancelled and self._is_cancelled():
-            raise CancelledError("The run was cancelled; no output was written.")
+        self._feedback.check()
 
     def advance(self, amount: int) -> None:
         """`amount` more of `total` units done."""
         self.done += amount
-        if self._progress:
-            self._progress(min(self.done / self.total, 1.0))
+        self._feedback.report(min(self.done / self.total, 1.0))

@@ -28,6 +28,7 @@ from .engine import CellGrid, MappingResult, OutputPaths
 from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
 from .multidate import map_dates, map_onto_first_grid
+from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
 from .reference_grid import PolygonReference, rasterise_polygons, spatial_reference
 
 gdal.UseExceptions()
@@ -247,55 +248,42 @@ class AdaptationResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _second_pass(progress: Callable[[float], None] | None) -> Callable[[float], None] | None:
-    """The progress of the mapping pass after the fitting pass, which took the first _FIT_SHARE of the bar."""
-    if progress is None:
-        return None
-    return lambda f: progress(_FIT_SHARE + (1 - _FIT_SHARE) * f)
-
-
 def map_with_training_areas(
     source: str | Sequence[str],
     outputs: OutputPaths,
+    model: ModelChoice = DEFAULT_CHOICE,
+    feedback: RunFeedback = NO_FEEDBACK,
     *,
     more_dates: Sequence[str | Sequence[str]] = (),
     training_areas: PolygonReference | None = None,
     adapter_path: str | None = None,
     save_adapter: str | None = None,
-    model_path: str | None = None,
-    bands: str | None = None,
-    device: str = "auto",
     folds: int = 5,
-    progress: Callable[[float], None] | None = None,
-    is_cancelled: Callable[[], bool] | None = None,
-    log: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
 ) -> AdaptationResult:
     """Fit an adapter on the training areas (or load a saved one) and map the scene with it.
 
     With `more_dates`, the training cells of every date (read on the first date's grid) fit one adapter, whole
-    polygons stay in one fold across dates, and the adapted dates are fused as core.multidate fuses dates.
+    polygons stay in one fold across dates, and the adapted dates are fused as core.multidate fuses dates. The fit
+    takes the first _FIT_SHARE of the progress bar, the mapping the rest.
     """
     dates = [source, *more_dates]
-    messages = _TwoPassMessages(log, warn)
+    messages = _TwoPassMessages(feedback.log, feedback.warn)
     if (training_areas is None) == (adapter_path is None):
         raise EngineError("Give either training areas to fit an adapter, or a saved adapter to apply (not both).")
     if save_adapter:
         _check_adapter_target(save_adapter)
     cross_validation, training_cells = None, 0
+    mapping_feedback = feedback.but(log=messages.pass_two, warn=messages.warning)
     if adapter_path is not None:
         adapter = LczAdapter.load(adapter_path)
         messages.say(f"Adapter: {adapter_path} (fitted on {adapter.model}; classes "
                      f"{', '.join(_LABELS[int(c)] for c in adapter.classes)}).")
     else:
-        adapter, cross_validation, training_cells = _fit_adapter(
-            dates, training_areas, folds, messages, progress=progress, model_path=model_path, bands=bands,
-            device=device, is_cancelled=is_cancelled)
-    mapping = map_dates(
-        dates, outputs, model_path=model_path, bands=bands, device=device,
-        progress=_second_pass(progress) if adapter_path is None else progress,
-        is_cancelled=is_cancelled, log=messages.pass_two, warn=messages.warning, cell_hook=_AdapterApplier(adapter),
-    )
+        fit_feedback = feedback.but(log=messages.pass_one, warn=messages.warning)
+        adapter, cross_validation, training_cells = _fit_adapter(dates, training_areas, folds, messages, model,
+                                                                 fit_feedback)
+        mapping_feedback = mapping_feedback.part(_FIT_SHARE, 1 - _FIT_SHARE)
+    mapping = map_dates(dates, outputs, model, mapping_feedback, cell_hook=_AdapterApplier(adapter))
     saved = str(adapter.save(save_adapter)) if save_adapter else None
     return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, messages.warnings)
 
@@ -325,8 +313,8 @@ class _TwoPassMessages:
             self.say(line)
 
 
-def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, messages: _TwoPassMessages, *,
-                 progress: Callable[[float], None] | None, **map_options) -> tuple[LczAdapter, CrossValidation, int]:
+def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, messages: _TwoPassMessages,
+                 model: ModelChoice, feedback: RunFeedback) -> tuple[LczAdapter, CrossValidation, int]:
     """The first pass: the model's cells under the training areas of every date, cross-validated by polygon, and
     the adapter fitted on all of them; (adapter, cross-validation, training cells)."""
     say = messages.say
@@ -334,9 +322,8 @@ def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, mess
     collector = _TrainingCellCollector(training_areas, codes)
     with tempfile.TemporaryDirectory(prefix="hselcz_ta_") as folder:
         first = map_onto_first_grid(
-            dates, lambda index: OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")),
-            progress=progress, share=_FIT_SHARE, log=messages.pass_one, warn=messages.warning, cell_hook=collector,
-            **map_options,
+            dates, lambda index: OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")), model, feedback,
+            share=_FIT_SHARE, cell_hook=collector,
         )[0]
     cells = collector.collected()
     for text in training_area_warnings(training_areas, codes, cells, collector.outside):

@@ -12,6 +12,7 @@ import pytest
 from core.adapter import LczAdapter, cell_features, cross_validate, polygon_folds
 from core.assessment import PolygonReference
 from core.errors import EngineError
+from core.options import ModelChoice
 from core.training_areas import TrainingCells, parse_classes, training_area_warnings
 from support.raster_fixtures import HONG_KONG_ORIGIN, square
 
@@ -183,5 +184,5 @@ def test_a_damaged_adapter_stops_the_run_before_anything_is_written(tmp_path: Pa
     out = tmp_path / "out"
     with pytest.raises(EngineError, match=r"is damaged: 'weights' holds 75 value\(s\) that are not finite"):
         map_with_training_areas(str(sample_scene), OutputPaths(lcz=str(out / "lcz.tif")), adapter_path=str(path),
-                                device="CPU")
+                                model=ModelChoice(device="CPU"))
     assert not out.exists()

@@ -20,6 +20,7 @@ from core.assessment import (
 )
 from core.assessment_report import hse_report_html, hse_table, lcz_report_html, lcz_table, write_text_atomic
 from core.errors import EngineError
+from core.options import ModelChoice
 from support.data import (
     HK_MAPPING,
     MALTA,
@@ -141,7 +142,7 @@ def test_engine_prediction_of_the_sample_scene_matches_the_training_evaluation(s
     from core.engine import OutputPaths, map_scene
     from training.mtl import evaluate
 
-    lcz = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif")), device="CPU").lcz
+    lcz = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model=ModelChoice(device="CPU")).lcz
     a = assess_lcz(lcz, PRD)
     _, cm = evaluate.evaluate_lcz(lcz, PRD)
     assert np.abs(a.confusion - cm).sum() <= 1e-3 * cm.sum() and a.scores["n"] > 1000

@@ -15,6 +15,7 @@ pytest.importorskip("dask.distributed")
 
 from core.batch import DONE, expand_scenes, main  # noqa: E402
 from core.engine import OutputPaths, map_scene  # noqa: E402
+from core.options import ModelChoice  # noqa: E402
 from support.data import REPO_ROOT
 
 pytestmark = pytest.mark.usefixtures("collect_gdal_garbage")
@@ -45,7 +46,7 @@ def test_a_batch_maps_every_scene_reports_failures_and_resumes(tmp_path: Path, s
     assert "Dask dashboard: " in printed and "[3/3]" in printed and "km2/s" in printed
 
     # The same map as a single-machine run, pixel for pixel, as a tiled COG.
-    alone = map_scene(str(scenes[0]), OutputPaths(lcz=str(tmp_path / "alone.tif")), device="CPU")
+    alone = map_scene(str(scenes[0]), OutputPaths(lcz=str(tmp_path / "alone.tif")), model=ModelChoice(device="CPU"))
     np.testing.assert_array_equal(read(out / "tko_a" / "lcz.tif")[0], read(alone.lcz)[0])
     from osgeo import gdal
 
@@ -118,7 +119,7 @@ def test_a_scene_split_into_blocks_over_workers_is_identical_to_one_run(tmp_path
     printed = capsys.readouterr().out
     assert "4 blocks of 7 rows" in printed and "[1/1, blocks 4/4]" in printed
     alone = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
-                      model_path=model, device="CPU")
+                      model=ModelChoice(model_path=model, device="CPU"))
     folder = out / sample_scene.stem
     for key, path in alone.outputs.items():
         np.testing.assert_array_equal(read(folder / f"{key}.tif")[0], read(path)[0])
@@ -168,7 +169,8 @@ def test_a_scene_of_separate_band_files_is_one_line(tmp_path: Path, sample_scene
     listing.write_text(",".join(str(f) for f in files) + "\n")
     out = tmp_path / "out"
     assert main([str(listing), "--out", str(out), "--workers", "1"]) == 0
-    alone = map_scene([str(f) for f in files], OutputPaths(lcz=str(tmp_path / "lcz.tif")), device="CPU")
+    alone = map_scene([str(f) for f in files], OutputPaths(lcz=str(tmp_path / "lcz.tif")),
+                      model=ModelChoice(device="CPU"))
     np.testing.assert_array_equal(read(out / "tko" / "lcz.tif")[0], read(alone.lcz)[0])
 
 
@@ -200,7 +202,8 @@ def test_two_scenes_with_one_file_name_get_their_own_stable_folders(tmp_path: Pa
     folders = [Path(s["folder"]) for s in summary]
     assert folders[0] != folders[1] and all(f.name.startswith("scene-") for f in folders)
     for scene, folder in zip((a, b), folders, strict=True):
-        alone = map_scene(str(scene), OutputPaths(lcz=str(tmp_path / f"alone_{scene.parent.name}.tif")), device="CPU")
+        alone = map_scene(str(scene), OutputPaths(lcz=str(tmp_path / f"alone_{scene.parent.name}.tif")),
+                          model=ModelChoice(device="CPU"))
         np.testing.assert_array_equal(read(folder / "lcz.tif")[0], read(alone.lcz)[0])
         assert json.loads((folder / DONE).read_text())["scene"] == str(scene)
     assert not np.array_equal(read(folders[0] / "lcz.tif")[0], read(folders[1] / "lcz.tif")[0])

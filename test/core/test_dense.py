@@ -14,6 +14,7 @@ from osgeo import gdal, osr
 
 from core.bands import MODEL_BANDS
 from core.engine import MappingResult, OutputPaths, map_scene
+from core.options import NO_FEEDBACK, ModelChoice, RunFeedback
 from core.products import HSE_NODATA, PROBABILITY_NODATA
 from support.engine_fixtures import (
     CELL_LCZ,
@@ -34,10 +35,10 @@ from support.engine_fixtures import (
 TOLERANCE = 2e-6  # float32 blending and averaging of values <= 1.5
 
 
-def run_dense(source: Path, model: Path, out: Path, **kwargs: object) -> MappingResult:
+def run_dense(source: Path, model: Path, out: Path, feedback: RunFeedback = NO_FEEDBACK) -> MappingResult:
     out.mkdir(exist_ok=True)
     outputs = OutputPaths(lcz=str(out / "lcz.tif"), hse=str(out / "hse.tif"), probabilities=str(out / "prob.tif"))
-    return map_scene(str(source), outputs, model_path=str(model), **kwargs)
+    return map_scene(str(source), outputs, ModelChoice(model_path=str(model)), feedback)
 
 
 def assert_matches(result: MappingResult, dn: np.ndarray) -> None:
@@ -146,7 +147,7 @@ def test_float_reflectance_input_equals_dn_input(tmp_path: Path, dense_model: Pa
     reflectance = (dn.astype(np.float64) / 10000.0).astype(np.float32)
     source = write_raster(tmp_path / "reflectance.tif", reflectance, data_type=gdal.GDT_Float32)
     logs: list[str] = []
-    result = run_dense(source, dense_model, tmp_path / "out", log=logs.append)
+    result = run_dense(source, dense_model, tmp_path / "out", feedback=RunFeedback(log=logs.append))
     assert any("float reflectance 0..1" in line for line in logs)
     assert_matches(result, dn)
 
@@ -156,7 +157,7 @@ def test_processing_baseline_04_offset_is_removed(tmp_path: Path, dense_model: P
     dn = synthetic_dn(60, 70, seed=7)
     source = write_raster(tmp_path / "pb0400.tif", dn + np.uint16(1000), metadata={"PROCESSING_BASELINE": "04.00"})
     logs: list[str] = []
-    result = run_dense(source, dense_model, tmp_path / "out", log=logs.append)
+    result = run_dense(source, dense_model, tmp_path / "out", feedback=RunFeedback(log=logs.append))
     assert any("baseline offset -1000" in line for line in logs)
     assert_matches(result, dn)
 
@@ -166,7 +167,7 @@ def test_gdal_scale_and_offset_give_reflectance(tmp_path: Path, dense_model: Pat
     dn = synthetic_dn(50, 60, seed=15)
     source = write_raster(tmp_path / "scaled.tif", dn + np.uint16(1000), scale_offset=(1e-4, -0.1))
     logs: list[str] = []
-    result = run_dense(source, dense_model, tmp_path / "out", log=logs.append)
+    result = run_dense(source, dense_model, tmp_path / "out", feedback=RunFeedback(log=logs.append))
     assert "Radiometry: band scale 0.0001 / offset -0.1 to reflectance" in logs
     assert_matches(result, dn)
 
@@ -178,7 +179,7 @@ def test_product_metadata_add_offset_per_band(tmp_path: Path, dense_model: Path)
     keys["BOA_ADD_OFFSET_B8A"] = "-1000"
     source = write_raster(tmp_path / "l2a.tif", dn + np.uint16(1000), metadata=keys)
     logs: list[str] = []
-    result = run_dense(source, dense_model, tmp_path / "out", log=logs.append)
+    result = run_dense(source, dense_model, tmp_path / "out", feedback=RunFeedback(log=logs.append))
     assert "Radiometry: baseline offset -1000 (product metadata BOA_ADD_OFFSET_B8A=-1000)" in logs
     assert_matches(result, dn)
 

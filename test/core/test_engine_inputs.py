@@ -17,6 +17,7 @@ from core.bands import MODEL_BANDS
 from core.contract import COMMON_KEYS, build_metadata
 from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
+from core.options import NO_FEEDBACK, ModelChoice, RunFeedback
 from core.products import HSE_NODATA, PROBABILITY_NODATA
 from support.engine_fixtures import (
     HSE_BAND,
@@ -40,9 +41,9 @@ def dn() -> np.ndarray:
     return synthetic_dn(36, 48, seed=21)
 
 
-def run(source: Path, model: Path, out: Path, **kwargs: object):
+def run(source: Path, model: Path, out: Path, bands: str | None = None, feedback: RunFeedback = NO_FEEDBACK):
     return map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif"), probabilities=str(out / "prob.tif")),
-                     model_path=str(model), **kwargs)
+                     ModelChoice(model_path=str(model), bands=bands), feedback)
 
 
 def assert_exact(result, dn: np.ndarray) -> None:
@@ -79,7 +80,8 @@ def test_bands_parameter_in_band_order_with_skips(tmp_path, dense_model, dn) -> 
     stack = np.concatenate([junk, dn[:7], junk, dn[7:]])
     source = write_raster(tmp_path / "twelve.tif", stack, descriptions=None)
     logs: list[str] = []
-    result = run(source, dense_model, tmp_path, bands="-,B2,B3,B4,B5,B6,B7,B8,-,B8A,B11,B12", log=logs.append)
+    result = run(source, dense_model, tmp_path, bands="-,B2,B3,B4,B5,B6,B7,B8,-,B8A,B11,B12",
+                 feedback=RunFeedback(log=logs.append))
     assert_exact(result, dn)
     assert "B8A: twelve.tif band 10 (from its BANDS parameter)" in logs
 
@@ -139,7 +141,8 @@ def test_separate_band_files_named_by_file_name(tmp_path, dense_model, dn) -> No
     logs: list[str] = []
     outputs = OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif"),
                           probabilities=str(tmp_path / "p.tif"))
-    result = map_scene(_band_files(tmp_path, dn)[::-1], outputs, model_path=str(dense_model), log=logs.append)
+    result = map_scene(_band_files(tmp_path, dn)[::-1], outputs, model=ModelChoice(model_path=str(dense_model)),
+                       feedback=RunFeedback(log=logs.append))
     assert "B8A: T32TMR_B8A_20m.tif band 1 (from its file name)" in logs
     assert "Working grid: 48 x 36 pixels at 10 m." in logs
     density, _ = dense_hse_expected(dn)
@@ -154,7 +157,8 @@ def test_separate_band_files_named_by_file_name(tmp_path, dense_model, dn) -> No
 
 def test_pixels_outside_some_band_files_are_nodata(tmp_path, dense_model, dn) -> None:
     files = _band_files(tmp_path, dn, west_extra_20m=1)
-    result = map_scene(files, OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")), model_path=str(dense_model))
+    result = map_scene(files, OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")),
+                       model=ModelChoice(model_path=str(dense_model)))
     hse, gt, _ = read(result.hse)
     assert gt[0] == ORIGIN[0] - 20  # the working grid is the union of the files' extents
     density, _ = dense_hse_expected(dn)
@@ -168,7 +172,7 @@ def test_vrt_of_separate_band_files_is_read_by_file_name(tmp_path, dense_model, 
              for i, band in enumerate(MODEL_BANDS)]
     gdal.BuildVRT(str(tmp_path / "stack.vrt"), files[::-1], separate=True).FlushCache()
     logs: list[str] = []
-    result = run(tmp_path / "stack.vrt", dense_model, tmp_path, log=logs.append)
+    result = run(tmp_path / "stack.vrt", dense_model, tmp_path, feedback=RunFeedback(log=logs.append))
     assert "B2: stack.vrt band 10 (from its file name)" in logs
     assert_exact(result, dn)
 
@@ -181,7 +185,7 @@ def test_bands_identified_by_wavelength_metadata(tmp_path, dense_model, dn) -> N
         dataset.GetRasterBand(index).SetMetadata({"WAVELENGTH": str(wavelength), "WAVELENGTH_UNIT": "micrometers"})
     dataset = None
     logs: list[str] = []
-    result = run(source, dense_model, tmp_path, log=logs.append)
+    result = run(source, dense_model, tmp_path, feedback=RunFeedback(log=logs.append))
     assert "B8A: wavelengths.tif band 8 (from its metadata)" in logs
     assert_exact(result, dn)
 
@@ -195,7 +199,7 @@ def test_all_nodata_raster_is_refused(tmp_path, dense_model, dn) -> None:
     source = write_raster(tmp_path / "empty.tif", np.zeros_like(dn))
     calls: list[float] = []
     with pytest.raises(EngineError, match="holds no valid pixels"):
-        run(source, dense_model, tmp_path, progress=calls.append)
+        run(source, dense_model, tmp_path, feedback=RunFeedback(progress=calls.append))
     assert calls == [] and list(tmp_path.iterdir()) == [source]
 
 
@@ -221,7 +225,8 @@ def _b4_nodata_block(dn: np.ndarray) -> np.ndarray:
 def test_declared_nodata_in_one_band_masks_the_pixel(tmp_path, dense_model) -> None:
     dn = synthetic_dn(120, 120, seed=22)
     source = write_raster(tmp_path / "b4_hole.tif", _b4_nodata_block(dn), nodata=65535)
-    result = map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")), model_path=str(dense_model))
+    result = map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")),
+                       model=ModelChoice(model_path=str(dense_model)))
     expected = dn.copy()
     expected[:, 40:80, 40:80] = 0
     density, ok = dense_hse_expected(expected)
@@ -234,7 +239,8 @@ def test_declared_nodata_in_one_band_survives_the_utm_warp(tmp_path, dense_model
     dn = synthetic_dn(120, 120, seed=22)
     source = write_raster(tmp_path / "b4_hole_geo.tif", _b4_nodata_block(dn), nodata=65535, epsg=4326,
                           origin=(9.05, 45.4), pixel=(1.27e-4, 0.9e-4))
-    result = map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")), model_path=str(dense_model))
+    result = map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")),
+                       model=ModelChoice(model_path=str(dense_model)))
     hse = read(result.hse)[0]
     assert hse.shape == (60, 60) and (hse[:15, :15] != HSE_NODATA).all()  # ~10 m pixels: the same 60 x 60 cells
     centre = hse[25:35, 25:35]  # well inside the block of rows/columns 40..79 (20 m cells 20..39)

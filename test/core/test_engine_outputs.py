@@ -13,6 +13,7 @@ from core.contract import build_metadata
 from core.engine import OutputPaths, map_scene
 from core.errors import CancelledError, EngineError
 from core.lcz import LCZ_CLASSES
+from core.options import ModelChoice, RunFeedback
 from core.products import (
     HSE_NODATA,
     META_CLASS_PREFIX,
@@ -62,7 +63,7 @@ def vsimem_leftovers() -> list[str]:
 def test_product_formats_styles_and_metadata(tmp_path: Path, dense_model: Path, scene) -> None:
     source, dn = scene
     out = tmp_path / "out"
-    result = map_scene(str(source), outputs_in(out), model_path=str(dense_model))
+    result = map_scene(str(source), outputs_in(out), model=ModelChoice(model_path=str(dense_model)))
     published = sorted(p.name for p in out.iterdir() if not p.name.endswith(".aux.xml"))
     assert published == ["hse.tif", "lcz.tif", "prob.tif"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
@@ -110,7 +111,8 @@ def test_product_formats_styles_and_metadata(tmp_path: Path, dense_model: Path, 
 def test_lcz_class_names_travel_inside_the_geotiff(tmp_path: Path, dense_model: Path, scene) -> None:
     """Copying lcz.tif alone (without its .aux.xml) keeps the colours and the class names."""
     source, _ = scene
-    result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model_path=str(dense_model))
+    result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
+                       model=ModelChoice(model_path=str(dense_model)))
     alone = tmp_path / "copied" / "lcz.tif"
     alone.parent.mkdir()
     alone.write_bytes(Path(result.lcz).read_bytes())
@@ -124,7 +126,8 @@ def test_lcz_class_names_travel_inside_the_geotiff(tmp_path: Path, dense_model: 
 def test_progress_is_monotonic_and_ends_at_one(tmp_path: Path, dense_model: Path, scene) -> None:
     source, _ = scene
     reports: list[float] = []
-    map_scene(str(source), outputs_in(tmp_path / "out"), model_path=str(dense_model), progress=reports.append)
+    map_scene(str(source), outputs_in(tmp_path / "out"), model=ModelChoice(model_path=str(dense_model)),
+              feedback=RunFeedback(progress=reports.append))
     assert len(reports) >= 5 and reports == sorted(reports) and reports[-1] == 1.0 and reports[0] >= 0.0
     assert vsimem_leftovers() == []
 
@@ -139,8 +142,9 @@ def test_cancelling_leaves_nothing_behind(tmp_path: Path, dense_model: Path, sce
     input_hash = sha256(source)
     reports: list[float] = []
     with pytest.raises(CancelledError, match="cancelled"):
-        map_scene(str(source), outputs_in(out), model_path=str(dense_model), progress=reports.append,
-                  is_cancelled=lambda: any(value > 0 for value in reports))
+        map_scene(str(source), outputs_in(out), model=ModelChoice(model_path=str(dense_model)),
+                  feedback=RunFeedback(progress=reports.append,
+                                       is_cancelled=lambda: any(value > 0 for value in reports)))
     assert reports and 0 < max(reports) < 1  # it really stopped in the middle
     assert {p.name: sha256(p) for p in out.iterdir()} == before
     assert sha256(source) == input_hash and [p.name for p in source.parent.iterdir()] == ["scene.tif"]
@@ -154,9 +158,11 @@ def test_a_failed_run_removes_the_folders_it_created(tmp_path: Path, dense_model
     kept.mkdir()
     outputs = OutputPaths(lcz=str(tmp_path / "new" / "deeper" / "lcz.tif"), hse=str(kept / "sub" / "hse.tif"))
     with pytest.raises(CancelledError):
-        map_scene(str(source), outputs, model_path=str(dense_model), is_cancelled=lambda: True)
+        map_scene(str(source), outputs, model=ModelChoice(model_path=str(dense_model)),
+                  feedback=RunFeedback(is_cancelled=lambda: True))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input", "kept"] and list(kept.iterdir()) == []
-    written = map_scene(str(source), outputs, model_path=str(dense_model))  # and a good run creates them again
+    written = map_scene(str(source), outputs,
+                        model=ModelChoice(model_path=str(dense_model)))  # and a good run creates them again
     assert Path(written.lcz).exists() and Path(written.hse).exists()
 
 
@@ -166,8 +172,9 @@ def test_cancelling_after_the_last_window_still_writes_nothing(tmp_path: Path, d
     out = tmp_path / "out"
     reports: list[float] = []
     with pytest.raises(CancelledError):
-        map_scene(str(source), outputs_in(out), model_path=str(dense_model), progress=reports.append,
-                  is_cancelled=lambda: bool(reports) and reports[-1] == 1.0)
+        map_scene(str(source), outputs_in(out), model=ModelChoice(model_path=str(dense_model)),
+                  feedback=RunFeedback(progress=reports.append,
+                                       is_cancelled=lambda: bool(reports) and reports[-1] == 1.0))
     assert reports[-1] == 1.0 and not out.exists()  # not even the folder the run created
 
 
@@ -175,8 +182,8 @@ def test_cancelling_a_patch_run(tmp_path: Path, patch_model: Path, scene) -> Non
     source, _ = scene
     out = tmp_path / "out"
     with pytest.raises(CancelledError):
-        map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif")), model_path=str(patch_model),
-                  is_cancelled=lambda: True)
+        map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif")), model=ModelChoice(model_path=str(patch_model)),
+                  feedback=RunFeedback(is_cancelled=lambda: True))
     assert not out.exists()
 
 
@@ -191,7 +198,8 @@ def test_failure_during_inference_removes_temporary_files(tmp_path: Path, scene)
     (out / "hse.tif").write_bytes(b"previous")
     reports: list[float] = []
     with pytest.raises(EngineError, match=r"output 'hse' has shape \(\d+, 1, 32, 32\), expected \(\d+, 1, 64, 64\)"):
-        map_scene(str(source), outputs_in(out), model_path=str(model), progress=reports.append)
+        map_scene(str(source), outputs_in(out), model=ModelChoice(model_path=str(model)),
+                  feedback=RunFeedback(progress=reports.append))
     assert [p.name for p in out.iterdir()] == ["hse.tif"] and (out / "hse.tif").read_bytes() == b"previous"
 
 
@@ -203,7 +211,8 @@ def test_output_under_a_regular_file_fails_before_computing(tmp_path: Path, dens
     logs: list[str] = []
     outputs = OutputPaths(lcz=str(tmp_path / "fine" / "lcz.tif"), hse=str(blocker / "hse.tif"))
     with pytest.raises(EngineError, match="Cannot create the folder for the output .*notes.txt/hse.tif"):
-        map_scene(str(source), outputs, model_path=str(dense_model), progress=reports.append, log=logs.append)
+        map_scene(str(source), outputs, model=ModelChoice(model_path=str(dense_model)),
+                  feedback=RunFeedback(progress=reports.append, log=logs.append))
     assert reports == [] and logs == []  # not even the model was loaded
     assert not (tmp_path / "fine").exists() and blocker.read_text() == "a file, not a folder"  # folder removed again
 
@@ -217,8 +226,9 @@ def test_read_only_folder_fails_before_computing(tmp_path: Path, dense_model: Pa
     reports: list[float] = []
     try:
         with pytest.raises(EngineError, match="is not writable"):
-            map_scene(str(source), OutputPaths(lcz=str(locked / "lcz.tif")), model_path=str(dense_model),
-                      progress=reports.append)
+            map_scene(str(source), OutputPaths(lcz=str(locked / "lcz.tif")),
+                      model=ModelChoice(model_path=str(dense_model)),
+                      feedback=RunFeedback(progress=reports.append))
     finally:
         locked.chmod(0o755)
     assert reports == [] and list(locked.iterdir()) == []
@@ -240,7 +250,8 @@ def test_impossible_outputs(tmp_path: Path, dense_model: Path, scene, make_outpu
     input_hash = sha256(source)
     reports: list[float] = []
     with pytest.raises(EngineError, match=message):
-        map_scene(str(source), make_outputs(source, tmp_path), model_path=str(dense_model), progress=reports.append)
+        map_scene(str(source), make_outputs(source, tmp_path), model=ModelChoice(model_path=str(dense_model)),
+                  feedback=RunFeedback(progress=reports.append))
     assert reports == [] and sha256(source) == input_hash and not (tmp_path / "a.tif").exists()
 
 
@@ -251,7 +262,7 @@ def _open_handles(path: Path) -> int:
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
 def test_a_successful_run_closes_every_file(tmp_path: Path, dense_model: Path, scene) -> None:
     source, _ = scene
-    result = map_scene(str(source), outputs_in(tmp_path / "out"), model_path=str(dense_model))
+    result = map_scene(str(source), outputs_in(tmp_path / "out"), model=ModelChoice(model_path=str(dense_model)))
     assert [_open_handles(Path(p)) for p in (source, result.lcz, result.hse, result.probabilities)] == [0, 0, 0, 0]
 
 
@@ -262,7 +273,7 @@ def test_a_failed_run_closes_the_input(tmp_path: Path, dense_model: Path, scene)
                        descriptions=("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A"))
     message, handles = "", -1
     try:
-        map_scene(str(few), outputs_in(tmp_path / "out"), model_path=str(dense_model))
+        map_scene(str(few), outputs_in(tmp_path / "out"), model=ModelChoice(model_path=str(dense_model)))
     except EngineError as error:
         # The caller still holds the error (QGIS chains it into a QgsProcessingException): is the file closed?
         message, handles = str(error), _open_handles(few)

@@ -19,6 +19,7 @@ from core.bands import MODEL_BANDS
 from core.engine import MappingResult, OutputPaths, map_scene
 from core.lcz import BUILT_CODES, WATER_CODE
 from core.model import DEFAULT_MODEL_PATH
+from core.options import ModelChoice, RunFeedback
 from core.products import PROBABILITY_NODATA
 from support.engine_fixtures import epsg_of, info, read
 
@@ -33,7 +34,7 @@ def hongkong(sample_scene: Path, tmp_path_factory: pytest.TempPathFactory) -> tu
     out = tmp_path_factory.mktemp("hongkong")
     logs: list[str] = []
     result = map_scene(str(sample_scene), OutputPaths(lcz=str(out / "lcz.tif"), probabilities=str(out / "prob.tif")),
-                       log=logs.append)
+                       feedback=RunFeedback(log=logs.append))
     return result, logs
 
 
@@ -126,7 +127,7 @@ def test_separate_band_files_with_the_default_model(virginia: list[Path], tmp_pa
     """Measured: of the 306 cells whose 320 m window has B8 below 600 DN everywhere (open sea), 298 are LCZ G."""
     logs: list[str] = []
     result = map_scene([str(p) for p in virginia], OutputPaths(lcz=str(tmp_path / "lcz.tif")),
-                       model_path=str(DEFAULT_MODEL_PATH), log=logs.append)
+                       model=ModelChoice(model_path=str(DEFAULT_MODEL_PATH)), feedback=RunFeedback(log=logs.append))
     assert "B8A: s2_B8A.tif band 1 (from its file name)" in logs
     assert "B11: s2_B11.tif band 1 (from its file name)" in logs
     assert "Working grid: 400 x 400 pixels at 10 m." in logs
@@ -149,7 +150,7 @@ def test_separate_band_files_with_the_dense_model(virginia: list[Path], tmp_path
     upsampled in place (their cell means agree with the 20 m pixels far better than one 20 m pixel off)."""
     outputs = OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif"),
                           probabilities=str(tmp_path / "p.tif"))
-    result = map_scene([str(p) for p in virginia], outputs, model_path=str(dense_model))
+    result = map_scene([str(p) for p in virginia], outputs, model=ModelChoice(model_path=str(dense_model)))
     hse, hse_gt, _ = read(result.hse)
     prob, prob_gt, _ = read(result.probabilities)
     b02 = info(virginia[1])["geoTransform"]

@@ -22,6 +22,7 @@ from osgeo import gdal, osr
 from core.bands import MODEL_BANDS
 from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
+from core.options import ModelChoice, RunFeedback
 from core.reader import ground_pixel_size
 from core.runtime import DeviceError, choose_providers
 from support.data import REPO_ROOT
@@ -34,13 +35,14 @@ def _vsimem_leftovers() -> list[str]:
     return [name for name in (gdal.ReadDirRecursive("/vsimem/") or []) if "hselcz_" in name]
 
 
-def _refused(source: Path, model: Path | None, out: Path, match: str, **kwargs: object) -> EngineError:
+def _refused(source: Path, model: Path | None, out: Path, match: str, bands: str | None = None) -> EngineError:
     """Run, expect an EngineError matching `match` with nothing written and the input unchanged."""
     before = sha256(source)
     reports: list[float] = []
     with pytest.raises(EngineError, match=match) as error:
         map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif"), hse=str(out / "hse.tif")),
-                  model_path=str(model) if model else None, progress=reports.append, **kwargs)
+                  ModelChoice(model_path=str(model) if model else None, bands=bands),
+                  RunFeedback(progress=reports.append))
     assert not out.exists() or list(out.iterdir()) == [], list(out.iterdir())
     assert sha256(source) == before
     assert not _vsimem_leftovers()
@@ -82,7 +84,7 @@ def test_truncated_near_the_end_fails_mid_run_with_one_clear_error(tmp_path: Pat
     out = tmp_path / "out"
     with pytest.raises(EngineError, match="corrupt or truncated") as error:
         map_scene(str(source), OutputPaths(lcz=str(out / "l.tif"), hse=str(out / "h.tif")),
-                  model_path=str(dense_model), progress=reports.append)
+                  model=ModelChoice(model_path=str(dense_model)), feedback=RunFeedback(progress=reports.append))
     assert reports, "the error was meant to come mid-run"
     assert f"GDAL says: {source}, band 1: IReadBlock failed" in str(error.value)
     assert error.value.__suppress_context__ and not out.exists() and not _vsimem_leftovers()
@@ -104,8 +106,9 @@ def test_output_that_is_not_a_geotiff_name_is_refused_before_computing(tmp_path:
     before = sha256(source)
     reports: list[float] = []
     with pytest.raises(EngineError, match="the plugin writes GeoTIFF files only") as error:
-        map_scene(str(source), OutputPaths(lcz=str(tmp_path / "out" / name)), model_path=str(dense_model),
-                  progress=reports.append)
+        map_scene(str(source), OutputPaths(lcz=str(tmp_path / "out" / name)),
+                  model=ModelChoice(model_path=str(dense_model)),
+                  feedback=RunFeedback(progress=reports.append))
     assert "l.tif" in str(error.value)  # the name it suggests
     assert reports == [] and not (tmp_path / "out").exists() and sha256(source) == before
 
@@ -113,7 +116,7 @@ def test_output_that_is_not_a_geotiff_name_is_refused_before_computing(tmp_path:
 def test_tiff_extensions_in_any_case_are_accepted(tmp_path: Path, dense_model: Path) -> None:
     source = write_raster(tmp_path / "s.tif", synthetic_dn(20, 20, seed=91))
     result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "l.TIFF"), hse=str(tmp_path / "h.tiff")),
-                       model_path=str(dense_model))
+                       model=ModelChoice(model_path=str(dense_model)))
     assert Path(result.lcz).name == "l.TIFF" and gdal.Info(result.hse, format="json")["driverShortName"] == "GTiff"
 
 
@@ -138,7 +141,7 @@ def test_web_mercator_input_is_mapped_on_true_10m_pixels(tmp_path: Path, sample_
     gdal.Warp(str(mercator), str(sample_scene), dstSRS="EPSG:3857", xRes=10, yRes=10, resampleAlg="bilinear",
               srcNodata=0, dstNodata=0)
     logs: list[str] = []
-    result = map_scene(str(mercator), OutputPaths(lcz=str(tmp_path / "m.tif")), log=logs.append)
+    result = map_scene(str(mercator), OutputPaths(lcz=str(tmp_path / "m.tif")), feedback=RunFeedback(log=logs.append))
     reference = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "r.tif")))
     assert any("EPSG:3857 is not true to scale here" in line and "EPSG:32650" in line for line in logs), logs
     lcz, gt, wkt = read(result.lcz)
@@ -180,7 +183,8 @@ def test_output_without_a_valid_cell_is_refused(tmp_path: Path, dense_model: Pat
 
 
 def test_the_plain_sample_gives_no_warning(tmp_path: Path, sample_scene: Path, dense_model: Path) -> None:
-    result = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "l.tif")), model_path=str(dense_model))
+    result = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "l.tif")),
+                       model=ModelChoice(model_path=str(dense_model)))
     assert result.warnings == []
 
 
@@ -194,8 +198,9 @@ def test_coarse_data_resampled_to_10m_is_a_warning(tmp_path: Path, sample_scene:
     gdal.Translate(str(source), coarse, width=width, height=height, resampleAlg="bilinear")
     coarse = None
     logs: list[str] = []
-    result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "l.tif")), model_path=str(dense_model),
-                       log=logs.append)
+    result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "l.tif")),
+                       model=ModelChoice(model_path=str(dense_model)),
+                       feedback=RunFeedback(log=logs.append))
     assert len(result.warnings) == 1
     assert "change smoothly" in result.warnings[0] and "40 m or coarser" in result.warnings[0]
     assert "Warning: " + result.warnings[0] in logs
@@ -203,14 +208,15 @@ def test_coarse_data_resampled_to_10m_is_a_warning(tmp_path: Path, sample_scene:
 
 def test_swapped_red_and_near_infrared_is_a_warning(tmp_path: Path, sample_scene: Path, dense_model: Path) -> None:
     swapped = "B2,B3,B8,B5,B6,B7,B4,B8A,B11,B12"  # raster band 3 (red) called B8, band 7 (NIR) called B4
-    result = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "l.tif")), model_path=str(dense_model),
-                       bands=swapped)
+    result = map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "l.tif")),
+                       model=ModelChoice(model_path=str(dense_model), bands=swapped))
     assert len(result.warnings) == 1 and "bands are probably in the wrong order" in result.warnings[0]
 
 
 def test_pixel_size_far_from_10m_is_a_warning(tmp_path: Path, dense_model: Path) -> None:
     source = write_raster(tmp_path / "thirty.tif", synthetic_dn(40, 40, seed=95), pixel=(30.0, 30.0))
-    result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "l.tif")), model_path=str(dense_model))
+    result = map_scene(str(source), OutputPaths(lcz=str(tmp_path / "l.tif")),
+                       model=ModelChoice(model_path=str(dense_model)))
     assert len(result.warnings) == 1 and "30 x 30 m on the ground, far from the model's 10 m" in result.warnings[0]
 
 
@@ -229,7 +235,7 @@ def progress(fraction):
     print("running", flush=True)
     time.sleep(0.5)  # a slow model: SIGTERM arrives mid-run, while the temporary files exist
 map_scene(str(source), OutputPaths(lcz=str(out / "l.tif"), hse=str(out / "h.tif"), probabilities=str(out / "p.tif")),
-          model_path=str(model), progress=progress)
+          model=ModelChoice(model_path=str(model)), feedback=RunFeedback(progress=progress))
 print("finished", flush=True)
 """
 
@@ -263,7 +269,7 @@ def test_coreml_on_linux_does_not_ask_to_install_onnxruntime() -> None:
     message = str(error.value)
     assert "CoreML exists only on macOS (Apple); this computer runs Linux." in message
     assert "install" not in message.lower()
-    assert message.endswith('Choose device="auto" or device="CPU".')  # what map_scene(device=...) takes
+    assert message.endswith('Choose device="auto" or device="CPU".')  # what ModelChoice(device=...) takes
     assert error.value.usable == ("auto", "CPU")
 
 

@@ -46,6 +46,7 @@ if cache:
 from core.engine import OutputPaths
 from core.errors import EngineError
 from core.model import bundled_model_path
+from core.options import ModelChoice
 disk = {disk!r}
 model = str(bundled_model_path(1))  # the multi-task model: LCZ, HSE and probabilities
 try:
@@ -60,19 +61,19 @@ except BaseException as exc:
 MAP = """
     from core.engine import map_scene
     result = map_scene({scene!r}, OutputPaths(lcz=disk + "/lcz.tif", hse=disk + "/hse.tif",
-                       probabilities=disk + "/probabilities.tif"), model_path=model, device="CPU")
+                       probabilities=disk + "/probabilities.tif"), model=ModelChoice(model_path=model, device="CPU"))
 """
 
 DATES = """
     from core.multidate import map_dates
     result = map_dates([{scene!r}, {scene!r}], OutputPaths(lcz=disk + "/lcz.tif", hse=disk + "/hse.tif",
-                       dates=disk + "/dates.tif"), model_path=model, device="CPU")
+                       dates=disk + "/dates.tif"), model=ModelChoice(model_path=model, device="CPU"))
 """
 
 GROWTH = """
     from core.growth import map_growth
-    result = map_growth({scene!r}, {scene!r}, disk + "/change.tif", new_built=disk + "/new.tif", model_path=model,
-                        device="CPU")
+    result = map_growth({scene!r}, {scene!r}, disk + "/change.tif", ModelChoice(model_path=model, device="CPU"),
+                        new_built=disk + "/new.tif")
 """
 
 
@@ -146,7 +147,7 @@ def test_growth_on_a_full_disk(tmp_path):
 def test_a_rename_that_fails_midway_publishes_nothing(tmp_path, dense_model):
     """All or nothing when renaming into place fails after lcz.tif was published (here: an immutable sidecar of an
     earlier hse.tif, `chattr +i`, that cannot be moved away): lcz.tif is taken back, the earlier hse.tif stays."""
-    from core.engine import OutputPaths, map_scene
+    from core.engine import ModelChoice, OutputPaths, map_scene
     from core.errors import EngineError
     from support.engine_fixtures import synthetic_dn
 
@@ -163,7 +164,7 @@ def test_a_rename_that_fails_midway_publishes_nothing(tmp_path, dense_model):
     try:
         with pytest.raises(EngineError, match="No output was published"):
             map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif"), hse=str(out / "hse.tif")),
-                      model_path=str(dense_model))
+                      model=ModelChoice(model_path=str(dense_model)))
     finally:
         subprocess.run(["chattr", "-i", str(sidecar)], check=True)
     assert sorted(p.name for p in out.iterdir()) == ["hse.tif", "hse.tif.aux.xml"]

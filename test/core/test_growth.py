@@ -12,6 +12,7 @@ from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
 from core.growth import BUILT, NOT_BUILT, map_growth
 from core.model import bundled_model_path
+from core.options import ModelChoice, RunFeedback
 from core.products import CHANGE_NODATA, HSE_NODATA, NEW_BUILT_NODATA
 from support.engine_fixtures import read
 from support.raster_fixtures import HK_2016, HK_2018, HK_BANDS, HK_DATA
@@ -24,11 +25,11 @@ pytestmark = [pytest.mark.usefixtures("collect_gdal_garbage"),
 
 def test_change_and_new_built_follow_the_two_dates(tmp_path: Path, dense_model: Path) -> None:
     result = map_growth(str(EARLIER), str(LATER), str(tmp_path / "change.tif"), new_built=str(tmp_path / "new.tif"),
-                        model_path=str(dense_model), bands=BANDS)
-    first = map_scene(str(EARLIER), OutputPaths(lcz=None, hse=str(tmp_path / "a.tif")), model_path=str(dense_model),
-                      bands=BANDS)
-    second = map_scene(str(LATER), OutputPaths(lcz=None, hse=str(tmp_path / "b.tif")), model_path=str(dense_model),
-                       bands=BANDS, grid=first.grid)
+                        model=ModelChoice(model_path=str(dense_model), bands=BANDS))
+    first = map_scene(str(EARLIER), OutputPaths(lcz=None, hse=str(tmp_path / "a.tif")),
+                      model=ModelChoice(model_path=str(dense_model), bands=BANDS))
+    second = map_scene(str(LATER), OutputPaths(lcz=None, hse=str(tmp_path / "b.tif")),
+                       model=ModelChoice(model_path=str(dense_model), bands=BANDS), grid=first.grid)
     a, b = read(first.hse)[0], read(second.hse)[0]
     valid = (a != HSE_NODATA) & (b != HSE_NODATA)
     change, state = read(result.outputs["change"])[0], read(result.outputs["new_built"])[0]
@@ -44,8 +45,9 @@ def test_change_and_new_built_follow_the_two_dates(tmp_path: Path, dense_model: 
 
 def test_the_bundled_multitask_model_maps_growth(tmp_path: Path) -> None:
     lines: list[str] = []
-    result = map_growth(str(EARLIER), str(LATER), str(tmp_path / "change.tif"), model_path=str(bundled_model_path(1)),
-                        bands=BANDS, device="CPU", log=lines.append)
+    result = map_growth(str(EARLIER), str(LATER), str(tmp_path / "change.tif"),
+                        model=ModelChoice(model_path=str(bundled_model_path(1)), bands=BANDS, device="CPU"),
+                        feedback=RunFeedback(log=lines.append))
     assert 0 <= result.growth_km2 < result.compared_km2 and 0 < result.mean_abs_change < 0.5
     assert any(line.startswith("Settlement growth: ") for line in lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["change.tif"]
@@ -54,13 +56,14 @@ def test_the_bundled_multitask_model_maps_growth(tmp_path: Path) -> None:
 def test_bad_requests_are_refused_and_leave_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(EngineError, match="has no HSE output, so it cannot map settlement growth"):
-        map_growth(str(EARLIER), str(LATER), str(out / "change.tif"), model_path=str(bundled_model_path(0)),
-                   bands=BANDS, device="CPU")  # the LCZ-only bundled model
+        map_growth(str(EARLIER), str(LATER), str(out / "change.tif"),
+                   model=ModelChoice(model_path=str(bundled_model_path(0)), bands=BANDS,
+                                     device="CPU"))  # the LCZ-only bundled model
     with pytest.raises(EngineError, match="thresholds"):
         map_growth(str(EARLIER), str(LATER), str(out / "change.tif"), not_built=0.6, built=0.5)
     with pytest.raises(EngineError, match="The later scene: "):
         map_growth(str(EARLIER), str(tmp_path / "missing.tif"), str(out / "change.tif"),
-                   model_path=str(bundled_model_path(1)), bands=BANDS)
+                   model=ModelChoice(model_path=str(bundled_model_path(1)), bands=BANDS))
     assert not out.exists()
 
 
@@ -77,7 +80,8 @@ def test_two_scenes_that_do_not_overlap_are_told_so(tmp_path: Path, dense_model:
     out = tmp_path / "out"
     with pytest.raises(EngineError, match=r"^The earlier and the later scene do not overlap: .* Give two scenes of the "
                                           r"same place\.$"):
-        map_growth(str(sample_scene), str(elsewhere), str(out / "change.tif"), model_path=str(dense_model))
+        map_growth(str(sample_scene), str(elsewhere), str(out / "change.tif"),
+                   model=ModelChoice(model_path=str(dense_model)))
     assert not out.exists()
     empty = tmp_path / "empty.tif"  # the same place, no data at all: said as such
     blank = gdal.Translate(str(empty), str(sample_scene))
@@ -86,5 +90,6 @@ def test_two_scenes_that_do_not_overlap_are_told_so(tmp_path: Path, dense_model:
     blank = None
     with pytest.raises(EngineError, match=r"^The later scene: The input holds no valid pixels .* it has no valid data "
                                           r"where they overlap\.$"):
-        map_growth(str(sample_scene), str(empty), str(out / "change.tif"), model_path=str(dense_model))
+        map_growth(str(sample_scene), str(empty), str(out / "change.tif"),
+                   model=ModelChoice(model_path=str(dense_model)))
     assert not out.exists()

@@ -13,16 +13,17 @@ import pytest
 
 from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
+from core.options import ModelChoice
 from core.products import PROBABILITY_NODATA
 from support.engine_fixtures import ORIGIN, info, patch_expected, read, synthetic_dn, top_margin, write_raster
 
 TOLERANCE = 2e-6
 
 
-def run_patch(source: Path, model: Path, out: Path, **kwargs: object):
+def run_patch(source: Path, model: Path, out: Path):
     out.mkdir(exist_ok=True)
     outputs = OutputPaths(lcz=str(out / "lcz.tif"), probabilities=str(out / "prob.tif"))
-    return map_scene(str(source), outputs, model_path=str(model), **kwargs)
+    return map_scene(str(source), outputs, ModelChoice(model_path=str(model)))
 
 
 def test_each_cell_sees_the_window_centred_on_it(tmp_path: Path, patch_model: Path) -> None:
@@ -66,7 +67,7 @@ def test_small_raster_and_hse_request(tmp_path: Path, patch_model: Path) -> None
     out = tmp_path / "out"
     out.mkdir()
     result = map_scene(str(source), OutputPaths(lcz=str(out / "lcz.tif"), hse=str(out / "hse.tif")),
-                       model_path=str(patch_model))
+                       model=ModelChoice(model_path=str(patch_model)))
     assert result.hse is None and not (out / "hse.tif").exists()
     assert len(result.warnings) == 1 and "no HSE output" in result.warnings[0]
     _, classes, _ = patch_expected(dn)
@@ -77,7 +78,8 @@ def test_small_raster_and_hse_request(tmp_path: Path, patch_model: Path) -> None
 def test_patch_model_alone_cannot_make_only_hse(tmp_path: Path, patch_model: Path) -> None:
     source = write_raster(tmp_path / "s.tif", synthetic_dn(20, 20, seed=14))
     with pytest.raises(EngineError, match="no HSE output"):
-        map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")), model_path=str(patch_model))
+        map_scene(str(source), OutputPaths(lcz=None, hse=str(tmp_path / "hse.tif")),
+                  model=ModelChoice(model_path=str(patch_model)))
     assert list(tmp_path.iterdir()) == [source]
 
 
@@ -95,7 +97,7 @@ def test_patch_model_hse_block_becomes_the_20m_layer(tmp_path: Path, stride: int
     out = tmp_path / "out"
     out.mkdir()
     result = map_scene(str(write_raster(tmp_path / "scene.tif", dn)), OutputPaths(lcz=str(out / "lcz.tif"),
-                       hse=str(out / "hse.tif")), model_path=str(model))
+                       hse=str(out / "hse.tif")), model=ModelChoice(model_path=str(model)))
     hse, gt, _ = read(result.hse)
     expected, _ = patch_hse_expected(dn, stride)
     assert gt == (ORIGIN[0], 20.0, 0.0, ORIGIN[1], 0.0, -20.0) and hse.shape == (47, 69)
@@ -117,7 +119,7 @@ def test_patch_model_hse_block_respects_nodata_and_blocks(tmp_path: Path) -> Non
     dn[:, 0:2, 0:2] = 0  # one 20 m pixel of a valid cell
     source = str(write_raster(tmp_path / "hole.tif", dn))
     whole = map_scene(source, OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
-                      model_path=str(model))
+                      model=ModelChoice(model_path=str(model)))
     hse, _, _ = read(whole.hse)
     assert (hse[10:15, 15:20] == -1.0).all()  # the no-data cell
     assert hse[0, 0] == -1.0 and hse[0, 1] != -1.0
@@ -128,7 +130,7 @@ def test_patch_model_hse_block_respects_nodata_and_blocks(tmp_path: Path) -> Non
     holes[16 // 2 : 41 // 2 + 1, 26 // 2 : 57 // 2 + 1] = True
     np.testing.assert_allclose(hse[ok & ~holes], expected[ok & ~holes], rtol=0, atol=TOLERANCE)
     block = map_scene(source, OutputPaths(lcz=str(tmp_path / "lcz_b.tif"), hse=str(tmp_path / "hse_b.tif")),
-                      model_path=str(model), cell_rows=(2, 5))
+                      model=ModelChoice(model_path=str(model)), cell_rows=(2, 5))
     part, gt, _ = read(block.hse)
     assert part.shape == (15, 40) and gt[3] == ORIGIN[1] - 200.0
     np.testing.assert_array_equal(part, hse[10:25])
@@ -148,7 +150,7 @@ def test_patch_model_hse_contract_is_checked(tmp_path: Path) -> None:
     source = str(write_raster(tmp_path / "scene.tif", synthetic_dn(40, 40, seed=3)))
     with pytest.raises(EngineError, match=r"\(N, 1, 5, 5\) for stride 2"):
         map_scene(source, OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
-                  model_path=str(model))
+                  model=ModelChoice(model_path=str(model)))
     assert not (tmp_path / "lcz.tif").exists() and not (tmp_path / "hse.tif").exists()
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
+from core.options import ModelChoice, RunFeedback
 from core.products import META_PROVIDER
 from core.runtime import PROVIDER_FOR_DEVICE
 from support.engine_fixtures import dense_lcz_expected, info, read, synthetic_dn, write_raster
@@ -29,8 +30,9 @@ def test_auto_uses_the_first_available_accelerator_or_the_cpu(tmp_path: Path, de
     expected = next((PROVIDER_FOR_DEVICE[d] for d in ACCELERATORS if PROVIDER_FOR_DEVICE[d] in available),
                     "CPUExecutionProvider")
     logs: list[str] = []
-    result = map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model_path=str(dense_model),
-                       device="auto", log=logs.append)
+    result = map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
+                       model=ModelChoice(model_path=str(dense_model), device="auto"),
+                       feedback=RunFeedback(log=logs.append))
     assert result.provider == expected
     assert f"execution provider: {expected}" in logs[0]
     assert read(result.lcz)[0].tolist() == dense_lcz_expected(dn)[1].tolist()
@@ -39,7 +41,8 @@ def test_auto_uses_the_first_available_accelerator_or_the_cpu(tmp_path: Path, de
 
 def test_explicit_cpu(tmp_path: Path, dense_model: Path, source) -> None:
     path, _ = source
-    result = map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model_path=str(dense_model), device="CPU")
+    result = map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
+                       model=ModelChoice(model_path=str(dense_model), device="CPU"))
     assert result.provider == "CPUExecutionProvider"
 
 
@@ -50,8 +53,9 @@ def test_missing_accelerator_is_an_error_not_a_fallback(tmp_path: Path, dense_mo
     path, _ = source
     reports: list[float] = []
     with pytest.raises(EngineError, match=f"The device {device} was requested but this onnxruntime offers only"):
-        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model_path=str(dense_model), device=device,
-                  progress=reports.append)
+        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model=ModelChoice(model_path=str(dense_model),
+                                                                                           device=device),
+                  feedback=RunFeedback(progress=reports.append))
     assert reports == [] and list(tmp_path.iterdir()) == []
 
 
@@ -60,5 +64,6 @@ def test_unknown_device(tmp_path: Path, dense_model: Path, source, device: str) 
     path, _ = source
     with pytest.raises(EngineError,
                        match=f"Unknown device '{device}'; choose one of auto, CPU, CUDA, DirectML, CoreML"):
-        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model_path=str(dense_model), device=device)
+        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model=ModelChoice(model_path=str(dense_model),
+                                                                                           device=device))
     assert list(tmp_path.iterdir()) == []

@@ -23,6 +23,7 @@ import ctypes, json, os, signal, sys
 sys.path.insert(0, {repo!r})
 from core.engine import OutputPaths, map_scene
 from core.multidate import map_dates
+from core.options import ModelChoice, RunFeedback
 libc = ctypes.CDLL(None)
 libc.signal.restype = ctypes.c_void_p
 def handler():  # the handler really installed for SIGINT (first member of struct sigaction)
@@ -41,9 +42,9 @@ out = {out!r}
 outputs = OutputPaths(lcz=out + "/lcz.tif", probabilities=out + "/probabilities.tif")
 try:
     if {dates}:
-        map_dates([{scene!r}, {scene!r}], outputs, device="CPU", progress=progress)
+        map_dates([{scene!r}, {scene!r}], outputs, ModelChoice(device="CPU"), RunFeedback(progress=progress))
     else:
-        map_scene({scene!r}, outputs, device="CPU", progress=progress)
+        map_scene({scene!r}, outputs, ModelChoice(device="CPU"), RunFeedback(progress=progress))
     result = "finished"
 except BaseException as exc:
     result = str(exc)
@@ -69,10 +70,10 @@ def test_sigint_owned_by_the_application_stops_the_run(sample_scene, tmp_path, d
 def test_sigint_in_a_python_script_stays_keyboard_interrupt(sample_scene, tmp_path):
     """Where Python owns SIGINT nothing changes: KeyboardInterrupt, and no file left."""
     code = (f"import os, signal, sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\n"
-            "from core.engine import OutputPaths, map_scene\n"
+            "from core.engine import ModelChoice, OutputPaths, RunFeedback, map_scene\n"
             f"try:\n    map_scene({str(sample_scene)!r}, OutputPaths(lcz={str(tmp_path / 'lcz.tif')!r}), "
-            "device='CPU',\n"
-            "              progress=lambda f: os.kill(os.getpid(), signal.SIGINT))\n"
+            "ModelChoice(device='CPU'),\n"
+            "              RunFeedback(progress=lambda f: os.kill(os.getpid(), signal.SIGINT)))\n"
             "except KeyboardInterrupt:\n    print('KeyboardInterrupt')\n")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert completed.stdout.strip() == "KeyboardInterrupt", completed.stdout + completed.stderr

@@ -11,6 +11,7 @@ from core.assessment import PolygonReference
 from core.assessment_report import lcz_report_html
 from core.engine import OutputPaths
 from core.errors import EngineError
+from core.options import ModelChoice, RunFeedback
 from core.training_areas import cross_validation_assessment, map_with_training_areas
 from support.engine_fixtures import info, read, synthetic_dn, write_raster
 from support.raster_fixtures import HK_2018, HK_BANDS, HK_DATA, HK_SAMPLE_TO_LCZ, polygonise_classes, square
@@ -32,8 +33,9 @@ def adapted(hong_kong_areas, tmp_path_factory):
     out = tmp_path_factory.mktemp("adapted")
     lines: list[str] = []
     result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(out / "lcz.tif")), training_areas=hong_kong_areas,
-                                     save_adapter=str(out / "adapter.json"), bands=BANDS, device="CPU",
-                                     log=lines.append)
+                                     save_adapter=str(out / "adapter.json"), model=ModelChoice(bands=BANDS,
+                                                                                               device="CPU"),
+                                     feedback=RunFeedback(log=lines.append))
     return out, result, lines
 
 
@@ -65,7 +67,8 @@ def test_hong_kong_training_areas_give_an_adapted_styled_map_and_an_honest_repor
 def test_a_saved_adapter_maps_the_scene_again_identically(adapted, tmp_path) -> None:
     out, result, _ = adapted
     again = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
-                                    adapter_path=str(out / "adapter.json"), bands=BANDS, device="CPU")
+                                    adapter_path=str(out / "adapter.json"), model=ModelChoice(bands=BANDS,
+                                                                                              device="CPU"))
     assert again.cross_validation is None and again.training_cells == 0
     np.testing.assert_array_equal(read(again.mapping.lcz)[0], read(result.mapping.lcz)[0])
     assert not (read(again.mapping.lcz)[0] == 0).all()
@@ -80,27 +83,27 @@ def test_training_areas_outside_the_scene_are_refused_and_nothing_is_left(tmp_pa
     out.mkdir()
     with pytest.raises(EngineError, match="No training area of far away covers the centre of a 100 m cell"):
         map_with_training_areas(str(SCENE), OutputPaths(lcz=str(out / "lcz.tif")), training_areas=far,
-                                save_adapter=str(out / "adapter.json"), bands=BANDS, device="CPU")
+                                save_adapter=str(out / "adapter.json"), model=ModelChoice(bands=BANDS, device="CPU"))
     assert list(out.iterdir()) == []
 
 
 def test_bad_requests_are_refused_before_computing(hong_kong_areas, tmp_path) -> None:
     out = OutputPaths(lcz=str(tmp_path / "lcz.tif"))
     with pytest.raises(EngineError, match="either training areas .* or a saved adapter"):
-        map_with_training_areas(str(SCENE), out, bands=BANDS)
+        map_with_training_areas(str(SCENE), out, model=ModelChoice(bands=BANDS))
     with pytest.raises(EngineError, match="must end in .json"):
         map_with_training_areas(str(SCENE), out, training_areas=hong_kong_areas, save_adapter=str(tmp_path / "a.txt"))
     unknown = PolygonReference([(wkb, "Z") for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "bad",
                                "lcz")
     with pytest.raises(EngineError, match="not LCZ classes: 'Z'"):
-        map_with_training_areas(str(SCENE), out, training_areas=unknown, bands=BANDS)
+        map_with_training_areas(str(SCENE), out, training_areas=unknown, model=ModelChoice(bands=BANDS))
     empty = PolygonReference([], hong_kong_areas.crs_wkt, "empty layer", "lcz")
     with pytest.raises(EngineError, match="empty layer hold no polygon"):
-        map_with_training_areas(str(SCENE), out, training_areas=empty, bands=BANDS)
+        map_with_training_areas(str(SCENE), out, training_areas=empty, model=ModelChoice(bands=BANDS))
     one_class = PolygonReference([(wkb, 4) for wkb, _ in hong_kong_areas.features], hong_kong_areas.crs_wkt, "one",
                                  "lcz")
     with pytest.raises(EngineError, match="only one class inside the scene"):
-        map_with_training_areas(str(SCENE), out, training_areas=one_class, bands=BANDS, device="CPU")
+        map_with_training_areas(str(SCENE), out, training_areas=one_class, model=ModelChoice(bands=BANDS, device="CPU"))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -115,7 +118,7 @@ def test_a_dense_model_is_adapted_on_its_log_probabilities(tmp_path, dense_model
     dataset = None
     result = map_with_training_areas(str(scene),
                                      OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
-                                     training_areas=areas, model_path=str(dense_model), folds=2)
+                                     training_areas=areas, model=ModelChoice(model_path=str(dense_model)), folds=2)
     assert result.adapter.mean.size == 17 and result.adapter.features == "log-probabilities"
     assert result.mapping.hse and gdal.Open(result.mapping.hse).RasterXSize == 100
     assert set(np.unique(read(result.mapping.lcz)[0])) <= {0, 2, 14} | set(range(1, 18))
@@ -126,7 +129,8 @@ def test_two_dates_fit_one_adapter_and_fuse_the_adapted_maps(hong_kong_areas, ad
     other = DATA / "hongkong_S2L1C_20160927_10band_10m.tif"
     result = map_with_training_areas(str(SCENE),
                                      OutputPaths(lcz=str(tmp_path / "lcz.tif"), dates=str(tmp_path / "d.tif")),
-                                     more_dates=[str(other)], training_areas=hong_kong_areas, bands=BANDS, device="CPU")
+                                     more_dates=[str(other)], training_areas=hong_kong_areas,
+                                     model=ModelChoice(bands=BANDS, device="CPU"))
     assert result.training_cells == 2 * single.training_cells  # the same cells on both dates
     assert result.cross_validation.confusion.sum() == result.training_cells
     dates = read(result.mapping.dates)[0]
@@ -140,8 +144,9 @@ def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_a
 
     result = map_with_training_areas(str(SCENE),
                                      OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
-                                     training_areas=hong_kong_areas, model_path=str(bundled_model_path(1)), bands=BANDS,
-                                     device="CPU")
+                                     training_areas=hong_kong_areas,
+                                     model=ModelChoice(model_path=str(bundled_model_path(1)), bands=BANDS,
+                                                       device="CPU"))
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(bundled_model_path(1)), providers=["CPUExecutionProvider"])
@@ -165,7 +170,8 @@ def test_areas_outside_the_scene_do_not_count_and_the_log_says_each_thing_once(t
                              srs.ExportToWkt(), "areas", "lcz")
     lines: list[str] = []
     result = map_with_training_areas(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
-                                     training_areas=areas, device="CPU", log=lines.append)
+                                     training_areas=areas, model=ModelChoice(device="CPU"),
+                                     feedback=RunFeedback(log=lines.append))
     assert any("fewer than 3 training areas: LCZ A (1) (counting the areas used" in w for w in result.warnings), \
         result.warnings
     assert any("2 training area(s) lie outside the scene and were not used: polygon number(s) 5, 6." in w

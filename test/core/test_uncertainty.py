@@ -12,6 +12,7 @@ import pytest
 from core.engine import OutputPaths, map_scene
 from core.errors import EngineError
 from core.model import DEFAULT_MODEL_PATH
+from core.options import ModelChoice
 from core.products import UNCERTAINTY_NODATA
 from core.uncertainty import QUANTILES, UNCERTAINTY_KIND, UncertaintyCalibration, ratio_of_nearest_medians
 from support.engine_fixtures import read
@@ -56,7 +57,7 @@ def test_models_without_embedding_or_calibration_are_refused_before_computing(
         out = tmp_path / model.stem
         with pytest.raises(EngineError, match="cannot map the LCZ uncertainty"):
             map_scene(str(sample_scene), OutputPaths(lcz=str(out / "lcz.tif"), uncertainty=str(out / "u.tif")),
-                      model_path=str(model))
+                      model=ModelChoice(model_path=str(model)))
         assert not out.exists()
 
 
@@ -64,7 +65,7 @@ def test_the_bundled_model_maps_its_uncertainty_on_the_real_sample(tmp_path: Pat
     result = map_scene(str(sample_scene),
                        OutputPaths(lcz=str(tmp_path / "lcz.tif"), uncertainty=str(tmp_path / "u.tif"),
                                    probabilities=str(tmp_path / "p.tif")),
-                       model_path=str(DEFAULT_MODEL_PATH), device="CPU")
+                       model=ModelChoice(model_path=str(DEFAULT_MODEL_PATH), device="CPU"))
     lcz, u, p = (read(path)[0] for path in (result.lcz, result.uncertainty, result.probabilities))
     valid = lcz > 0
     assert (u[~valid] == UNCERTAINTY_NODATA).all() and ((u[valid] >= 0) & (u[valid] <= 1)).all()
@@ -83,7 +84,7 @@ def test_the_lcz_only_model_maps_the_same_uncertainty_as_the_default(tmp_path: P
         out = tmp_path / str(index)
         out.mkdir()
         result = map_scene(str(sample_scene), OutputPaths(lcz=str(out / "lcz.tif"), uncertainty=str(out / "u.tif")),
-                           model_path=str(bundled_model_path(index)), device="CPU")
+                           model=ModelChoice(model_path=str(bundled_model_path(index)), device="CPU"))
         layers.append(read(result.uncertainty)[0])
     np.testing.assert_array_equal(layers[0], layers[1])
     assert layers[0].std() > 0.05

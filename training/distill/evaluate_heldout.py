@@ -20,6 +20,7 @@ import numpy as np
 from osgeo import gdal
 
 from core.engine import OutputPaths, map_scene
+from core.options import ModelChoice
 from core.reference_grid import read_on_grid
 from training.mtl import metrics
 
@@ -94,7 +95,7 @@ def _run(image: str, model: str | None, out: Path, stem: str, hse: bool, bands: 
         paths["hse"] = out / f"{stem}_hse.tif"
     result = map_scene(image, OutputPaths(lcz=str(paths["lcz"]), hse=str(paths.get("hse")) if hse else None,
                                           probabilities=str(paths["probabilities"])),
-                       model_path=model, bands=bands, device="CPU")
+                       model=ModelChoice(model_path=model, bands=bands, device="CPU"))
     return {k: Path(v) for k, v in (("lcz", result.lcz), ("hse", result.hse), ("probabilities", result.probabilities))
             if v}
 

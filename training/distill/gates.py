@@ -26,6 +26,7 @@ from osgeo import gdal
 
 from core.engine import OutputPaths, map_scene
 from core.lcz import BUILT_CODES, LCZ_CLASS_COUNT, WATER_CODE
+from core.options import ModelChoice
 from core.products import HSE_NODATA, PROBABILITY_NODATA
 from core.reference_grid import read_on_grid
 
@@ -111,7 +112,7 @@ def _patch_outputs(path: Path, model: str | None, out: Path, with_hse: bool) -> 
     prob, hse = out / f"{path.stem}_prob.tif", out / f"{path.stem}_hse.tif"
     map_scene(str(path), OutputPaths(lcz=str(out / f"{path.stem}_lcz.tif"), probabilities=str(prob),
                                      hse=str(hse) if with_hse else None),
-              model_path=model, bands=EUROSAT_BANDS, device="CPU")
+              model=ModelChoice(model_path=model, bands=EUROSAT_BANDS, device="CPU"))
     p = gdal.Open(str(prob)).ReadAsArray().astype(np.float64).reshape(LCZ_CLASS_COUNT, -1)
     mean_p = p[:, (p != PROBABILITY_NODATA).all(axis=0)].mean(axis=1)
     if not with_hse:

@@ -22,6 +22,7 @@ from osgeo import gdal
 from core.bands import MODEL_BANDS
 from core.growth import map_growth
 from core.model import bundled_model_path
+from core.options import ModelChoice
 from core.products import CHANGE_NODATA
 from core.reader import open_scene
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             result = map_growth(scenes[0], scenes[1], f"{tmp}/change.tif", new_built=f"{tmp}/new.tif",
-                                model_path=str(bundled_model_path(1)), bands=BANDS, device="CPU")
+                                model=ModelChoice(model_path=str(bundled_model_path(1)), bands=BANDS, device="CPU"))
             change = gdal.Open(result.outputs["change"]).ReadAsArray()
             state = gdal.Open(result.outputs["new_built"]).ReadAsArray()
         spectral = spectral_change(scenes[0], scenes[1], result.earlier.grid)

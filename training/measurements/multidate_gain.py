@@ -20,6 +20,7 @@ from core.assessment import assess_lcz
 from core.engine import OutputPaths, map_scene
 from core.model import BUNDLED_MODEL_FILES, MODELS_DIR
 from core.multidate import map_dates
+from core.options import ModelChoice
 from training.distill.evaluate_heldout import MILAN_5CLASS
 from training.measurements.training_areas_gain import BANDS, DATA
 
@@ -44,12 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         for file_name in BUNDLED_MODEL_FILES:
             model = str(MODELS_DIR / file_name)
             with tempfile.TemporaryDirectory() as tmp:
-                fused = map_dates(scenes, OutputPaths(lcz=f"{tmp}/fused.tif"), model_path=model, bands=BANDS,
-                                  device="CPU")
+                fused = map_dates(scenes, OutputPaths(lcz=f"{tmp}/fused.tif"), model=ModelChoice(model_path=model,
+                                                                                                 bands=BANDS,
+                                                                                                 device="CPU"))
                 maps = {"fused": fused.lcz}
                 for day, scene in zip(days, scenes, strict=True):
-                    maps[day] = map_scene(scene, OutputPaths(lcz=f"{tmp}/{day}.tif"), model_path=model, bands=BANDS,
-                                          device="CPU", grid=fused.grid).lcz
+                    maps[day] = map_scene(scene, OutputPaths(lcz=f"{tmp}/{day}.tif"),
+                                          model=ModelChoice(model_path=model, bands=BANDS, device="CPU"),
+                                          grid=fused.grid).lcz
                 for label in (*days, "fused"):
                     a = assess_lcz(maps[label], reference, class_groups=groups)
                     name = f"{days[0]} + {days[1]}" if label == "fused" else label

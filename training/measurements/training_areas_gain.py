@@ -25,6 +25,7 @@ from core.bands import MODEL_BANDS
 from core.engine import CellGrid, OutputPaths, map_scene
 from core.lcz import LCZ_CLASS_COUNT
 from core.model import BUNDLED_MODEL_FILES, MODELS_DIR
+from core.options import ModelChoice
 from core.scores import class_scores, confusion_matrix
 from training.distill.evaluate_heldout import MILAN_5CLASS
 
@@ -97,8 +98,10 @@ def reference_on_cells(reference: Path, grid: CellGrid) -> np.ndarray:
 def model_features(scene: Path, model: Path) -> _KeepAll:
     keep = _KeepAll()
     with tempfile.TemporaryDirectory() as folder:
-        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model_path=str(model), bands=BANDS,
-                  device="CPU", cell_hook=keep)
+        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model=ModelChoice(model_path=str(model),
+                                                                                                bands=BANDS,
+                                                                                                device="CPU"),
+                                                                                                cell_hook=keep)
     return keep
 
 

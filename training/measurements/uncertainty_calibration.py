@@ -29,6 +29,7 @@ import numpy as np
 from core.engine import OutputPaths, map_scene
 from core.lcz import LCZ_CLASS_COUNT
 from core.model import MODELS_DIR
+from core.options import ModelChoice
 from core.uncertainty import PART_MAXP, PART_RATIO, QUANTILES, UNCERTAINTY_KIND, ratio_of_nearest_medians
 from training.distill.evaluate_heldout import MILAN_5CLASS
 from training.measurements.training_areas_gain import BANDS, DATA, _KeepAll, group_lookup, reference_on_cells
@@ -49,8 +50,10 @@ REFERENCES = (
 def cells_of(scene: Path, model: Path = MODEL) -> tuple[np.ndarray, np.ndarray, _KeepAll]:
     keep = _KeepAll()
     with tempfile.TemporaryDirectory() as folder:
-        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model_path=str(model),
-                  bands=BANDS, device="CPU", cell_hook=keep)
+        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model=ModelChoice(model_path=str(model),
+                                                                                                bands=BANDS,
+                                                                                                device="CPU"),
+                                                                                                cell_hook=keep)
     valid = keep.valid.ravel()
     p = keep.probabilities.reshape(LCZ_CLASS_COUNT, -1).T[valid]
     e = keep.embedding.reshape(keep.embedding.shape[0], -1).T[valid]

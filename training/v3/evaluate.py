@@ -24,6 +24,7 @@ from osgeo import gdal
 
 from core.bands import MODEL_BANDS
 from core.engine import OutputPaths, map_scene
+from core.options import ModelChoice
 from core.products import HSE_NODATA, PROBABILITY_NODATA
 from core.reader import open_scene
 from training.distill.evaluate_heldout import agreement, references, score_reference
@@ -53,7 +54,7 @@ def _map(image: str, model: str | None, out: Path, stem: str, hse: bool) -> dict
                         hse=str(out / f"{stem}_hse.tif") if hse else None)
     if all(Path(p).exists() for p in paths.requested().values()):
         return paths.requested()
-    result = map_scene(image, paths, model_path=model, bands=OSCD_BANDS, device="CPU")
+    result = map_scene(image, paths, model=ModelChoice(model_path=model, bands=OSCD_BANDS, device="CPU"))
     return result.outputs
 
 

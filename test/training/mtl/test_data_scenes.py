@@ -14,6 +14,7 @@ import pytest
 from osgeo import gdal, osr
 
 from core.bands import MODEL_BANDS
+from core.options import ModelChoice
 from core.reader import open_scene
 from training.mtl import data_scenes as ds
 
@@ -225,7 +226,7 @@ def test_pseudo_labels_from_the_default_model(grid: Grid, sample_scene: Path, tm
     from core.engine import OutputPaths, map_scene
 
     paths = OutputPaths(lcz=str(tmp_path / "lcz.tif"), probabilities=str(tmp_path / "prob.tif"))
-    map_scene(str(sample_scene), paths, device="CPU")
+    map_scene(str(sample_scene), paths, model=ModelChoice(device="CPU"))
     scene = ds.load_scene(ds.SceneSource(str(sample_scene), lcz=paths.lcz, lcz_soft=paths.probabilities))
     codes = gdal.Open(paths.lcz).ReadAsArray()  # 100 m cells on the working grid's origin
     probs = gdal.Open(paths.probabilities).ReadAsArray()

@@ -19,6 +19,7 @@ ort = pytest.importorskip("onnxruntime")
 from core import contract  # noqa: E402
 from core.bands import MODEL_BANDS  # noqa: E402
 from core.lcz import LCZ_CLASS_COUNT  # noqa: E402
+from core.options import ModelChoice, RunFeedback  # noqa: E402
 from support.data import REPO_ROOT  # noqa: E402
 from support.training_data import RasterPatches, read_sample  # noqa: E402
 from training.mtl.export import export_onnx  # noqa: E402
@@ -116,7 +117,8 @@ def test_the_engine_maps_the_sample_with_the_exported_model(exported, sample_sce
     _, path = exported
     out = OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif"))
     messages: list[str] = []
-    result = map_scene(str(sample_scene), out, model_path=str(path), device="CPU", log=messages.append)
+    result = map_scene(str(sample_scene), out, model=ModelChoice(model_path=str(path), device="CPU"),
+                       feedback=RunFeedback(log=messages.append))
     grid = next(m for m in messages if m.startswith("Working grid:"))
     width, height = (int(v) for v in grid.split(":")[1].split("pixels")[0].split(" x "))
     assert result.lcz and result.hse and not result.warnings

@@ -13,6 +13,7 @@ from osgeo import gdal
 
 from core.engine import OutputPaths, map_scene
 from core.model import BUNDLED_MODEL_FILES, DEFAULT_MODEL_PATH, bundled_model_path, load_model
+from core.options import ModelChoice
 from core.products import HSE_NODATA
 from support.data import PISA_CROP
 from training.v3.network import MultiTaskResNet20
@@ -40,7 +41,7 @@ def maps(tmp_path_factory: pytest.TempPathFactory, sample_scene: Path) -> dict[s
     for name, model, hse in (("v3", SHIPPED_ONNX, True), ("teacher", TEACHER, False)):
         paths = OutputPaths(lcz=str(out / f"{name}_lcz.tif"), probabilities=str(out / f"{name}_prob.tif"),
                             hse=str(out / f"{name}_hse.tif") if hse else None)
-        runs[name] = map_scene(str(sample_scene), paths, model_path=str(model), device="CPU").outputs
+        runs[name] = map_scene(str(sample_scene), paths, model=ModelChoice(model_path=str(model), device="CPU")).outputs
     return runs
 
 
@@ -88,7 +89,8 @@ def test_hse_against_real_building_cover(tmp_path: Path) -> None:
     from training.v3.train_hse import cell_means, pisa_scores
 
     result = map_scene(str(PISA_CROP / "pisa_S2L1C_20180211_crop.tif"), OutputPaths(
-        lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")), bands=OSCD_BANDS, device="CPU")
+        lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")), model=ModelChoice(bands=OSCD_BANDS,
+                                                                                         device="CPU"))
     ds = gdal.Open(result.hse)
     hse = ds.ReadAsArray().astype(np.float64)
     gt = ds.GetGeoTransform()
