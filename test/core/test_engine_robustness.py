@@ -226,7 +226,7 @@ _SLOW_RUN = """
 import sys, time
 sys.path.insert(0, {repo!r}); sys.path.insert(0, {tests!r})
 from support.engine_fixtures import synthetic_dn, write_dense_model, write_raster
-from core.engine import OutputPaths, map_scene
+from core.engine import ModelChoice, OutputPaths, RunFeedback, map_scene
 from pathlib import Path
 work, out = Path({work!r}), Path({out!r})
 source = write_raster(work / "s.tif", synthetic_dn(200, 200, seed=96))
