@@ -26,6 +26,7 @@ from .cells import finer_stride, to_finer_stride, to_model_units, write_lcz_rows
 from .contract import KIND_DENSE, ModelContract
 from .errors import CancelledError, EngineError
 from .i18n import tr
+from .lcz_filter import kernel_log_line
 from .messages import RunMessages
 from .model import LoadedModel, load_model
 from .patch import run_patch
@@ -71,6 +72,7 @@ class OutputPaths:
     probabilities: str | None = None
     dates: str | None = None
     uncertainty: str | None = None
+    lcz_filtered: str | None = None
 
     def requested(self) -> dict[str, str]:
         return {spec.key: str(getattr(self, spec.key)) for spec in PRODUCTS if getattr(self, spec.key)}
@@ -321,6 +323,8 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
     contract = model.contract
     messages.info(tr("Model: {name} {version} ({kind}, {path}); execution provider: {provider}", name=contract.name,
                      version=contract.version, kind=contract.kind, path=model.path, provider=model.provider))
+    if "lcz_filtered" in targets:
+        messages.info(kernel_log_line())
     calibration = None
     if "uncertainty" in targets:
         calibration = _uncertainty_calibration(contract, model.path)

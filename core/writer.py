@@ -15,17 +15,21 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
+from . import lcz_filter
 from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
 from .products import (
     DERIVED_DATES,
+    LCZ_FILTERED,
     GTIFF_OPTIONS,
     HSE_CELL_M,
     LCZ_CELL_M,
     META_CLASS_PREFIX,
+    META_LCZ_FILTER,
     META_PRODUCT,
     META_UNITS,
     MODEL_LCZ,
+    PROBABILITIES,
     PRODUCT_BY_KEY,
     ProductSpec,
     output_extension_problem,
@@ -282,9 +286,16 @@ class ProductWriters:
         self.valid_cells: dict[str, int] = {}
         self.allow_empty = allow_empty  # a block of a scene may be all no data; a whole scene may not
         self.single_date = True
+        self.scratch: set[str] = set()  # written only as the input of another product, never published
         try:
             for key, target in targets.items():
                 self._open(PRODUCT_BY_KEY[key], target, width, height, gsd, geotransform, projection, metadata)
+            if LCZ_FILTERED.key in targets and PROBABILITIES.key not in targets:
+                # The filter reads the probabilities after the main pass: a hidden file beside the filtered map.
+                scratch = targets[LCZ_FILTERED.key]
+                self._open(PROBABILITIES, scratch.with_name(f"{scratch.stem}-probabilities{scratch.suffix}"),
+                           width, height, gsd, geotransform, projection, metadata)
+                self.scratch.add(PROBABILITIES.key)
         except BaseException:
             self.discard()
             raise
@@ -332,8 +343,33 @@ class ProductWriters:
             except RuntimeError as exc:  # GDAL: "TIFFAppendToStrip:Write error ..." when the disk is full
                 raise storage_error(writer.target.parent, exc, f"the output {writer.target.name}") from exc
 
+    def _filter_lcz(self) -> None:
+        """Write the filtered LCZ from the finished probabilities (core.lcz_filter), before anything is published."""
+        if LCZ_FILTERED.key not in self.writers:
+            return
+        source = self.writers[PROBABILITIES.key].dataset
+        target = self.writers[LCZ_FILTERED.key]
+        source.FlushCache()
+
+        def read(first: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+            values = source.ReadAsArray(0, first, source.RasterXSize, rows).astype(np.float32)
+            return values, values[0] != PROBABILITIES.nodata
+
+        def write(first: int, codes: np.ndarray, valid: np.ndarray) -> None:
+            try:
+                target.write_rows(first, codes)
+            except RuntimeError as exc:
+                raise storage_error(target.target.parent, exc, f"the output {target.target.name}") from exc
+
+        self.valid_cells[LCZ_FILTERED.key] = lcz_filter.filter_rows(read, source.RasterYSize, write)
+        target.dataset.SetMetadataItem(META_LCZ_FILTER, lcz_filter.kernel_description())
+
     def commit(self) -> dict[str, str]:
         """Publish every product; refuse all of them if one has no valid cell."""
+        self._filter_lcz()
+        for key in self.scratch:  # its cells were counted for the filtered map, which is checked below
+            self.valid_cells.pop(key, None)
+            self.writers.pop(key).discard()
         empty = [key for key, count in self.valid_cells.items() if count == 0]
         if empty and not self.allow_empty:
             cell = f"{HSE_CELL_M:g} m" if all(PRODUCT_BY_KEY[key].cell_m == HSE_CELL_M for key in empty) else f"{LCZ_CELL_M:g} m"
