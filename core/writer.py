@@ -20,10 +20,10 @@ from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
 from .products import (
     DERIVED_DATES,
-    LCZ_FILTERED,
     GTIFF_OPTIONS,
     HSE_CELL_M,
     LCZ_CELL_M,
+    LCZ_FILTERED,
     META_CLASS_PREFIX,
     META_LCZ_FILTER,
     META_PRODUCT,
