@@ -9,6 +9,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.paths import ICON_PATH
 from ..core.products import OUTPUT_EXTENSIONS
 from .assess_algorithms import AssessHseAlgorithm, AssessLczAlgorithm
+from .export_lcz import ExportLczAlgorithm
 from .growth_algorithm import MapGrowthAlgorithm
 from .map_algorithm import MapAlgorithm
 from .training_areas_algorithm import MapTrainingAreasAlgorithm
@@ -36,6 +37,7 @@ class HseLczProvider(QgsProcessingProvider):
         self.addAlgorithm(MapGrowthAlgorithm())
         self.addAlgorithm(AssessLczAlgorithm())
         self.addAlgorithm(AssessHseAlgorithm())
+        self.addAlgorithm(ExportLczAlgorithm())
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802
         """The engine writes GeoTIFF only (core.products.OUTPUT_EXTENSIONS): QGIS offers .tif in the output file
