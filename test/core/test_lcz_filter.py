@@ -155,3 +155,16 @@ def test_failed_run_leaves_nothing(sample_scene: Path, tmp_path: Path) -> None:
                                                  lcz_filtered=str(tmp_path / "lcz_filtered.tif")),
                   is_cancelled=cancel_late)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fused_dates_are_filtered_after_the_fusion(sample_scene: Path, tmp_path: Path) -> None:
+    """Several dates: the filter runs on the fused (mean) probabilities, and the log says the kernel once."""
+    from core.multidate import map_dates
+
+    logs: list[str] = []
+    result = map_dates([str(sample_scene), str(sample_scene)],
+                       OutputPaths(lcz=str(tmp_path / "lcz.tif"), probabilities=str(tmp_path / "prob.tif"),
+                                   lcz_filtered=str(tmp_path / "lcz_filtered.tif")), log=logs.append)
+    probabilities = gdal.Open(result.probabilities).ReadAsArray()
+    assert np.array_equal(read(result.lcz_filtered)[0], _oracle(probabilities, probabilities[0] != PROBABILITY_NODATA))
+    assert sum("Filtered LCZ: Gaussian kernel" in line for line in logs) == 1
