@@ -143,6 +143,15 @@ class HseLczAlgorithm(QgsProcessingAlgorithm):
                 )
             )
 
+    def _style_on_load(self, context: QgsProcessingContext, path: str | None, name: str, qml: Path | None) -> None:
+        if not path or not context.willLoadLayerOnCompletion(path):
+            return
+        post_processor = StyleOutputLayer(name, qml, self.tr("Could not apply the style {qml}: {message}"))
+        _POST_PROCESSORS.append(post_processor)
+        details = context.layerToLoadOnCompletionDetails(path)
+        details.name = name
+        details.setPostProcessor(post_processor)
+
     # ------------------------------------------------------------------ the engine
 
     @contextlib.contextmanager
@@ -295,15 +304,6 @@ class Sentinel2Algorithm(HseLczAlgorithm):
         model_file = Path(model_path)
         bundled = model_file.name in labels and model_file.resolve().parent == DEFAULT_MODEL_PATH.resolve().parent
         return labels[model_file.name] if bundled else contract.name
-
-    def _style_on_load(self, context: QgsProcessingContext, path: str | None, name: str, qml: Path | None) -> None:
-        if not path or not context.willLoadLayerOnCompletion(path):
-            return
-        post_processor = StyleOutputLayer(name, qml, self.tr("Could not apply the style {qml}: {message}"))
-        _POST_PROCESSORS.append(post_processor)
-        details = context.layerToLoadOnCompletionDetails(path)
-        details.name = name
-        details.setPostProcessor(post_processor)
 
     @staticmethod
     def _do_not_load(context: QgsProcessingContext, path: str) -> None:
