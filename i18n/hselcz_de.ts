@@ -294,7 +294,7 @@
     </message>
     <message>
         <source>Export</source>
-        <translation>Export</translation>
+        <translation>Exportieren</translation>
     </message>
     <message>
         <source>Export an LCZ map for UMEP, w2w/WRF and Google Earth</source>
