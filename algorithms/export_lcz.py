@@ -75,7 +75,7 @@ class ExportLczAlgorithm(HseLczAlgorithm):
         return "export"
 
     def tags(self) -> list[str]:
-        return ["lcz", "umep", "w2w", "wrf", "kmz", "google earth", "export"]
+        return self.tr("lcz,local climate zones,umep,w2w,wrf,kmz,google earth,export").split(",")
 
 
     def shortHelpString(self) -> str:  # noqa: N802

@@ -332,6 +332,10 @@
         <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
         <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
     </message>
+    <message>
+        <source>lcz,local climate zones,umep,w2w,wrf,kmz,google earth,export</source>
+        <translation>lcz,lokale klimazonen,umep,w2w,wrf,kmz,google earth,export,exportieren</translation>
+    </message>
 </context>
 <context>
     <name>HseLczProvider</name>
