@@ -143,6 +143,15 @@ class HseLczAlgorithm(QgsProcessingAlgorithm):
                 )
             )
 
+    def _style_on_load(self, context: QgsProcessingContext, path: str | None, name: str, qml: Path | None) -> None:
+        if not path or not context.willLoadLayerOnCompletion(path):
+            return
+        post_processor = StyleOutputLayer(name, qml, self.tr("Could not apply the style {qml}: {message}"))
+        _POST_PROCESSORS.append(post_processor)
+        details = context.layerToLoadOnCompletionDetails(path)
+        details.name = name
+        details.setPostProcessor(post_processor)
+
     # ------------------------------------------------------------------ the engine
 
     @contextlib.contextmanager
@@ -157,7 +166,7 @@ class HseLczAlgorithm(QgsProcessingAlgorithm):
 
     def run_engine(self, function: Callable[..., Result], *args: Any, feedback: QgsProcessingFeedback,
                    **kwargs: Any) -> Result:
-        """Call an engine mapping function (map_dates, map_growth, map_with_training_areas: each takes
+        """Call an engine function that reports (the mapping functions, export_lcz: each takes
         `feedback=RunFeedback`) with QGIS's feedback, its errors turned into QGIS errors."""
         with self.engine_errors():
             return function(*args, feedback=engine_feedback(feedback), **kwargs)
@@ -285,15 +294,6 @@ class Sentinel2Algorithm(HseLczAlgorithm):
         model_file = Path(model_path)
         bundled = model_file.name in labels and model_file.resolve().parent == DEFAULT_MODEL_PATH.resolve().parent
         return labels[model_file.name] if bundled else contract.name
-
-    def _style_on_load(self, context: QgsProcessingContext, path: str | None, name: str, qml: Path | None) -> None:
-        if not path or not context.willLoadLayerOnCompletion(path):
-            return
-        post_processor = StyleOutputLayer(name, qml, self.tr("Could not apply the style {qml}: {message}"))
-        _POST_PROCESSORS.append(post_processor)
-        details = context.layerToLoadOnCompletionDetails(path)
-        details.name = name
-        details.setPostProcessor(post_processor)
 
     @staticmethod
     def _do_not_load(context: QgsProcessingContext, path: str) -> None:

@@ -20,6 +20,7 @@ from .contract import KIND_DENSE, ModelContract
 from .dense import run_dense
 from .errors import EngineError
 from .i18n import tr
+from .lcz_filter import kernel_log_line
 from .messages import RunMessages
 from .model import LoadedModel, load_model
 from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
@@ -114,6 +115,8 @@ def _map_checked(run: _Run, targets: dict[str, Path], run_outputs: RunOutputs, s
     contract = model.contract
     messages.info(tr("Model: {name} {version} ({kind}, {path}); execution provider: {provider}", name=contract.name,
                      version=contract.version, kind=contract.kind, path=model.path, provider=model.provider))
+    if "lcz_filtered" in targets:
+        messages.info(kernel_log_line())
     calibration = None
     if "uncertainty" in targets:
         calibration = _uncertainty_calibration(contract, model.path)

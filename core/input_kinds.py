@@ -113,7 +113,8 @@ def check_polygons(features: Sequence[tuple[bytes, Any]], layer: str,
     return kept, notes
 
 
-_PRODUCT_KINDS = {spec.title: ("lcz" if spec.key == "lcz" else "density" if spec.key == "hse" else spec.key)
+_PRODUCT_KINDS = {spec.title: ("lcz" if spec.key in ("lcz", "lcz_filtered")
+                               else "density" if spec.key == "hse" else spec.key)
                   for spec in PRODUCTS}
 #: Pixels read to tell fractional values from class codes (a decimated read: the whole extent, quickly).
 _SAMPLE_SIDE = 256

@@ -29,6 +29,7 @@ from .engine import CellHook, MappingResult, OutputPaths, map_scene
 from .errors import CancelledError, EngineError
 from .i18n import tr
 from .lcz import LCZ_CLASS_COUNT
+from .lcz_filter import kernel_log_line
 from .messages import RunMessages
 from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
 from .products import (
@@ -97,6 +98,8 @@ def map_dates(
             writers = run_outputs.open(targets, grid.width, grid.height, first.contract.gsd, grid.geotransform,
                                        grid.projection, metadata)
             writers.single_date = False
+            if "lcz_filtered" in targets:
+                say(kernel_log_line())  # of the fused probabilities
             _fuse_lcz([Path(r.probabilities) for r in runs], writers, feedback)
             if "hse" in targets:
                 _fuse_hse([Path(r.hse) for r in runs], writers)

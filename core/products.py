@@ -32,6 +32,8 @@ MODEL_EMBEDDING = "embedding"  # optional features (no product yet)
 DERIVED_DATES = "dates"
 #: Not a model tensor: the LCZ uncertainty from the probabilities and the embedding (core.uncertainty).
 DERIVED_UNCERTAINTY = "uncertainty"
+#: Not a model tensor: the LCZ of the Gaussian-smoothed class probabilities, after the main pass (core.lcz_filter).
+DERIVED_LCZ_FILTERED = "lcz_filtered"
 UNCERTAINTY_NODATA = -1.0
 #: Channels of each mapped model output.
 MODEL_CHANNELS = {MODEL_LCZ: LCZ_CLASS_COUNT, MODEL_HSE: 1}
@@ -43,6 +45,8 @@ META_MODEL_VERSION = "HSELCZ_MODEL_VERSION"
 META_PROVIDER = "HSELCZ_EXECUTION_PROVIDER"
 META_SOURCE = "HSELCZ_SOURCE"
 META_UNITS = "HSELCZ_UNITS"
+#: The kernel of the filtered LCZ product, in words (core.lcz_filter.kernel_description).
+META_LCZ_FILTER = "HSELCZ_LCZ_FILTER"
 #: Band metadata of the LCZ product: "code=label name" per class, kept inside the GeoTIFF itself (the category
 #: names GDAL also writes live in the .aux.xml sidecar, which a copy of the .tif alone loses).
 META_CLASS_PREFIX = "HSELCZ_CLASS_"
@@ -116,6 +120,13 @@ HSE = ProductSpec(
     encode=_density,
     units="fraction 0..1", style="hse.qml",
 )
+LCZ_FILTERED = ProductSpec(
+    key="lcz_filtered", parameter="OUTPUT_LCZ_FILTERED",
+    title="Local climate zones, spatially filtered (Gaussian kernel on the class probabilities), 100 m",
+    layer_name="Local climate zones (filtered)", model_output=DERIVED_LCZ_FILTERED, cell_m=LCZ_CELL_M,
+    data_type="Byte", nodata=LCZ_NODATA, predictor=2, band_names=("Local climate zone (filtered)",), encode=_lcz_codes,
+    style="lcz.qml", categorical=True, derived=True, create_by_default=False,
+)
 PROBABILITIES = ProductSpec(
     key="probabilities", parameter="OUTPUT_PROBABILITIES",
     title="LCZ class probabilities (17 bands, LCZ 1..10, A..G), 100 m", layer_name="LCZ class probabilities",
@@ -141,7 +152,7 @@ UNCERTAINTY = ProductSpec(
 )
 
 #: Every product, in the order of the algorithm's parameters and of the files a run reports.
-PRODUCTS: tuple[ProductSpec, ...] = (LCZ, HSE, PROBABILITIES, DATES, UNCERTAINTY)
+PRODUCTS: tuple[ProductSpec, ...] = (LCZ, HSE, PROBABILITIES, DATES, UNCERTAINTY, LCZ_FILTERED)
 
 # ------------------------------------------------------------------------------ settlement growth (core.growth)
 DERIVED_CHANGE = "hse_change"

@@ -47,6 +47,7 @@ class RunOutputs:
         """Publish every product (product key -> path); refuse all of them if one has no valid cell."""
         if self.writers is None:
             raise EngineError("No output was opened, so nothing can be published.")
+        self.writers.derive()
         self.writers.refuse_empty()
         self.writers.finish()
         written = rename_together(self.writers.writers)

@@ -26,6 +26,7 @@ class OutputPaths:
     probabilities: str | None = None
     dates: str | None = None
     uncertainty: str | None = None
+    lcz_filtered: str | None = None
 
     def requested(self) -> dict[str, str]:
         return {spec.key: str(getattr(self, spec.key)) for spec in PRODUCTS if getattr(self, spec.key)}

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
+from . import lcz_filter
 from .errors import EngineError
 from .lcz import LCZ_CLASSES, LCZ_NODATA
 from .products import (
@@ -22,10 +23,13 @@ from .products import (
     GTIFF_OPTIONS,
     HSE_CELL_M,
     LCZ_CELL_M,
+    LCZ_FILTERED,
     META_CLASS_PREFIX,
+    META_LCZ_FILTER,
     META_PRODUCT,
     META_UNITS,
     MODEL_LCZ,
+    PROBABILITIES,
     PRODUCT_BY_KEY,
     ProductSpec,
     output_extension_problem,
@@ -286,9 +290,16 @@ class ProductWriters:
         self.valid_cells: dict[str, int] = {}
         self.allow_empty = allow_empty  # a block of a scene may be all no data; a whole scene may not
         self.single_date = True
+        self.scratch: set[str] = set()  # written only as the input of another product, never published
         try:
             for key, target in targets.items():
                 self._open(PRODUCT_BY_KEY[key], target, width, height, gsd, geotransform, projection, metadata)
+            if LCZ_FILTERED.key in targets and PROBABILITIES.key not in targets:
+                # The filter reads the probabilities after the main pass: a hidden file beside the filtered map.
+                scratch = targets[LCZ_FILTERED.key]
+                self._open(PROBABILITIES, scratch.with_name(f"{scratch.stem}-probabilities{scratch.suffix}"),
+                           width, height, gsd, geotransform, projection, metadata)
+                self.scratch.add(PROBABILITIES.key)
         except BaseException:
             self.discard()
             raise
@@ -335,6 +346,35 @@ class ProductWriters:
                 writer.write_rows(row, block)
             except RuntimeError as exc:  # GDAL: "TIFFAppendToStrip:Write error ..." when the disk is full
                 raise storage_error(writer.target.parent, exc, f"the output {writer.target.name}") from exc
+
+    def _filter_lcz(self) -> None:
+        """Write the filtered LCZ from the finished probabilities (core.lcz_filter), before anything is published."""
+        if LCZ_FILTERED.key not in self.writers:
+            return
+        source = self.writers[PROBABILITIES.key].dataset
+        target = self.writers[LCZ_FILTERED.key]
+        source.FlushCache()
+
+        def read(first: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+            values = source.ReadAsArray(0, first, source.RasterXSize, rows).astype(np.float32)
+            return values, values[0] != PROBABILITIES.nodata
+
+        def write(first: int, codes: np.ndarray, valid: np.ndarray) -> None:
+            try:
+                target.write_rows(first, codes)
+            except RuntimeError as exc:
+                raise storage_error(target.target.parent, exc, f"the output {target.target.name}") from exc
+
+        self.valid_cells[LCZ_FILTERED.key] = lcz_filter.filter_rows(read, source.RasterYSize, write)
+        target.dataset.SetMetadataItem(META_LCZ_FILTER, lcz_filter.kernel_description())
+
+    def derive(self) -> None:
+        """Compute the products made from other finished products (the filtered LCZ from the probabilities), then
+        drop the scratch files written only for them (core.publish calls this before refuse_empty)."""
+        self._filter_lcz()
+        for key in self.scratch:  # its cells were counted for the filtered map, which refuse_empty checks
+            self.valid_cells.pop(key, None)
+            self.writers.pop(key).discard()
 
     def refuse_empty(self) -> None:
         """Refuse to publish a product that received no valid cell (an all-nodata file), unless allow_empty."""

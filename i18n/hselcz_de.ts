@@ -28,6 +28,10 @@
         <translation>Blockgröße vor der Schwellenbildung (Zellen)</translation>
     </message>
     <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
         <source>F1 of settlement</source>
         <translation>F1 der Siedlung</translation>
     </message>
@@ -147,6 +151,10 @@
         <translation>Klassengruppen</translation>
     </message>
     <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
         <source>Give either a reference raster or reference polygons (with a class field).</source>
         <translation>Geben Sie entweder ein Referenzraster oder Referenzpolygone (mit einem Klassenfeld) an.</translation>
     </message>
@@ -242,6 +250,10 @@
         <translation>&lt;p&gt;Berichtet, was das Plugin auf diesem Rechner vorfindet: die Versionen von QGIS, Python, GDAL, numpy und onnxruntime, die Execution Provider, die onnxruntime anbietet, und den, auf dem jedes mitgelieferte Modell tatsächlich startet (wird die GPU genutzt?), die sichtbaren GPUs, den Vertrag jedes mitgelieferten Modells (Name, Version, Bänder, Prozessierungsstufe, Ausgaben), die Datenpfade des Plugins und was der Installer installieren würde.&lt;/p&gt;&lt;p&gt;Der Bericht steht im Protokoll (kopieren Sie ihn von dort) und, wenn Sie eine Datei angeben, in einer .txt- oder .html-Datei. Er ist auf Englisch, um in einen Fehlerbericht eingefügt zu werden.&lt;/p&gt;</translation>
     </message>
     <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
         <source>Could not write the report {path}: {error}</source>
         <translation>Der Bericht {path} konnte nicht geschrieben werden: {error}</translation>
     </message>
@@ -268,6 +280,61 @@
     <message>
         <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
         <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+</context>
+<context>
+    <name>ExportLczAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Writes an LCZ map (codes 1-17, e.g. the output &lt;i&gt;Local climate zones&lt;/i&gt; of the mapping algorithm) in the layouts the next tools read. Each output is optional; give at least one.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UMEP&lt;/b&gt;: the map on its own grid, built types 1-10 as they are and the natural types A-G as 101-107, no data 0, as UMEP&apos;s LCZ Converter counts them.&lt;/li&gt;&lt;li&gt;&lt;b&gt;w2w / WRF&lt;/b&gt;: the map in WGS 84 (EPSG:4326), codes 1-17, nearest neighbour, no data 0. Band 1 &apos;lcz&apos; is the raw map; with a &lt;i&gt;filtered LCZ map&lt;/i&gt;, band 2 &apos;lczFilter&apos; is the filtered one, and w2w uses band 2 by itself, as it does for the LCZ Generator&apos;s maps.&lt;/li&gt;&lt;li&gt;&lt;b&gt;KMZ&lt;/b&gt;: the map in the LCZ colours for Google Earth (the filtered map shown first when given), with a legend of the 17 classes.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;The filtered map must come from the same run (same grid). Nothing is written unless every output could be written.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Schreibt eine LCZ-Karte (Codes 1-17, z. B. die Ausgabe &lt;i&gt;Lokale Klimazonen&lt;/i&gt; des Kartierungsalgorithmus) in den Formaten, die die nächsten Werkzeuge lesen. Jede Ausgabe ist optional; geben Sie mindestens eine an.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UMEP&lt;/b&gt;: die Karte auf ihrem eigenen Raster, bebaute Typen 1-10 unverändert, natürliche Typen A-G als 101-107, keine Daten 0, wie der LCZ Converter von UMEP sie zählt.&lt;/li&gt;&lt;li&gt;&lt;b&gt;w2w / WRF&lt;/b&gt;: die Karte in WGS 84 (EPSG:4326), Codes 1-17, nächster Nachbar, keine Daten 0. Band 1 &apos;lcz&apos; ist die ungefilterte Karte; mit einer &lt;i&gt;gefilterten LCZ-Karte&lt;/i&gt; ist Band 2 &apos;lczFilter&apos; die gefilterte, und w2w verwendet Band 2 von selbst, wie bei den Karten des LCZ Generators.&lt;/li&gt;&lt;li&gt;&lt;b&gt;KMZ&lt;/b&gt;: die Karte in den LCZ-Farben für Google Earth (die gefilterte Karte zuerst, wenn angegeben), mit einer Legende der 17 Klassen.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;Die gefilterte Karte muss aus demselben Lauf stammen (dasselbe Raster). Es wird nichts geschrieben, wenn nicht alle Ausgaben geschrieben werden konnten.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exportieren</translation>
+    </message>
+    <message>
+        <source>Export an LCZ map for UMEP, w2w/WRF and Google Earth</source>
+        <translation>LCZ-Karte für UMEP, w2w/WRF und Google Earth exportieren</translation>
+    </message>
+    <message>
+        <source>Filtered LCZ map of the same run (optional)</source>
+        <translation>Gefilterte LCZ-Karte desselben Laufs (optional)</translation>
+    </message>
+    <message>
+        <source>KMZ files (*.kmz)</source>
+        <translation>KMZ-Dateien (*.kmz)</translation>
+    </message>
+    <message>
+        <source>LCZ map (codes 1-17)</source>
+        <translation>LCZ-Karte (Codes 1-17)</translation>
+    </message>
+    <message>
+        <source>LCZ map as KMZ (Google Earth)</source>
+        <translation>LCZ-Karte als KMZ (Google Earth)</translation>
+    </message>
+    <message>
+        <source>LCZ map for UMEP (1-10, 101-107)</source>
+        <translation>LCZ-Karte für UMEP (1-10, 101-107)</translation>
+    </message>
+    <message>
+        <source>LCZ map for w2w/WRF (EPSG:4326)</source>
+        <translation>LCZ-Karte für w2w/WRF (EPSG:4326)</translation>
+    </message>
+    <message>
+        <source>Local climate zones</source>
+        <translation>Lokale Klimazonen</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>lcz,local climate zones,umep,w2w,wrf,kmz,google earth,export</source>
+        <translation>lcz,lokale klimazonen,umep,w2w,wrf,kmz,google earth,export,exportieren</translation>
     </message>
 </context>
 <context>
@@ -302,6 +369,10 @@
     <message>
         <source>Command: {command}</source>
         <translation>Befehl: {command}</translation>
+    </message>
+    <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
     </message>
     <message>
         <source>DirectML, Windows (onnxruntime-directml)</source>
@@ -425,6 +496,10 @@
     <message>
         <source>Local climate zones</source>
         <translation>Lokale Klimazonen</translation>
+    </message>
+    <message>
+        <source>Local climate zones (filtered)</source>
+        <translation>Lokale Klimazonen (gefiltert)</translation>
     </message>
     <message>
         <source>Map settlement density and local climate zones</source>
@@ -767,6 +842,10 @@
     <message>
         <source>Local climate zones</source>
         <translation>Lokale Klimazonen</translation>
+    </message>
+    <message>
+        <source>Local climate zones (filtered)</source>
+        <translation>Lokale Klimazonen (gefiltert)</translation>
     </message>
     <message>
         <source>Map local climate zones with local training areas</source>
@@ -1167,6 +1246,26 @@ numpy stays at version {numpy}. The command, to run it by hand instead (on Windo
         <translation>{why}
 numpy bleibt in Version {numpy}. Der Befehl, um es stattdessen von Hand auszuführen (unter Windows in der OSGeo4W-Shell):
 {command}</translation>
+    </message>
+    <message>
+        <source>Filtered LCZ: Gaussian kernel, sigma {sigma:g} cell ({metres:g} m), radius {radius} cells ({size} x {size}), applied to the class probabilities before the argmax (as the LCZ Generator and the global LCZ map do).</source>
+        <translation>Gefilterte LCZ: Gauß-Kern, Sigma {sigma:g} Zelle ({metres:g} m), Radius {radius} Zellen ({size} x {size}), auf die Klassenwahrscheinlichkeiten vor dem Argmax angewandt (wie beim LCZ Generator und der globalen LCZ-Karte).</translation>
+    </message>
+    <message>
+        <source>Local climate zones (filtered)</source>
+        <translation>Lokale Klimazonen (gefiltert)</translation>
+    </message>
+    <message>
+        <source>Written for UMEP (LCZ 1-10, natural classes A-G as 101-107, no data 0): {path}</source>
+        <translation>Für UMEP geschrieben (LCZ 1-10, natürliche Klassen A-G als 101-107, keine Daten 0): {path}</translation>
+    </message>
+    <message>
+        <source>Written for w2w/WRF (EPSG:4326, codes 1-17, band 1 &apos;lcz&apos;, band 2 &apos;lczFilter&apos; when a filtered map was given, no data 0): {path}</source>
+        <translation>Für w2w/WRF geschrieben (EPSG:4326, Codes 1-17, Band 1 &apos;lcz&apos;, Band 2 &apos;lczFilter&apos;, wenn eine gefilterte Karte angegeben wurde, keine Daten 0): {path}</translation>
+    </message>
+    <message>
+        <source>Written as KMZ (LCZ colours, EPSG:4326, legend): {path}</source>
+        <translation>Als KMZ geschrieben (LCZ-Farben, EPSG:4326, Legende): {path}</translation>
     </message>
 </context>
 </TS>

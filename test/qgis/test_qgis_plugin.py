@@ -34,7 +34,7 @@ from support.raster_fixtures import HK_2016, HK_2018, HK_BANDS
 ALG_ID = "hselcz:map"
 SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
 PARAMETERS = ["INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE",
-              "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY"]
+              "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY", "OUTPUT_LCZ_FILTERED"]
 
 
 def test_plugin_lifecycle_registers_and_removes_provider(qgis_iface, qgis_processing):
@@ -64,7 +64,8 @@ def test_provider(plugin):
     assert not provider.icon().isNull()
     assert provider.supportedOutputRasterLayerExtensions() == ["tif", "tiff"]
     assert sorted(a.id() for a in provider.algorithms()) == [
-        "hselcz:assess_hse", "hselcz:assess_lcz", "hselcz:diagnostics", "hselcz:install_dependencies", ALG_ID,
+        "hselcz:assess_hse", "hselcz:assess_lcz", "hselcz:diagnostics", "hselcz:export_lcz",
+        "hselcz:install_dependencies", ALG_ID,
         "hselcz:map_growth", "hselcz:map_training_areas"]
 
 
@@ -75,7 +76,8 @@ def test_algorithm_interface(algorithm):
     assert not algorithm.icon().isNull()
     assert [p.name() for p in algorithm.parameterDefinitions()] == PARAMETERS
     assert {o.name() for o in algorithm.outputDefinitions()} == {"OUTPUT_LCZ", "OUTPUT_HSE", "OUTPUT_PROBABILITIES",
-                                                                  "OUTPUT_DATES", "OUTPUT_UNCERTAINTY"}
+                                                                  "OUTPUT_DATES", "OUTPUT_UNCERTAINTY",
+                                                                  "OUTPUT_LCZ_FILTERED"}
     assert algorithm.flags() & algorithm.FlagCanCancel
     assert not algorithm.flags() & algorithm.FlagHideFromModeler
     assert not algorithm.flags() & algorithm.FlagNoThreading
@@ -85,7 +87,7 @@ def test_algorithm_interface(algorithm):
 
     assert [name for name in PARAMETERS if optional(name)] == ["MORE_DATES", "MODEL", "BANDS", "OUTPUT_HSE",
                                                                "OUTPUT_PROBABILITIES", "OUTPUT_DATES",
-                                                               "OUTPUT_UNCERTAINTY"]
+                                                               "OUTPUT_UNCERTAINTY", "OUTPUT_LCZ_FILTERED"]
     assert algorithm.parameterDefinition("MORE_DATES").type() == "multilayer"
     assert not algorithm.parameterDefinition("OUTPUT_DATES").createByDefault()
     assert algorithm.parameterDefinition("INPUT").type() == "raster"

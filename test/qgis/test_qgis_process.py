@@ -45,7 +45,7 @@ def test_help_lists_parameters(env):
     details = run_json(["help", ALG_ID], env)
     assert set(details["parameters"]) == {
         "INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE",
-        "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY",
+        "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY", "OUTPUT_LCZ_FILTERED",
     }
     options = details["parameters"]["BUNDLED_MODEL"]["raw_definition"]["options"]
     assert len(options) == 2 and "LCZ only" in options[0] and "HSE" in options[1] and "default" in options[1]
