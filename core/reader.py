@@ -25,6 +25,7 @@ from .contract import DN_PER_REFLECTANCE
 from .errors import EngineError
 from .i18n import tr
 from .plausibility import assess
+from .safe import Product, band_offset, find_product, model_subdatasets
 
 gdal.UseExceptions()
 
@@ -172,10 +173,22 @@ def open_problem(path: str) -> str | None:
     return None
 
 
-def _expand_sources(sources: Sequence[str]) -> list[tuple[str, gdal.Dataset]]:
-    """Datasets to look for bands in; a Sentinel-2 product (SAFE/MTD file) expands to its 10 m and 20 m parts."""
+def _expand_sources(sources: Sequence[str]) -> tuple[list[tuple[str, gdal.Dataset]], dict[str, Product]]:
+    """Datasets to look for bands in, and the Sentinel-2 product (core.safe) each came from, if any.
+
+    A product in any form (a .SAFE folder, its .zip, its MTD file, one of its sub-datasets as QGIS adds it)
+    expands to its 10 m and 20 m sub-datasets: all ten model bands at their native resolutions.
+    """
     opened: list[tuple[str, gdal.Dataset]] = []
+    products: dict[str, Product] = {}
     for source in sources:
+        product = find_product(source)
+        if product is not None:
+            container = _open(product.metadata_file)
+            for name in model_subdatasets(product, container):
+                opened.append((name, _open(name)))
+                products[name] = product
+            continue
         dataset = _open(source)
         subdatasets = dataset.GetSubDatasets()
         if dataset.RasterCount == 0 and subdatasets:
@@ -186,7 +199,7 @@ def _expand_sources(sources: Sequence[str]) -> list[tuple[str, gdal.Dataset]]:
             raise EngineError(f"{source} contains no raster bands.")
         else:
             opened.append((str(source), dataset))
-    return opened
+    return opened, products
 
 
 def _vrt_source_files(dataset: gdal.Dataset) -> dict[int, str]:
@@ -239,7 +252,7 @@ def band_layout(sources: str | Sequence[str]) -> tuple[int, dict[str, int]]:
     """(raster band count, {Sentinel-2 band: 1-based raster band} of the bands the input names itself: descriptions,
     metadata, file names), without building a scene: how core.multidate tells each date's band layout apart."""
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
-    datasets = _expand_sources([str(s) for s in source_list])
+    datasets, _ = _expand_sources([str(s) for s in source_list])
     try:
         slots, _ = _identify(datasets, None)
         offsets, total = {}, 0
@@ -251,7 +264,9 @@ def band_layout(sources: str | Sequence[str]) -> tuple[int, dict[str, int]]:
         datasets.clear()
 
 
-def _processing_level(datasets: list[tuple[str, gdal.Dataset]]) -> str | None:
+def _processing_level(datasets: list[tuple[str, gdal.Dataset]], products: dict[str, Product]) -> str | None:
+    for product in products.values():
+        return product.level  # from the product metadata file itself
     for path, dataset in datasets:
         metadata = {k.upper(): str(v).upper() for k, v in (dataset.GetMetadata() or {}).items()}
         text = " ".join([metadata.get("PROCESSING_LEVEL", ""), metadata.get("PRODUCT_TYPE", ""), os.path.basename(path).upper()])
@@ -304,12 +319,15 @@ def _sample_max(dataset: gdal.Dataset, index: int) -> float:
     return float(np.percentile(values, 99)) if values.size else 0.0
 
 
-def _radiometry(dataset: gdal.Dataset, slot: BandSlot) -> Radiometry:
+def _radiometry(dataset: gdal.Dataset, slot: BandSlot, product: Product | None = None) -> Radiometry:
     band = dataset.GetRasterBand(slot.index)
     scale, offset = band.GetScale(), band.GetOffset()
     if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):
         scale, offset = scale or 1.0, offset or 0.0
         return Radiometry(scale * DN_PER_REFLECTANCE, offset * DN_PER_REFLECTANCE, f"band scale {scale} / offset {offset} to reflectance")
+    if product is not None:  # a Sentinel-2 product: its own metadata file says (no offset before baseline 04.00)
+        declared = band_offset(product, slot.name)
+        return Radiometry(declared[0], declared[1], declared[2]) if declared else Radiometry()
     baseline = _baseline_offset(dataset, band, slot.name)
     if baseline:
         return Radiometry(1.0, baseline[0], f"baseline offset {baseline[0]:+g} ({baseline[1]})")
@@ -419,7 +437,13 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     if not source_list:
         raise EngineError("No input raster was given.")
-    datasets = _expand_sources([str(s) for s in source_list])
+    datasets, products = _expand_sources([str(s) for s in source_list])
+    for product in dict.fromkeys(products.values()):
+        say(tr("Sentinel-2 product {name}: {level}, processing baseline {baseline}; the bands are read from its 10 m "
+               "and 20 m images at their native resolutions.", name=os.path.basename(product.folder) or
+               product.metadata_file, level=product.level, baseline=product.baseline or "?"))
+        for note in product.notes:
+            say(note)
     slots, descriptions = _identify(datasets, band_mapping)
     missing = [name for name in required_bands if name not in slots]
     if missing:
@@ -436,7 +460,7 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
     for slot in chosen:
         say(tr("{band}: {file} band {index} (from its {how})", band=slot.name, file=os.path.basename(slot.source),
                index=slot.index, how=slot.how))
-    radiometry = tuple(_radiometry(by_path[s.source], s) for s in chosen)
+    radiometry = tuple(_radiometry(by_path[s.source], s, products.get(s.source)) for s in chosen)
     notes = sorted({tr("Radiometry: {why}", why=r.why) for r in radiometry if r.why})
     nodata = tuple(by_path[s.source].GetRasterBand(s.index).GetNoDataValue() for s in chosen)
 
@@ -490,7 +514,7 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
         notes.append(tr("Bands of coarser resolution were resampled bilinearly onto the finest grid."))
     for note in notes:
         say(note)
-    level = _processing_level(datasets)
+    level = _processing_level(datasets, products)
     native = Scene(
         dataset=stack, band_names=tuple(required_bands), slots=tuple(chosen), radiometry=radiometry, nodata=nodata,
         processing_level=level, notes=notes, zero_in_any_band_is_nodata=not (float_input and same_extent),
