@@ -68,12 +68,17 @@ def find_product(source: str) -> Product | None:
 def _metadata_file(source: str) -> str | None:
     """The product metadata file of a .SAFE folder (or a folder holding one), a .zip, or the file itself."""
     if os.path.isdir(source):
-        for folder in [source] + sorted(os.path.join(source, name) for name in os.listdir(source)
-                                        if name.upper().endswith(".SAFE")):
-            if os.path.isdir(folder):
-                found = [name for name in sorted(os.listdir(folder)) if _METADATA_NAME.match(name)]
-                if found:
-                    return os.path.join(folder, found[0])
+        own = [name for name in sorted(os.listdir(source)) if _METADATA_NAME.match(name)]
+        if own:
+            return os.path.join(source, own[0])
+        inner = [os.path.join(source, name) for name in sorted(os.listdir(source)) if name.upper().endswith(".SAFE")
+                 and os.path.isdir(os.path.join(source, name))]
+        found = [_metadata_file(folder) for folder in inner]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise EngineError(f"{source} holds {len(found)} Sentinel-2 products; give one .SAFE folder (or its .zip, "
+                              "or its MTD file), or all of them as several dates.")
         raise EngineError(
             f"{source} is a folder but not a Sentinel-2 product: it holds no MTD_MSIL1C.xml or MTD_MSIL2A.xml (nor a "
             ".SAFE folder with one). Give the product's .SAFE folder, its .zip, or a raster file."
@@ -154,6 +159,7 @@ def model_subdatasets(product: Product, dataset: gdal.Dataset) -> list[str]:
     if not zones:
         raise EngineError(f"GDAL finds no image in the Sentinel-2 product {product.metadata_file}: its granule "
                           "folders are missing or incomplete. Download the product again.")
+    _check_images(product)
     epsg = product.epsg if product.epsg in zones else zones[0]
     if len(zones) > 1:
         product.notes.append(f"The product spans the UTM zones {', '.join(f'EPSG:{z}' for z in zones)}; "
@@ -165,6 +171,19 @@ def model_subdatasets(product: Product, dataset: gdal.Dataset) -> list[str]:
             if match and match.group(3).lower() == resolution and int(match.group(4)) == epsg:
                 chosen.append(name)
     return chosen
+
+
+def _check_images(product: Product) -> None:
+    """Refuse a product whose 10 m / 20 m band images are missing (GDAL would read them as zeros, silently)."""
+    missing = [relative for relative in product.image_files
+               if canonical_band_name(os.path.basename(relative)) and not relative.endswith("_60m")
+               and not _exists(product.path(relative + ".jp2"))]
+    if missing:
+        raise EngineError(
+            f"The Sentinel-2 product {product.folder} is incomplete: {len(missing)} band image(s) listed in its "
+            f"metadata are missing, e.g. {missing[0]}.jp2 (an interrupted download or unzip?). Download or unzip it "
+            "again."
+        )
 
 
 def band_offset(product: Product, band: str) -> tuple[float, float, str] | None:
@@ -206,3 +225,22 @@ def _exists(path: str) -> bool:
         return gdal.VSIStatL(path) is not None
     except RuntimeError:
         return False
+
+
+def layer_source(source: str) -> str | None:
+    """For a product given as a folder, a .zip or its MTD file: the sub-dataset string QGIS can load as a layer
+    (its 10 m part; the engine finds the rest). None for anything else. The QGIS algorithm uses it so that a
+    .SAFE folder or a .zip is accepted where QGIS expects a raster layer."""
+    if _SUBDATASET.match(str(source)):
+        return None
+    try:
+        product = find_product(str(source))
+    except EngineError:
+        return None
+    if product is None:
+        return None
+    try:
+        names = model_subdatasets(product, gdal.Open(product.metadata_file))
+    except (RuntimeError, EngineError):
+        return None
+    return names[0] if names else None

@@ -80,6 +80,7 @@ class Product:
 
     def zip(self, folder: Path) -> Path:
         """The product as downloaded from the Copernicus hub: a zip holding the .SAFE folder."""
+        folder.mkdir(parents=True, exist_ok=True)
         target = folder / (self.safe.stem + ".zip")
         with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
             for path in sorted(self.safe.rglob("*")):
