@@ -280,6 +280,7 @@ def map_scene(
     grid: Grid | None = None,
     cell_rows: tuple[int, int] | None = None,
     input_label: str | None = None,
+    clouds: bool = True,
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
@@ -290,6 +291,7 @@ def map_scene(
     100 m cell rows a..b-1 into outputs that cover just those rows, bit for bit as in a whole-scene run (the blocks
     of one scene that core.batch spreads over workers); such a block may hold no valid cell. `input_label` (e.g.
     "Date 2 (b.tif)") starts every warning about the input, so that a run of several inputs says which one it is.
+    `clouds`: clouds and cloud shadows are no data (core.clouds); False maps them like any other surface.
     """
     started = time.perf_counter()
     messages = RunMessages(log, warn)
@@ -302,7 +304,7 @@ def map_scene(
         try:
             targets = {key: check_writable(path, sources, created) for key, path in requested.items()}
             return _map_checked(sources, targets, model_path, bands, device, progress, is_cancelled, messages, started,
-                                cell_hook, grid, cell_rows, input_label)
+                                cell_hook, grid, cell_rows, input_label, clouds)
         except BaseException:
             remove_empty_folders(created)
             raise
@@ -312,7 +314,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
                  device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                  messages: RunMessages, started: float, hook: CellHook | None = None,
                  grid: Grid | None = None, cell_rows: tuple[int, int] | None = None,
-                 input_label: str | None = None) -> MappingResult:
+                 input_label: str | None = None, clouds: bool = True) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
     if len(set(targets.values())) < len(targets):
         raise EngineError("Two outputs point at the same file; give each output its own file name.")
@@ -340,7 +342,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], model_path: str |
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
         written, working = _map_opened(sources, contract, model, bands, targets, messages, progress, is_cancelled, hook,
-                                       grid, calibration, cell_rows, input_label)
+                                       grid, calibration, cell_rows, input_label, clouds)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
@@ -364,13 +366,14 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 hook: CellHook | None = None, grid: Grid | None = None,
                 calibration: UncertaintyCalibration | None = None,
                 cell_rows: tuple[int, int] | None = None,
-                input_label: str | None = None) -> tuple[dict[str, str], Grid]:
+                input_label: str | None = None, clouds: bool = True) -> tuple[dict[str, str], Grid]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
 
     def warn_input(text: str) -> None:  # a warning about this input: which one, when there are several
         messages.warn(tr("{label}: {warning}", label=input_label, warning=text) if input_label else text)
 
-    scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid)
+    scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid,
+                       clouds=clouds)
     try:
         for warning in scene.warnings:
             warn_input(warning)
@@ -415,6 +418,8 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
             else:
                 run_patch(scene, model, products, tracker, hook, calibration, cell_rows, with_hse="hse" in targets)
             tracker.check()
+            if scene.clouds is not None and scene.clouds.summary():
+                messages.info(scene.clouds.summary())
             written = products.commit()
         except BaseException:
             products.discard()

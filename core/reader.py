@@ -21,6 +21,7 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .bands import BandSlot, band_from_metadata, canonical_band_name, parse_band_mapping
+from .clouds import CloudMask, build_mask
 from .contract import DN_PER_REFLECTANCE
 from .errors import EngineError
 from .i18n import tr
@@ -78,6 +79,8 @@ class Scene:
     warnings: list[str] = field(default_factory=list)
     #: The input files, named in read errors.
     sources: tuple[str, ...] = ()
+    #: Clouds and cloud shadows read as no data (core.clouds); None: not masked.
+    clouds: CloudMask | None = None
     _keep: list = field(default_factory=list, repr=False)
     _vsimem: list[str] = field(default_factory=list, repr=False)
 
@@ -102,7 +105,18 @@ class Scene:
         return self.dataset.GetProjection()
 
     def read(self, x: int, y: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows/columns inside the scene as (float32 C x h x w in DN, valid mask h x w)."""
+        """Rows/columns inside the scene as (float32 C x h x w in DN, valid mask h x w); clouds are not valid."""
+        data, valid = self._read_unmasked(x, y, width, height)
+        if self.clouds is not None:
+            try:
+                valid &= ~self.clouds.flags(x, y, width, height, data, valid, self._read_unmasked)
+            except RuntimeError as exc:
+                raise unreadable_input(self.sources, exc) from None
+        data[:, ~valid] = 0.0
+        return data, valid
+
+    def _read_unmasked(self, x: int, y: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """(DN, valid) before the cloud mask; the DN of invalid pixels are left as read."""
         try:
             raw = self.dataset.ReadAsArray(x, y, width, height)
         except RuntimeError as exc:
@@ -120,12 +134,12 @@ class Scene:
             if radiometry.scale != 1.0 or radiometry.offset != 0.0:
                 band *= np.float32(radiometry.scale)
                 band += np.float32(radiometry.offset)
-        data[:, ~valid] = 0.0
         return data, valid
 
     def close(self) -> None:
         """Never raises: it runs while another error is on its way to the user."""
         self.dataset = None
+        self.clouds = None
         self._keep.clear()
         _unlink(self._vsimem)
         self._vsimem.clear()
@@ -414,6 +428,7 @@ def open_scene(
     gsd: float = 10.0,
     log: Callable[[str], None] | None = None,
     grid: Grid | None = None,
+    clouds: bool = True,
 ) -> Scene:
     """Identify the required bands in the input and build the working grid (see the module docstring).
 
@@ -423,7 +438,7 @@ def open_scene(
     """
     vsimem: list[str] = []
     try:
-        return _build_scene(sources, required_bands, band_mapping, gsd, log, vsimem, grid)
+        return _build_scene(sources, required_bands, band_mapping, gsd, log, vsimem, grid, clouds)
     except BaseException as exc:
         traceback.clear_frames(exc.__traceback__)
         _unlink(vsimem)
@@ -431,7 +446,8 @@ def open_scene(
 
 
 def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], band_mapping: str | None, gsd: float,
-                 log: Callable[[str], None] | None, vsimem: list[str], grid: Grid | None = None) -> Scene:
+                 log: Callable[[str], None] | None, vsimem: list[str], grid: Grid | None = None,
+                 clouds: bool = True) -> Scene:
     """open_scene, recording every /vsimem file it creates in `vsimem`."""
     say = log or (lambda message: None)
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
@@ -522,9 +538,15 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
         _keep=[d for _, d in datasets] + singles + [stack], _vsimem=vsimem,
     )
     native.warnings = _plausibility(native, ground, gsd)
-    if working is stack:
-        return native
-    return dataclasses.replace(native, dataset=working, nodata=tuple(None for _ in chosen), zero_in_any_band_is_nodata=True)
+    scene = native if working is stack else dataclasses.replace(
+        native, dataset=working, nodata=tuple(None for _ in chosen), zero_in_any_band_is_nodata=True)
+    if clouds:
+        scene.clouds, line = build_mask(working, required_bands, list(dict.fromkeys(products.values())),
+                                        f"/vsimem/hselcz_{token}_clouds.vrt", vsimem)
+    else:
+        line = tr("Clouds are not masked (switched off).")
+    say(line)
+    return scene
 
 
 def _plausibility(native: Scene, ground: tuple[float, float] | None, gsd: float) -> list[str]:
