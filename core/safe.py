@@ -21,6 +21,7 @@ from osgeo import gdal
 
 from .bands import canonical_band_name
 from .errors import EngineError
+from .i18n import tr
 
 gdal.UseExceptions()
 
@@ -162,8 +163,8 @@ def model_subdatasets(product: Product, dataset: gdal.Dataset) -> list[str]:
     _check_images(product)
     epsg = product.epsg if product.epsg in zones else zones[0]
     if len(zones) > 1:
-        product.notes.append(f"The product spans the UTM zones {', '.join(f'EPSG:{z}' for z in zones)}; "
-                             f"the part in EPSG:{epsg} is mapped.")
+        product.notes.append(tr("The product spans the UTM zones {zones}; the part in EPSG:{epsg} is mapped.",
+                                zones=", ".join(f"EPSG:{z}" for z in zones), epsg=epsg))
     chosen = []
     for resolution in MODEL_RESOLUTIONS:
         for name in names:

@@ -489,5 +489,45 @@
         <source>LCZ class probabilities</source>
         <translation>LCZ-Klassenwahrscheinlichkeiten</translation>
     </message>
+    <message>
+        <source>Sentinel-2 product {name}: {level}, processing baseline {baseline}; the bands are read from its 10 m and 20 m images at their native resolutions.</source>
+        <translation>Sentinel-2-Produkt {name}: {level}, Prozessierungs-Baseline {baseline}; die Bänder werden aus seinen 10-m- und 20-m-Bildern in ihrer nativen Auflösung gelesen.</translation>
+    </message>
+    <message>
+        <source>The product spans the UTM zones {zones}; the part in EPSG:{epsg} is mapped.</source>
+        <translation>Das Produkt reicht über die UTM-Zonen {zones}; kartiert wird der Teil in EPSG:{epsg}.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows ({source}): {pixels} pixels ({share:.1f} % of the scene) masked as no data; {cells} cells of 100 m are mostly covered and have no class.</source>
+        <translation>Wolken und Wolkenschatten ({source}): {pixels} Pixel ({share:.1f} % der Szene) als NoData maskiert; {cells} Zellen zu 100 m sind überwiegend bedeckt und erhalten keine Klasse.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows are masked with the {source}.</source>
+        <translation>Wolken und Wolkenschatten werden mit der {source} maskiert.</translation>
+    </message>
+    <message>
+        <source>scene classification of the L2A product</source>
+        <translation>Szenenklassifikation des L2A-Produkts</translation>
+    </message>
+    <message>
+        <source>MSK_CLASSI cloud mask of the L1C product</source>
+        <translation>MSK_CLASSI-Wolkenmaske des L1C-Produkts</translation>
+    </message>
+    <message>
+        <source>spectral test</source>
+        <translation>spektraler Test</translation>
+    </message>
+    <message>
+        <source>Clouds are masked with the spectral test (Fmask's cloud tests; cloud shadows are not found): the input carries no cloud mask of its own.</source>
+        <translation>Wolken werden mit dem spektralen Test maskiert (die Wolkentests von Fmask; Wolkenschatten werden nicht erkannt): die Eingabe bringt keine eigene Wolkenmaske mit.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked: the input carries no cloud mask and the model does not read the bands of the spectral test ({bands}).</source>
+        <translation>Wolken werden nicht maskiert: die Eingabe bringt keine Wolkenmaske mit, und das Modell liest die Bänder des spektralen Tests ({bands}) nicht.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked (switched off).</source>
+        <translation>Wolken werden nicht maskiert (ausgeschaltet).</translation>
+    </message>
 </context>
 </TS>
