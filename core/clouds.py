@@ -126,11 +126,15 @@ class CloudMask:
         cells = columns[starts]
         self._counts[rows, cells] = np.maximum(self._counts[rows, cells], per_cell)
 
+    @property
+    def masked_pixels(self) -> int:
+        return 0 if self._counts is None else int(self._counts.sum(dtype=np.int64))
+
     def summary(self) -> str | None:
         """The log line: how many pixels and 100 m cells were masked, and by what."""
         if self._counts is None:
             return None
-        pixels = int(self._counts.sum(dtype=np.int64))
+        pixels = self.masked_pixels
         rows = -(-self.height // _CELL) * _CELL
         padded = np.zeros((rows, self._counts.shape[1]), dtype=np.int32)
         padded[: self.height] = self._counts

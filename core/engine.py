@@ -391,7 +391,8 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 messages.info(tr("The processing level of the input is unknown; the model expects {expected}.",
                                  expected=contract.processing_level))
         if not _has_valid_pixels(scene):
-            raise EngineError("The input holds no valid pixels (everything is no data or 0); nothing to map.")
+            clouded = " or cloud: see the log for the cloud mask" if scene.clouds and scene.clouds.masked_pixels else ""
+            raise EngineError(f"The input holds no valid pixels (everything is no data or 0{clouded}); nothing to map.")
         messages.info(tr("Working grid: {width} x {height} pixels at {gsd:g} m.", width=scene.width, height=scene.height,
                          gsd=contract.gsd))
         if hook is not None:

