@@ -23,7 +23,7 @@ Where the mask comes from, in this order:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,13 +79,18 @@ class CloudMask:
     band_index: dict[str, int] = field(default_factory=dict)  # spectral: band -> position in the scene's bands
     _counts: np.ndarray | None = field(default=None, repr=False)
 
-    def flags(self, x: int, y: int, width: int, height: int, data: np.ndarray, valid: np.ndarray,
-              read: Callable[[int, int, int, int], tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """(height, width) True where valid pixels of the window are cloud or cloud shadow; counted for the log.
+    def window(self, x: int, y: int, width: int, height: int) -> tuple[int, int, int, int]:
+        """The window to read so that flags() can decide: the spectral test needs the whole 100 m cells it cuts."""
+        if self.raster is not None:
+            return x, y, width, height
+        x0, y0 = x - x % _CELL, y - y % _CELL
+        x1 = min(-(-(x + width) // _CELL) * _CELL, self.width)
+        y1 = min(-(-(y + height) // _CELL) * _CELL, self.height)
+        return x0, y0, x1 - x0, y1 - y0
 
-        `read(x, y, width, height)` gives (DN, valid) of another window, unmasked: the spectral test decides per
-        100 m cell, so it reads the whole cells a window cuts.
-        """
+    def flags(self, x: int, y: int, width: int, height: int, data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """(height, width) True where valid pixels of the window (as window() gave it) are cloud or cloud shadow;
+        counted for the log."""
         if self.raster is not None:
             values = self.raster.ReadAsArray(x, y, width, height)
             if self.layers:
@@ -95,26 +100,20 @@ class CloudMask:
                 flagged = np.isin(values, self.masked_values)
             flagged &= valid
         else:
-            flagged = self._spectral(x, y, width, height, data, valid, read)
+            flagged = self._spectral(width, height, data, valid)
         self._count(x, y, flagged)
         return flagged
 
-    def _spectral(self, x: int, y: int, width: int, height: int, data: np.ndarray, valid: np.ndarray,
-                  read: Callable[[int, int, int, int], tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """The spectral test on the whole cells under the window, kept where a quarter of the cell is flagged."""
-        x0, y0 = x - x % _CELL, y - y % _CELL
-        x1, y1 = min(-(-(x + width) // _CELL) * _CELL, self.width), min(-(-(y + height) // _CELL) * _CELL, self.height)
-        if (x0, y0, x1, y1) != (x, y, x + width, y + height):
-            data, valid = read(x0, y0, x1 - x0, y1 - y0)
+    def _spectral(self, width: int, height: int, data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """The spectral test on whole 100 m cells, kept where a quarter of the cell's valid pixels is flagged."""
         flagged = spectral_clouds({name: data[index] for name, index in self.band_index.items()}) & valid
-        rows, columns = -(-(y1 - y0) // _CELL), -(-(x1 - x0) // _CELL)
+        rows, columns = -(-height // _CELL), -(-width // _CELL)
         padded = np.zeros((2, rows * _CELL, columns * _CELL), dtype=np.float32)
-        padded[0, : y1 - y0, : x1 - x0] = flagged
-        padded[1, : y1 - y0, : x1 - x0] = valid
+        padded[0, :height, :width] = flagged
+        padded[1, :height, :width] = valid
         sums = padded.reshape(2, rows, _CELL, columns, _CELL).sum(axis=(2, 4))
         cloudy = sums[0] >= CELL_SHARE_MIN * np.maximum(sums[1], 1)
-        keep = np.repeat(np.repeat(cloudy, _CELL, axis=0), _CELL, axis=1)[: y1 - y0, : x1 - x0]
-        return (flagged & keep)[y - y0 : y - y0 + height, x - x0 : x - x0 + width]
+        return flagged & np.repeat(np.repeat(cloudy, _CELL, axis=0), _CELL, axis=1)[:height, :width]
 
     def _count(self, x: int, y: int, flagged: np.ndarray) -> None:
         if self._counts is None:

@@ -106,12 +106,17 @@ class Scene:
 
     def read(self, x: int, y: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows/columns inside the scene as (float32 C x h x w in DN, valid mask h x w); clouds are not valid."""
-        data, valid = self._read_unmasked(x, y, width, height)
-        if self.clouds is not None:
+        if self.clouds is None:
+            data, valid = self._read_unmasked(x, y, width, height)
+        else:  # the cloud mask may need a larger window (whole 100 m cells): read once, cut out the window
+            ax, ay, aw, ah = self.clouds.window(x, y, width, height)
+            data, valid = self._read_unmasked(ax, ay, aw, ah)
             try:
-                valid &= ~self.clouds.flags(x, y, width, height, data, valid, self._read_unmasked)
+                valid &= ~self.clouds.flags(ax, ay, aw, ah, data, valid)
             except RuntimeError as exc:
                 raise unreadable_input(self.sources, exc) from None
+            inner = (slice(y - ay, y - ay + height), slice(x - ax, x - ax + width))
+            data, valid = np.ascontiguousarray(data[:, inner[0], inner[1]]), np.ascontiguousarray(valid[inner])
         data[:, ~valid] = 0.0
         return data, valid
 
