@@ -73,6 +73,7 @@ def map_scene(
     grid: Grid | None = None,
     cell_rows: tuple[int, int] | None = None,
     input_label: str | None = None,
+    clouds: bool = True,
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
@@ -83,6 +84,7 @@ def map_scene(
     100 m cell rows a..b-1 into outputs that cover just those rows, bit for bit as in a whole-scene run (the blocks
     of one scene that core.batch spreads over workers); such a block may hold no valid cell. `input_label` (e.g.
     "Date 2 (b.tif)") starts every warning about the input, so that a run of several inputs says which one it is.
+    `clouds`: clouds and cloud shadows are no data (core.clouds); False maps them like any other surface.
     """
     started = time.perf_counter()
     messages = RunMessages(log, warn)
@@ -93,7 +95,7 @@ def map_scene(
     with signals_stop_the_run(), publishing(sources) as run_outputs:
         targets = run_outputs.check(requested)
         return _map_checked(sources, targets, run_outputs, model_path, bands, device, progress, is_cancelled,
-                            messages, started, cell_hook, grid, cell_rows, input_label)
+                            messages, started, cell_hook, grid, cell_rows, input_label, clouds)
 
 
 def _map_checked(sources: list[str], targets: dict[str, Path], run_outputs: RunOutputs, model_path: str | None,
@@ -101,7 +103,7 @@ def _map_checked(sources: list[str], targets: dict[str, Path], run_outputs: RunO
                  device: str, progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
                  messages: RunMessages, started: float, hook: CellHook | None = None,
                  grid: Grid | None = None, cell_rows: tuple[int, int] | None = None,
-                 input_label: str | None = None) -> MappingResult:
+                 input_label: str | None = None, clouds: bool = True) -> MappingResult:
     """map_scene once the outputs are known to be writable."""
     model = load_model(model_path, device, messages.info)
     contract = model.contract
@@ -128,7 +130,8 @@ def _map_checked(sources: list[str], targets: dict[str, Path], run_outputs: RunO
         gdal.SetCacheMax(_GDAL_CACHE_BYTES)  # process-wide: restored below
     try:
         written, working = _map_opened(sources, contract, model, bands, targets, run_outputs, messages, progress,
-                                       is_cancelled, hook, grid, calibration, cell_rows, input_label)
+                                       is_cancelled, hook, grid, calibration, cell_rows, input_label,
+                                       clouds)
     finally:
         gdal.SetCacheMax(previous_cache)
     return MappingResult(outputs=written, provider=model.provider, contract=contract, warnings=messages.warnings,
@@ -152,13 +155,14 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
                 hook: CellHook | None = None, grid: Grid | None = None,
                 calibration: UncertaintyCalibration | None = None,
                 cell_rows: tuple[int, int] | None = None,
-                input_label: str | None = None) -> tuple[dict[str, str], Grid]:
+                input_label: str | None = None, clouds: bool = True) -> tuple[dict[str, str], Grid]:
     """Open the scene, run the model kind's pipeline, and publish the products; the paths written."""
 
     def warn_input(text: str) -> None:  # a warning about this input: which one, when there are several
         messages.warn(tr("{label}: {warning}", label=input_label, warning=text) if input_label else text)
 
-    scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid)
+    scene = open_scene(sources, contract.bands, band_mapping=bands, gsd=contract.gsd, log=messages.info, grid=grid,
+                       clouds=clouds)
     try:
         _check_scene(scene, contract, messages, warn_input)
         cell = pixels_per_cell(LCZ_CELL_M, contract.gsd)
@@ -179,6 +183,8 @@ def _map_opened(sources: list[str], contract: ModelContract, model: LoadedModel,
         else:
             run_patch(scene, model, products, tracker, hook, calibration, cell_rows, with_hse="hse" in targets)
         tracker.check()
+        if scene.clouds is not None and scene.clouds.summary():
+            messages.info(scene.clouds.summary())
         written = run_outputs.commit()
         working = scene.grid
     finally:
@@ -205,7 +211,8 @@ def _check_scene(scene: Scene, contract: ModelContract, messages: RunMessages,
             messages.info(tr("The processing level of the input is unknown; the model expects {expected}.",
                              expected=contract.processing_level))
     if not _has_valid_pixels(scene):
-        raise EngineError("The input holds no valid pixels (everything is no data or 0); nothing to map.")
+        clouded = " or cloud: see the log for the cloud mask" if scene.clouds and scene.clouds.masked_pixels else ""
+        raise EngineError(f"The input holds no valid pixels (everything is no data or 0{clouded}); nothing to map.")
     messages.info(tr("Working grid: {width} x {height} pixels at {gsd:g} m.", width=scene.width, height=scene.height,
                      gsd=contract.gsd))
 

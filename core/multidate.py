@@ -69,6 +69,7 @@ def map_dates(
     log: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
     cell_hook: CellHook | None = None,
+    clouds: bool = True,
 ) -> MappingResult:
     """Map several dates of one place into one set of products (one date: exactly map_scene).
 
@@ -78,10 +79,10 @@ def map_dates(
         raise EngineError("No input scene was given.")
     if len(dates) == 1:
         return map_scene(dates[0], outputs, model_path=model_path, bands=bands, device=device, progress=progress,
-                         is_cancelled=is_cancelled, log=log, warn=warn, cell_hook=cell_hook)
+                         is_cancelled=is_cancelled, log=log, warn=warn, cell_hook=cell_hook, clouds=clouds)
     # One warning channel for all dates: a warning every date gives (e.g. "no HSE output") is said once.
     common = dict(model_path=model_path, bands=bands, device=device, is_cancelled=is_cancelled, log=log,
-                  warn=RunMessages(log, warn).warn, cell_hook=cell_hook)
+                  warn=RunMessages(log, warn).warn, cell_hook=cell_hook, clouds=clouds)
     started = time.perf_counter()
     say = log or (lambda line: None)
     requested = outputs.requested()

@@ -266,6 +266,7 @@ def map_with_training_areas(
     bands: str | None = None,
     device: str = "auto",
     folds: int = 5,
+    clouds: bool = True,
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
@@ -275,6 +276,7 @@ def map_with_training_areas(
 
     With `more_dates`, the training cells of every date (read on the first date's grid) fit one adapter, whole
     polygons stay in one fold across dates, and the adapted dates are fused as core.multidate fuses dates.
+    `clouds`: clouds and cloud shadows are no data in both passes (core.clouds).
     """
     dates = [source, *more_dates]
     messages = _TwoPassMessages(log, warn)
@@ -290,9 +292,9 @@ def map_with_training_areas(
     else:
         adapter, cross_validation, training_cells = _fit_adapter(
             dates, training_areas, folds, messages, progress=progress, model_path=model_path, bands=bands,
-            device=device, is_cancelled=is_cancelled)
+            device=device, is_cancelled=is_cancelled, clouds=clouds)
     mapping = map_dates(
-        dates, outputs, model_path=model_path, bands=bands, device=device,
+        dates, outputs, model_path=model_path, bands=bands, device=device, clouds=clouds,
         progress=_second_pass(progress) if adapter_path is None else progress,
         is_cancelled=is_cancelled, log=messages.pass_two, warn=messages.warning, cell_hook=_AdapterApplier(adapter),
     )
