@@ -70,6 +70,14 @@ class MapAlgorithm(MappingAlgorithm):
             "each 20 m pixel (a single hazy date cannot drag it). <b>Dates per LCZ cell</b> (optional output): how "
             "many dates had data in each cell.</p>"
         ) + self.tr(
+            "<h3>Sentinel-2 products and clouds</h3><p><b>Sentinel-2 raster</b> may also be a product as downloaded: "
+            "its .SAFE folder, its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml, or any of its sub-datasets as QGIS adds "
+            "it (10 m, 20 m, ...): the other bands of the same product are found, and the processing level and the "
+            "offsets of baseline 04.00 are read from the product's metadata.</p><p><b>Mask clouds and cloud "
+            "shadows</b> (on by default): such pixels are no data in every output, from the product's scene "
+            "classification (L2A) or cloud mask (L1C of baseline 04.00) where present, otherwise from a spectral test "
+            "that finds clouds but not their shadows (user guide); the log counts the masked cells.</p>"
+        ) + self.tr(
             "<p><b>Band names with several dates</b>: the band names describe the first scene. A later date with the "
             "same number of bands is read with them too; one with another number of bands is read by its own band "
             "names, and refused if it has none. For dates of different layouts, give one list per date separated by "
@@ -90,6 +98,7 @@ class MapAlgorithm(MappingAlgorithm):
         inputs = self.mapping_inputs(parameters, context)
         model = inputs.model
         paths = self._producible(parameters, inputs.paths, model.model_path, feedback)
-        result = self.run_engine(map_dates, inputs.sources, OutputPaths(**paths), model, feedback=feedback)
+        result = self.run_engine(map_dates, inputs.sources, OutputPaths(**paths), model, clouds=inputs.clouds,
+                                 feedback=feedback)
         return self._publish(result.outputs, inputs.paths, context,
                              self._made_by(inputs.sources, model.model_path, result.contract))

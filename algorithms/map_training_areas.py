@@ -135,7 +135,7 @@ class MapTrainingAreasAlgorithm(MappingAlgorithm, PolygonInputs):
             result = self.run_engine(
                 map_with_training_areas, inputs.layer.source(), OutputPaths(**engine_paths), model,
                 more_dates=inputs.more_dates, training_areas=areas, adapter_path=adapter_path, save_adapter=save_to,
-                folds=self.parameterAsInt(parameters, self.FOLDS, context), feedback=feedback,
+                folds=self.parameterAsInt(parameters, self.FOLDS, context), clouds=inputs.clouds, feedback=feedback,
             )
             adapted_to = areas.name if areas is not None else Path(adapter_path).name
             outputs = self._publish(result.mapping.outputs, paths, context,

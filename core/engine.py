@@ -70,6 +70,7 @@ def map_scene(
     grid: Grid | None = None,
     cell_rows: tuple[int, int] | None = None,
     input_label: str | None = None,
+    clouds: bool = True,
 ) -> MappingResult:
     """Map HSE density and LCZ from a Sentinel-2 raster (or separate band files, or a Sentinel-2 product).
 
@@ -81,11 +82,12 @@ def map_scene(
     100 m cell rows a..b-1 into outputs that cover just those rows, bit for bit as in a whole-scene run (the blocks
     of one scene that core.batch spreads over workers); such a block may hold no valid cell. `input_label` (e.g.
     "Date 2 (b.tif)") starts every warning about the input, so that a run of several inputs says which one it is.
+    `clouds`: clouds and cloud shadows are no data (core.clouds); False maps them like any other surface.
     """
     started = time.perf_counter()
     sources = [str(source)] if isinstance(source, (str, Path)) else [str(s) for s in source]
     run = _Run(sources, model, feedback, RunMessages(feedback.log, feedback.warn), cell_hook, grid, cell_rows,
-               input_label)
+               input_label, clouds)
     requested = outputs.requested()
     if not requested:
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
@@ -106,6 +108,7 @@ class _Run:
     grid: Grid | None
     cell_rows: tuple[int, int] | None
     input_label: str | None
+    clouds: bool
 
 
 def _map_checked(run: _Run, targets: dict[str, Path], run_outputs: RunOutputs, started: float) -> MappingResult:
@@ -162,7 +165,7 @@ def _map_opened(run: _Run, model: LoadedModel, targets: dict[str, Path], run_out
         messages.warn(tr("{label}: {warning}", label=run.input_label, warning=text) if run.input_label else text)
 
     scene = open_scene(run.sources, contract.bands, band_mapping=run.model.bands, gsd=contract.gsd, log=messages.info,
-                       grid=run.grid)
+                       grid=run.grid, clouds=run.clouds)
     try:
         _check_scene(scene, contract, messages, warn_input)
         cell = pixels_per_cell(LCZ_CELL_M, contract.gsd)
@@ -183,6 +186,8 @@ def _map_opened(run: _Run, model: LoadedModel, targets: dict[str, Path], run_out
         else:
             run_patch(scene, model, products, tracker, hook, calibration, cell_rows, with_hse="hse" in targets)
         tracker.check()
+        if scene.clouds is not None and scene.clouds.summary():
+            messages.info(scene.clouds.summary())
         written = run_outputs.commit()
         working = scene.grid
     finally:
@@ -209,7 +214,8 @@ def _check_scene(scene: Scene, contract: ModelContract, messages: RunMessages,
             messages.info(tr("The processing level of the input is unknown; the model expects {expected}.",
                              expected=contract.processing_level))
     if not _has_valid_pixels(scene):
-        raise EngineError("The input holds no valid pixels (everything is no data or 0); nothing to map.")
+        clouded = " or cloud: see the log for the cloud mask" if scene.clouds and scene.clouds.masked_pixels else ""
+        raise EngineError(f"The input holds no valid pixels (everything is no data or 0{clouded}); nothing to map.")
     messages.info(tr("Working grid: {width} x {height} pixels at {gsd:g} m.", width=scene.width, height=scene.height,
                      gsd=contract.gsd))
 

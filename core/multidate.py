@@ -66,15 +66,17 @@ def map_dates(
     feedback: RunFeedback = NO_FEEDBACK,
     *,
     cell_hook: CellHook | None = None,
+    clouds: bool = True,
 ) -> MappingResult:
     """Map several dates of one place into one set of products (one date: exactly map_scene).
 
-    `cell_hook` sees every date's cells before they are written (training-area adaptation of each date).
+    `cell_hook` sees every date's cells before they are written (training-area adaptation of each date); `clouds`
+    as for map_scene, for every date.
     """
     if not dates:
         raise EngineError("No input scene was given.")
     if len(dates) == 1:
-        return map_scene(dates[0], outputs, model, feedback, cell_hook=cell_hook)
+        return map_scene(dates[0], outputs, model, feedback, cell_hook=cell_hook, clouds=clouds)
     started = time.perf_counter()
     say = feedback.say
     requested = outputs.requested()
@@ -86,7 +88,7 @@ def map_dates(
             raise EngineError("The LCZ uncertainty is mapped for one date at a time; leave it empty when fusing dates.")
         targets = run_outputs.check(requested)
         with tempfile.TemporaryDirectory(prefix="hselcz_dates_") as folder:
-            runs = _map_each_date(dates, Path(folder), "hse" in targets, model, feedback, cell_hook)
+            runs = _map_each_date(dates, Path(folder), "hse" in targets, model, feedback, cell_hook, clouds)
             first = runs[0]
             metadata = {META_MODEL: first.contract.name, META_MODEL_VERSION: first.contract.version,
                         META_PROVIDER: first.provider, META_SOURCE: " | ".join(_describe(d) for d in dates)}
@@ -122,6 +124,7 @@ def map_onto_first_grid(
     wrap_error: Callable[[int, str | Sequence[str], str], str] | None = None,
     label: Callable[[int, str | Sequence[str]], str] | None = None,
     cell_hook: CellHook | None = None,
+    clouds: bool = True,
 ) -> list[MappingResult]:
     """Every date through map_scene (outputs_for(index)), later dates on the first date's working grid.
 
@@ -141,7 +144,7 @@ def map_onto_first_grid(
             announce(index, date)
         try:
             runs.append(map_scene(date, outputs_for(index), replace(model, bands=mappings[index]),
-                                  feedback.part(step * index, step), cell_hook=cell_hook,
+                                  feedback.part(step * index, step), cell_hook=cell_hook, clouds=clouds,
                                   grid=runs[0].grid if runs else None,
                                   input_label=label(index, date) if label else None))
         except CancelledError:
@@ -219,7 +222,7 @@ def _mapping_example(count: int) -> str:
 
 
 def _map_each_date(dates, folder: Path, want_hse: bool, model: ModelChoice, feedback: RunFeedback,
-                   cell_hook: CellHook | None) -> list[MappingResult]:
+                   cell_hook: CellHook | None, clouds: bool) -> list[MappingResult]:
     """Every date's probabilities (and HSE) into the temporary folder, errors naming the date.
 
     One warning channel for all dates: a warning every date gives (e.g. "no HSE output") is said once.
@@ -252,7 +255,7 @@ def _map_each_date(dates, folder: Path, want_hse: bool, model: ModelChoice, feed
 
     once = feedback.but(warn=RunMessages(feedback.log, feedback.warn).warn)
     return map_onto_first_grid(dates, outputs_for, model, once, share=0.9, announce=announce, wrap_error=wrap_error,
-                               cell_hook=cell_hook)
+                               cell_hook=cell_hook, clouds=clouds)
 
 
 def _fuse_lcz(paths: list[Path], writers: ProductWriters, feedback: RunFeedback) -> None:

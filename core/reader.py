@@ -21,10 +21,12 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .bands import BandSlot, band_from_metadata, canonical_band_name, parse_band_mapping
+from .clouds import CloudMask, build_mask
 from .contract import DN_PER_REFLECTANCE
 from .errors import EngineError
 from .i18n import tr
 from .plausibility import assess
+from .safe import Product, band_offset, find_product, model_subdatasets
 
 gdal.UseExceptions()
 
@@ -77,6 +79,8 @@ class Scene:
     warnings: list[str] = field(default_factory=list)
     #: The input files, named in read errors.
     sources: tuple[str, ...] = ()
+    #: Clouds and cloud shadows read as no data (core.clouds); None: not masked.
+    clouds: CloudMask | None = None
     _keep: list = field(default_factory=list, repr=False)
     _vsimem: list[str] = field(default_factory=list, repr=False)
 
@@ -101,7 +105,23 @@ class Scene:
         return self.dataset.GetProjection()
 
     def read(self, x: int, y: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows/columns inside the scene as (float32 C x h x w in DN, valid mask h x w)."""
+        """Rows/columns inside the scene as (float32 C x h x w in DN, valid mask h x w); clouds are not valid."""
+        if self.clouds is None:
+            data, valid = self._read_unmasked(x, y, width, height)
+        else:  # the cloud mask may need a larger window (whole 100 m cells): read once, cut out the window
+            ax, ay, aw, ah = self.clouds.window(x, y, width, height)
+            data, valid = self._read_unmasked(ax, ay, aw, ah)
+            try:
+                valid &= ~self.clouds.flags(ax, ay, aw, ah, data, valid)
+            except RuntimeError as exc:
+                raise unreadable_input(self.sources, exc) from None
+            inner = (slice(y - ay, y - ay + height), slice(x - ax, x - ax + width))
+            data, valid = np.ascontiguousarray(data[:, inner[0], inner[1]]), np.ascontiguousarray(valid[inner])
+        data[:, ~valid] = 0.0
+        return data, valid
+
+    def _read_unmasked(self, x: int, y: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """(DN, valid) before the cloud mask; the DN of invalid pixels are left as read."""
         try:
             raw = self.dataset.ReadAsArray(x, y, width, height)
         except RuntimeError as exc:
@@ -119,12 +139,12 @@ class Scene:
             if radiometry.scale != 1.0 or radiometry.offset != 0.0:
                 band *= np.float32(radiometry.scale)
                 band += np.float32(radiometry.offset)
-        data[:, ~valid] = 0.0
         return data, valid
 
     def close(self) -> None:
         """Never raises: it runs while another error is on its way to the user."""
         self.dataset = None
+        self.clouds = None
         self._keep.clear()
         _unlink(self._vsimem)
         self._vsimem.clear()
@@ -172,10 +192,22 @@ def open_problem(path: str) -> str | None:
     return None
 
 
-def _expand_sources(sources: Sequence[str]) -> list[tuple[str, gdal.Dataset]]:
-    """Datasets to look for bands in; a Sentinel-2 product (SAFE/MTD file) expands to its 10 m and 20 m parts."""
+def _expand_sources(sources: Sequence[str]) -> tuple[list[tuple[str, gdal.Dataset]], dict[str, Product]]:
+    """Datasets to look for bands in, and the Sentinel-2 product (core.safe) each came from, if any.
+
+    A product in any form (a .SAFE folder, its .zip, its MTD file, one of its sub-datasets as QGIS adds it)
+    expands to its 10 m and 20 m sub-datasets: all ten model bands at their native resolutions.
+    """
     opened: list[tuple[str, gdal.Dataset]] = []
+    products: dict[str, Product] = {}
     for source in sources:
+        product = find_product(source)
+        if product is not None:
+            container = _open(product.metadata_file)
+            for name in model_subdatasets(product, container):
+                opened.append((name, _open(name)))
+                products[name] = product
+            continue
         dataset = _open(source)
         subdatasets = dataset.GetSubDatasets()
         if dataset.RasterCount == 0 and subdatasets:
@@ -186,7 +218,7 @@ def _expand_sources(sources: Sequence[str]) -> list[tuple[str, gdal.Dataset]]:
             raise EngineError(f"{source} contains no raster bands.")
         else:
             opened.append((str(source), dataset))
-    return opened
+    return opened, products
 
 
 def _vrt_source_files(dataset: gdal.Dataset) -> dict[int, str]:
@@ -239,7 +271,7 @@ def band_layout(sources: str | Sequence[str]) -> tuple[int, dict[str, int]]:
     """(raster band count, {Sentinel-2 band: 1-based raster band} of the bands the input names itself: descriptions,
     metadata, file names), without building a scene: how core.multidate tells each date's band layout apart."""
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
-    datasets = _expand_sources([str(s) for s in source_list])
+    datasets, _ = _expand_sources([str(s) for s in source_list])
     try:
         slots, _ = _identify(datasets, None)
         offsets, total = {}, 0
@@ -251,7 +283,9 @@ def band_layout(sources: str | Sequence[str]) -> tuple[int, dict[str, int]]:
         datasets.clear()
 
 
-def _processing_level(datasets: list[tuple[str, gdal.Dataset]]) -> str | None:
+def _processing_level(datasets: list[tuple[str, gdal.Dataset]], products: dict[str, Product]) -> str | None:
+    for product in products.values():
+        return product.level  # from the product metadata file itself
     for path, dataset in datasets:
         metadata = {k.upper(): str(v).upper() for k, v in (dataset.GetMetadata() or {}).items()}
         text = " ".join([metadata.get("PROCESSING_LEVEL", ""), metadata.get("PRODUCT_TYPE", ""),
@@ -305,13 +339,16 @@ def _sample_max(dataset: gdal.Dataset, index: int) -> float:
     return float(np.percentile(values, 99)) if values.size else 0.0
 
 
-def _radiometry(dataset: gdal.Dataset, slot: BandSlot) -> Radiometry:
+def _radiometry(dataset: gdal.Dataset, slot: BandSlot, product: Product | None = None) -> Radiometry:
     band = dataset.GetRasterBand(slot.index)
     scale, offset = band.GetScale(), band.GetOffset()
     if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):
         scale, offset = scale or 1.0, offset or 0.0
         return Radiometry(scale * DN_PER_REFLECTANCE, offset * DN_PER_REFLECTANCE,
                           f"band scale {scale} / offset {offset} to reflectance")
+    if product is not None:  # a Sentinel-2 product: its own metadata file says (no offset before baseline 04.00)
+        declared = band_offset(product, slot.name)
+        return Radiometry(declared[0], declared[1], declared[2]) if declared else Radiometry()
     baseline = _baseline_offset(dataset, band, slot.name)
     if baseline:
         return Radiometry(1.0, baseline[0], f"baseline offset {baseline[0]:+g} ({baseline[1]})")
@@ -399,6 +436,7 @@ def open_scene(
     gsd: float = 10.0,
     log: Callable[[str], None] | None = None,
     grid: Grid | None = None,
+    clouds: bool = True,
 ) -> Scene:
     """Identify the required bands in the input and build the working grid (see the module docstring).
 
@@ -408,7 +446,7 @@ def open_scene(
     """
     vsimem: list[str] = []
     try:
-        return _build_scene(sources, required_bands, band_mapping, gsd, log, vsimem, grid)
+        return _build_scene(sources, required_bands, band_mapping, gsd, log, vsimem, grid, clouds)
     except BaseException as exc:
         traceback.clear_frames(exc.__traceback__)
         _unlink(vsimem)
@@ -416,19 +454,21 @@ def open_scene(
 
 
 def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], band_mapping: str | None, gsd: float,
-                 log: Callable[[str], None] | None, vsimem: list[str], grid: Grid | None = None) -> Scene:
+                 log: Callable[[str], None] | None, vsimem: list[str], grid: Grid | None = None,
+                 clouds: bool = True) -> Scene:
     """open_scene, recording every /vsimem file it creates in `vsimem`."""
     say = log or (lambda message: None)
     source_list = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     if not source_list:
         raise EngineError("No input raster was given.")
-    datasets = _expand_sources([str(s) for s in source_list])
+    datasets, products = _expand_sources([str(s) for s in source_list])
+    _announce_products(products, say)
     chosen = _chosen_slots(datasets, required_bands, band_mapping)
     by_path = dict(datasets)
     for slot in chosen:
         say(tr("{band}: {file} band {index} (from its {how})", band=slot.name, file=os.path.basename(slot.source),
                index=slot.index, how=slot.how))
-    radiometry = tuple(_radiometry(by_path[s.source], s) for s in chosen)
+    radiometry = tuple(_radiometry(by_path[s.source], s, products.get(s.source)) for s in chosen)
     notes = sorted({tr("Radiometry: {why}", why=r.why) for r in radiometry if r.why})
     nodata = tuple(by_path[s.source].GetRasterBand(s.index).GetNoDataValue() for s in chosen)
 
@@ -450,7 +490,7 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
         notes.append(tr("Bands of coarser resolution were resampled bilinearly onto the finest grid."))
     for note in notes:
         say(note)
-    level = _processing_level(datasets)
+    level = _processing_level(datasets, products)
     native = Scene(
         dataset=stack, band_names=tuple(required_bands), slots=tuple(chosen), radiometry=radiometry, nodata=nodata,
         processing_level=level, notes=notes, zero_in_any_band_is_nodata=not (float_input and len(extents) == 1),
@@ -458,10 +498,25 @@ def _build_scene(sources: str | Sequence[str], required_bands: Sequence[str], ba
         _keep=[d for _, d in datasets] + singles + [stack], _vsimem=vsimem,
     )
     native.warnings = _plausibility(native, ground, gsd)
-    if working is stack:
-        return native
-    return dataclasses.replace(native, dataset=working, nodata=tuple(None for _ in chosen),
-                               zero_in_any_band_is_nodata=True)
+    scene = native if working is stack else dataclasses.replace(
+        native, dataset=working, nodata=tuple(None for _ in chosen), zero_in_any_band_is_nodata=True)
+    if clouds:
+        scene.clouds, line = build_mask(working, required_bands, list(dict.fromkeys(products.values())),
+                                        f"/vsimem/hselcz_{token}_clouds.vrt", vsimem)
+    else:
+        line = tr("Clouds are not masked (switched off).")
+    say(line)
+    return scene
+
+
+def _announce_products(products: dict[str, Product], say: Callable[[str], None]) -> None:
+    """One log line per Sentinel-2 product the input came from (core.safe), and its notes."""
+    for product in dict.fromkeys(products.values()):
+        say(tr("Sentinel-2 product {name}: {level}, processing baseline {baseline}; the bands are read from its 10 m "
+               "and 20 m images at their native resolutions.", name=os.path.basename(product.folder) or
+               product.metadata_file, level=product.level, baseline=product.baseline or "?"))
+        for note in product.notes:
+            say(note)
 
 
 def _chosen_slots(datasets: list[tuple[str, gdal.Dataset]], required_bands: Sequence[str],

@@ -259,12 +259,14 @@ def map_with_training_areas(
     adapter_path: str | None = None,
     save_adapter: str | None = None,
     folds: int = 5,
+    clouds: bool = True,
 ) -> AdaptationResult:
     """Fit an adapter on the training areas (or load a saved one) and map the scene with it.
 
     With `more_dates`, the training cells of every date (read on the first date's grid) fit one adapter, whole
     polygons stay in one fold across dates, and the adapted dates are fused as core.multidate fuses dates. The fit
-    takes the first _FIT_SHARE of the progress bar, the mapping the rest.
+    takes the first _FIT_SHARE of the progress bar, the mapping the rest. `clouds`: clouds and cloud shadows are no
+    data in both passes (core.clouds).
     """
     dates = [source, *more_dates]
     messages = _TwoPassMessages(feedback.log, feedback.warn)
@@ -281,9 +283,9 @@ def map_with_training_areas(
     else:
         fit_feedback = feedback.but(log=messages.pass_one, warn=messages.warning)
         adapter, cross_validation, training_cells = _fit_adapter(dates, training_areas, folds, messages, model,
-                                                                 fit_feedback)
+                                                                 fit_feedback, clouds)
         mapping_feedback = mapping_feedback.part(_FIT_SHARE, 1 - _FIT_SHARE)
-    mapping = map_dates(dates, outputs, model, mapping_feedback, cell_hook=_AdapterApplier(adapter))
+    mapping = map_dates(dates, outputs, model, mapping_feedback, cell_hook=_AdapterApplier(adapter), clouds=clouds)
     saved = str(adapter.save(save_adapter)) if save_adapter else None
     return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, messages.warnings)
 
@@ -314,7 +316,7 @@ class _TwoPassMessages:
 
 
 def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, messages: _TwoPassMessages,
-                 model: ModelChoice, feedback: RunFeedback) -> tuple[LczAdapter, CrossValidation, int]:
+                 model: ModelChoice, feedback: RunFeedback, clouds: bool) -> tuple[LczAdapter, CrossValidation, int]:
     """The first pass: the model's cells under the training areas of every date, cross-validated by polygon, and
     the adapter fitted on all of them; (adapter, cross-validation, training cells)."""
     say = messages.say
@@ -323,7 +325,7 @@ def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, mess
     with tempfile.TemporaryDirectory(prefix="hselcz_ta_") as folder:
         first = map_onto_first_grid(
             dates, lambda index: OutputPaths(lcz=str(Path(folder) / f"model_lcz_{index}.tif")), model, feedback,
-            share=_FIT_SHARE, cell_hook=collector,
+            share=_FIT_SHARE, cell_hook=collector, clouds=clouds,
         )[0]
     cells = collector.collected()
     for text in training_area_warnings(training_areas, codes, cells, collector.outside):

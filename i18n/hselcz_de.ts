@@ -434,6 +434,10 @@
         <translation> oder </translation>
     </message>
     <message>
+        <source>&lt;h3&gt;Sentinel-2 products and clouds&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2 raster&lt;/b&gt; may also be a product as downloaded: its .SAFE folder, its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml, or any of its sub-datasets as QGIS adds it (10 m, 20 m, ...): the other bands of the same product are found, and the processing level and the offsets of baseline 04.00 are read from the product&apos;s metadata.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Mask clouds and cloud shadows&lt;/b&gt; (on by default): such pixels are no data in every output, from the product&apos;s scene classification (L2A) or cloud mask (L1C of baseline 04.00) where present, otherwise from a spectral test that finds clouds but not their shadows (user guide); the log counts the masked cells.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Sentinel-2-Produkte und Wolken&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Sentinel-2-Raster&lt;/b&gt; kann auch ein Produkt sein, wie es heruntergeladen wurde: sein .SAFE-Ordner, seine .zip, seine MTD_MSIL1C.xml / MTD_MSIL2A.xml oder einer seiner Teildatensätze, wie QGIS ihn hinzufügt (10 m, 20 m, ...): Die anderen Bänder desselben Produkts werden gefunden, und die Prozessierungsstufe und die Offsets der Baseline 04.00 werden aus den Metadaten des Produkts gelesen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Wolken und Wolkenschatten maskieren&lt;/b&gt; (standardmäßig an): Solche Pixel sind in jeder Ausgabe ohne Daten, nach der Szenenklassifikation (L2A) oder der Wolkenmaske (L1C ab Baseline 04.00) des Produkts, wo vorhanden, sonst nach einem spektralen Test, der Wolken findet, aber nicht ihre Schatten (Benutzerhandbuch); das Protokoll zählt die maskierten Zellen.&lt;/p&gt;</translation>
+    </message>
+    <message>
         <source>&lt;h3&gt;Several dates&lt;/h3&gt;&lt;p&gt;&lt;b&gt;More dates&lt;/b&gt;: other scenes of the same place (any footprint, CRS or date). Each is read on the first scene&apos;s grid and run through the model; the LCZ comes from the mean of the dates&apos; class probabilities in each 100 m cell, the settlement density from the median of the dates in each 20 m pixel (a single hazy date cannot drag it). &lt;b&gt;Dates per LCZ cell&lt;/b&gt; (optional output): how many dates had data in each cell.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Mehrere Aufnahmen&lt;/h3&gt;&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: andere Szenen desselben Ortes (beliebige Ausdehnung, KBS oder Datum). Jede wird auf dem Raster der ersten Szene gelesen und durch das Modell gerechnet; die LCZ ergibt sich in jeder 100-m-Zelle aus dem Mittel der Klassenwahrscheinlichkeiten der Aufnahmen, die Siedlungsdichte in jedem 20-m-Pixel aus dem Median der Aufnahmen (eine einzelne dunstige Aufnahme kann ihn nicht verschieben). &lt;b&gt;Aufnahmen je LCZ-Zelle&lt;/b&gt; (optionale Ausgabe): wie viele Aufnahmen in jeder Zelle Daten hatten.&lt;/p&gt;</translation>
     </message>
@@ -464,6 +468,10 @@
     <message>
         <source>CUDA (NVIDIA GPU)</source>
         <translation>CUDA (NVIDIA-GPU)</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows are no data in every output, from the product&apos;s own masks where it has them, otherwise from a spectral test (user guide); with several dates they are filled from the other dates.</source>
+        <translation>Wolken und Wolkenschatten sind in jeder Ausgabe ohne Daten, nach den Masken des Produkts, wo es welche hat, sonst nach einem spektralen Test (Benutzerhandbuch); bei mehreren Aufnahmen werden sie aus den anderen Aufnahmen gefüllt.</translation>
     </message>
     <message>
         <source>CoreML (Apple)</source>
@@ -508,6 +516,10 @@
     <message>
         <source>Maps local climate zones (100 m) and settlement density (20 m) from a Sentinel-2 raster.</source>
         <translation>Kartiert lokale Klimazonen (100 m) und Siedlungsdichte (20 m) aus einem Sentinel-2-Raster.</translation>
+    </message>
+    <message>
+        <source>Mask clouds and cloud shadows</source>
+        <translation>Wolken und Wolkenschatten maskieren</translation>
     </message>
     <message>
         <source>Model file (ONNX; replaces the bundled model)</source>
@@ -776,6 +788,10 @@
         <translation>Wählen Sie das Feld, das die LCZ-Klasse jedes Trainingsgebiets enthält.</translation>
     </message>
     <message>
+        <source>Clouds and cloud shadows are no data in every output, from the product&apos;s own masks where it has them, otherwise from a spectral test (user guide); with several dates they are filled from the other dates.</source>
+        <translation>Wolken und Wolkenschatten sind in jeder Ausgabe ohne Daten, nach den Masken des Produkts, wo es welche hat, sonst nach einem spektralen Test (Benutzerhandbuch); bei mehreren Aufnahmen werden sie aus den anderen Aufnahmen gefüllt.</translation>
+    </message>
+    <message>
         <source>CoreML (Apple)</source>
         <translation>CoreML (Apple)</translation>
     </message>
@@ -850,6 +866,10 @@
     <message>
         <source>Map local climate zones with local training areas</source>
         <translation>Lokale Klimazonen mit lokalen Trainingsgebieten kartieren</translation>
+    </message>
+    <message>
+        <source>Mask clouds and cloud shadows</source>
+        <translation>Wolken und Wolkenschatten maskieren</translation>
     </message>
     <message>
         <source>Model file (ONNX; replaces the bundled model)</source>
@@ -1266,6 +1286,46 @@ numpy bleibt in Version {numpy}. Der Befehl, um es stattdessen von Hand auszufü
     <message>
         <source>Written as KMZ (LCZ colours, EPSG:4326, legend): {path}</source>
         <translation>Als KMZ geschrieben (LCZ-Farben, EPSG:4326, Legende): {path}</translation>
+    </message>
+    <message>
+        <source>Sentinel-2 product {name}: {level}, processing baseline {baseline}; the bands are read from its 10 m and 20 m images at their native resolutions.</source>
+        <translation>Sentinel-2-Produkt {name}: {level}, Prozessierungs-Baseline {baseline}; die Bänder werden aus seinen 10-m- und 20-m-Bildern in ihrer nativen Auflösung gelesen.</translation>
+    </message>
+    <message>
+        <source>The product spans the UTM zones {zones}; the part in EPSG:{epsg} is mapped.</source>
+        <translation>Das Produkt reicht über die UTM-Zonen {zones}; kartiert wird der Teil in EPSG:{epsg}.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows ({source}): {pixels} pixels ({share:.1f} % of the scene) masked as no data; {cells} cells of 100 m are mostly covered and have no class.</source>
+        <translation>Wolken und Wolkenschatten ({source}): {pixels} Pixel ({share:.1f} % der Szene) als NoData maskiert; {cells} Zellen zu 100 m sind überwiegend bedeckt und erhalten keine Klasse.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows are masked with the {source}.</source>
+        <translation>Wolken und Wolkenschatten werden mit der {source} maskiert.</translation>
+    </message>
+    <message>
+        <source>scene classification of the L2A product</source>
+        <translation>Szenenklassifikation des L2A-Produkts</translation>
+    </message>
+    <message>
+        <source>MSK_CLASSI cloud mask of the L1C product</source>
+        <translation>MSK_CLASSI-Wolkenmaske des L1C-Produkts</translation>
+    </message>
+    <message>
+        <source>spectral test</source>
+        <translation>spektraler Test</translation>
+    </message>
+    <message>
+        <source>Clouds are masked with the spectral test (Fmask's cloud tests; cloud shadows are not found): the input carries no cloud mask of its own.</source>
+        <translation>Wolken werden mit dem spektralen Test maskiert (die Wolkentests von Fmask; Wolkenschatten werden nicht erkannt): die Eingabe bringt keine eigene Wolkenmaske mit.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked: the input carries no cloud mask and the model does not read the bands of the spectral test ({bands}).</source>
+        <translation>Wolken werden nicht maskiert: die Eingabe bringt keine Wolkenmaske mit, und das Modell liest die Bänder des spektralen Tests ({bands}) nicht.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked (switched off).</source>
+        <translation>Wolken werden nicht maskiert (ausgeschaltet).</translation>
     </message>
 </context>
 </TS>

@@ -33,8 +33,8 @@ from support.raster_fixtures import HK_2016, HK_2018, HK_BANDS
 
 ALG_ID = "hselcz:map"
 SCENE = scene_copy()  # not the file in the repository: QGIS writes a .aux.xml beside its inputs
-PARAMETERS = ["INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE",
-              "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY", "OUTPUT_LCZ_FILTERED"]
+PARAMETERS = ["INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "MASK_CLOUDS", "OUTPUT_LCZ",
+              "OUTPUT_HSE", "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY", "OUTPUT_LCZ_FILTERED"]
 
 
 def test_plugin_lifecycle_registers_and_removes_provider(qgis_iface, qgis_processing):

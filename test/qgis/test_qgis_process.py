@@ -44,7 +44,7 @@ def test_provider_and_algorithm_are_listed(env):
 def test_help_lists_parameters(env):
     details = run_json(["help", ALG_ID], env)
     assert set(details["parameters"]) == {
-        "INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "OUTPUT_LCZ", "OUTPUT_HSE",
+        "INPUT", "MORE_DATES", "BUNDLED_MODEL", "MODEL", "BANDS", "DEVICE", "MASK_CLOUDS", "OUTPUT_LCZ", "OUTPUT_HSE",
         "OUTPUT_PROBABILITIES", "OUTPUT_DATES", "OUTPUT_UNCERTAINTY", "OUTPUT_LCZ_FILTERED",
     }
     options = details["parameters"]["BUNDLED_MODEL"]["raw_definition"]["options"]
