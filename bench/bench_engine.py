@@ -302,8 +302,8 @@ def profile_engine(scene: Path, model: Path, hse: bool, workdir: Path, top: int 
     """cProfile of one map_scene run: the functions with the most own time."""
     profiler = cProfile.Profile()
     profiler.enable()
-    map_scene(str(scene), outputs_in(workdir / "out_profile", hse), model=ModelChoice(model_path=str(model),
-                                                                                      device="CPU"))
+    map_scene(str(scene), outputs_in(workdir / "out_profile", hse),
+              model=ModelChoice(model_path=str(model), device="CPU"))
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)

@@ -39,13 +39,13 @@ def crop_to_utm(source: Path, target: Path, grid) -> Path:
 
 
 def test_fused_probabilities_are_the_mean_of_the_dates_and_hse_their_median(tmp_path: Path, dense_model: Path) -> None:
-    first = map_scene(str(DATE_2018), everything(tmp_path / "first"), model=ModelChoice(model_path=str(dense_model),
-                                                                                        bands=BANDS))
+    first = map_scene(str(DATE_2018), everything(tmp_path / "first"),
+                      model=ModelChoice(model_path=str(dense_model), bands=BANDS))
     other = crop_to_utm(DATE_2016, tmp_path / "2016_utm_crop.tif", first.grid)
     fused = map_dates([str(DATE_2018), str(other)], everything(tmp_path / "fused"),
                       model=ModelChoice(model_path=str(dense_model), bands=BANDS))
-    second = map_scene(str(other), everything(tmp_path / "second"), model=ModelChoice(model_path=str(dense_model),
-                                                                                      bands=BANDS),
+    second = map_scene(str(other), everything(tmp_path / "second"),
+                       model=ModelChoice(model_path=str(dense_model), bands=BANDS),
                        grid=first.grid)
     assert fused.grid == first.grid == second.grid
     p1, p2, p = (read(r.probabilities)[0] for r in (first, second, fused))
@@ -83,14 +83,14 @@ def test_bad_dates_are_refused_and_leave_nothing(tmp_path: Path, dense_model: Pa
     far = tmp_path / "far.tif"
     gdal.Translate(str(far), str(DATE_2016), outputSRS="EPSG:4326", outputBounds=(10.0, 46.0, 10.05, 45.95))
     with pytest.raises(EngineError, match=r"Date 2 \(.*far.tif\): .*does not overlap the first date"):
-        map_dates([str(DATE_2018), str(far)], everything(out), model=ModelChoice(model_path=str(dense_model),
-                                                                                 bands=BANDS))
+        map_dates([str(DATE_2018), str(far)], everything(out),
+                  model=ModelChoice(model_path=str(dense_model), bands=BANDS))
     nine = tmp_path / "nine_bands.tif"
     gdal.Translate(str(nine), str(DATE_2016), bandList=list(range(1, 10)))
     with pytest.raises(EngineError,
                        match=r"Date 2 \(.*nine_bands.tif\): it has 9 raster bands, the first date 10, so the BANDS"):
-        map_dates([str(DATE_2018), str(nine)], everything(out), model=ModelChoice(model_path=str(dense_model),
-                                                                                  bands=BANDS))
+        map_dates([str(DATE_2018), str(nine)], everything(out),
+                  model=ModelChoice(model_path=str(dense_model), bands=BANDS))
     empty = tmp_path / "empty.tif"
     source = gdal.Open(str(DATE_2016))
     blank = gdal.GetDriverByName("GTiff").Create(str(empty), source.RasterXSize, source.RasterYSize, 10,
@@ -99,12 +99,12 @@ def test_bad_dates_are_refused_and_leave_nothing(tmp_path: Path, dense_model: Pa
     blank.SetProjection(source.GetProjection())
     blank = source = None
     with pytest.raises(EngineError, match=r"Date 2 \(.*empty.tif\): The input holds no valid pixels"):
-        map_dates([str(DATE_2018), str(empty)], everything(out), model=ModelChoice(model_path=str(dense_model),
-                                                                                   bands=BANDS))
+        map_dates([str(DATE_2018), str(empty)], everything(out),
+                  model=ModelChoice(model_path=str(dense_model), bands=BANDS))
     assert not out.exists()  # the folder the run created is gone again
 
 
 def test_one_date_is_a_plain_single_date_run(tmp_path: Path, dense_model: Path) -> None:
-    one = map_dates([str(DATE_2018)], everything(tmp_path / "one"), model=ModelChoice(model_path=str(dense_model),
-                                                                                      bands=BANDS))
+    one = map_dates([str(DATE_2018)], everything(tmp_path / "one"),
+                    model=ModelChoice(model_path=str(dense_model), bands=BANDS))
     assert (read(one.dates)[0] <= 1).all() and (read(one.dates)[0] == 1).sum() > 1000

@@ -88,8 +88,8 @@ def test_a_later_date_whose_band_count_contradicts_the_mapping_is_refused(tmp_pa
 def test_as_many_mappings_as_dates(tmp_path, dense_model, dates):
     with pytest.raises(EngineError, match="BANDS gives 2 band mappings separated by |, but there are 3 dates"):
         map_dates([str(dates["first"]), str(dates["named13"]), str(dates["unnamed10"])],
-                  outputs(tmp_path / "fused"), model=ModelChoice(model_path=str(dense_model),
-                                                                 bands=f"{TEN} | {THIRTEEN}"))
+                  outputs(tmp_path / "fused"),
+                  model=ModelChoice(model_path=str(dense_model), bands=f"{TEN} | {THIRTEEN}"))
 
 
 def test_the_same_band_count_with_other_band_names_is_warned_naming_the_date(tmp_path, dense_model, dates):

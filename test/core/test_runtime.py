@@ -53,8 +53,8 @@ def test_missing_accelerator_is_an_error_not_a_fallback(tmp_path: Path, dense_mo
     path, _ = source
     reports: list[float] = []
     with pytest.raises(EngineError, match=f"The device {device} was requested but this onnxruntime offers only"):
-        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model=ModelChoice(model_path=str(dense_model),
-                                                                                           device=device),
+        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
+                  model=ModelChoice(model_path=str(dense_model), device=device),
                   feedback=RunFeedback(progress=reports.append))
     assert reports == [] and list(tmp_path.iterdir()) == []
 
@@ -64,6 +64,6 @@ def test_unknown_device(tmp_path: Path, dense_model: Path, source, device: str) 
     path, _ = source
     with pytest.raises(EngineError,
                        match=f"Unknown device '{device}'; choose one of auto, CPU, CUDA, DirectML, CoreML"):
-        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")), model=ModelChoice(model_path=str(dense_model),
-                                                                                           device=device))
+        map_scene(str(path), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
+                  model=ModelChoice(model_path=str(dense_model), device=device))
     assert list(tmp_path.iterdir()) == []

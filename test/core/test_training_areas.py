@@ -33,8 +33,8 @@ def adapted(hong_kong_areas, tmp_path_factory):
     out = tmp_path_factory.mktemp("adapted")
     lines: list[str] = []
     result = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(out / "lcz.tif")), training_areas=hong_kong_areas,
-                                     save_adapter=str(out / "adapter.json"), model=ModelChoice(bands=BANDS,
-                                                                                               device="CPU"),
+                                     save_adapter=str(out / "adapter.json"),
+                                     model=ModelChoice(bands=BANDS, device="CPU"),
                                      feedback=RunFeedback(log=lines.append))
     return out, result, lines
 
@@ -67,8 +67,8 @@ def test_hong_kong_training_areas_give_an_adapted_styled_map_and_an_honest_repor
 def test_a_saved_adapter_maps_the_scene_again_identically(adapted, tmp_path) -> None:
     out, result, _ = adapted
     again = map_with_training_areas(str(SCENE), OutputPaths(lcz=str(tmp_path / "lcz.tif")),
-                                    adapter_path=str(out / "adapter.json"), model=ModelChoice(bands=BANDS,
-                                                                                              device="CPU"))
+                                    adapter_path=str(out / "adapter.json"),
+                                    model=ModelChoice(bands=BANDS, device="CPU"))
     assert again.cross_validation is None and again.training_cells == 0
     np.testing.assert_array_equal(read(again.mapping.lcz)[0], read(result.mapping.lcz)[0])
     assert not (read(again.mapping.lcz)[0] == 0).all()
@@ -142,11 +142,10 @@ def test_the_bundled_multitask_model_is_adapted_on_its_embedding_too(hong_kong_a
     and its HSE layer beside the adapted LCZ."""
     from core.model import bundled_model_path
 
+    model = ModelChoice(model_path=str(bundled_model_path(1)), bands=BANDS, device="CPU")
     result = map_with_training_areas(str(SCENE),
                                      OutputPaths(lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
-                                     training_areas=hong_kong_areas,
-                                     model=ModelChoice(model_path=str(bundled_model_path(1)), bands=BANDS,
-                                                       device="CPU"))
+                                     model, training_areas=hong_kong_areas)
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(bundled_model_path(1)), providers=["CPUExecutionProvider"])

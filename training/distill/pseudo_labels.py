@@ -51,9 +51,8 @@ def run_teacher(image: Path, out_dir: Path, model_path: str | None = None) -> tu
     prob, lcz = out_dir / f"{image.stem}_teacher_prob.tif", out_dir / f"{image.stem}_teacher_lcz.tif"
     if all(p.exists() and p.stat().st_mtime >= image.stat().st_mtime for p in (prob, lcz)):
         return prob, lcz
-    map_scene(str(image), OutputPaths(lcz=str(lcz), probabilities=str(prob)), model=ModelChoice(model_path=model_path,
-                                                                                                bands=OSCD_BANDS,
-                                                                                                device="CPU"))
+    map_scene(str(image), OutputPaths(lcz=str(lcz), probabilities=str(prob)),
+              model=ModelChoice(model_path=model_path, bands=OSCD_BANDS, device="CPU"))
     return prob, lcz
 
 

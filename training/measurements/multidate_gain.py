@@ -45,9 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         for file_name in BUNDLED_MODEL_FILES:
             model = str(MODELS_DIR / file_name)
             with tempfile.TemporaryDirectory() as tmp:
-                fused = map_dates(scenes, OutputPaths(lcz=f"{tmp}/fused.tif"), model=ModelChoice(model_path=model,
-                                                                                                 bands=BANDS,
-                                                                                                 device="CPU"))
+                fused = map_dates(scenes, OutputPaths(lcz=f"{tmp}/fused.tif"),
+                                  model=ModelChoice(model_path=model, bands=BANDS, device="CPU"))
                 maps = {"fused": fused.lcz}
                 for day, scene in zip(days, scenes, strict=True):
                     maps[day] = map_scene(scene, OutputPaths(lcz=f"{tmp}/{day}.tif"),

@@ -98,10 +98,8 @@ def reference_on_cells(reference: Path, grid: CellGrid) -> np.ndarray:
 def model_features(scene: Path, model: Path) -> _KeepAll:
     keep = _KeepAll()
     with tempfile.TemporaryDirectory() as folder:
-        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model=ModelChoice(model_path=str(model),
-                                                                                                bands=BANDS,
-                                                                                                device="CPU"),
-                                                                                                cell_hook=keep)
+        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")),
+                  model=ModelChoice(model_path=str(model), bands=BANDS, device="CPU"), cell_hook=keep)
     return keep
 
 

@@ -50,10 +50,8 @@ REFERENCES = (
 def cells_of(scene: Path, model: Path = MODEL) -> tuple[np.ndarray, np.ndarray, _KeepAll]:
     keep = _KeepAll()
     with tempfile.TemporaryDirectory() as folder:
-        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")), model=ModelChoice(model_path=str(model),
-                                                                                                bands=BANDS,
-                                                                                                device="CPU"),
-                                                                                                cell_hook=keep)
+        map_scene(str(scene), OutputPaths(lcz=str(Path(folder) / "lcz.tif")),
+                  model=ModelChoice(model_path=str(model), bands=BANDS, device="CPU"), cell_hook=keep)
     valid = keep.valid.ravel()
     p = keep.probabilities.reshape(LCZ_CLASS_COUNT, -1).T[valid]
     e = keep.embedding.reshape(keep.embedding.shape[0], -1).T[valid]

@@ -89,8 +89,8 @@ def test_hse_against_real_building_cover(tmp_path: Path) -> None:
     from training.v3.train_hse import cell_means, pisa_scores
 
     result = map_scene(str(PISA_CROP / "pisa_S2L1C_20180211_crop.tif"), OutputPaths(
-        lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")), model=ModelChoice(bands=OSCD_BANDS,
-                                                                                         device="CPU"))
+        lcz=str(tmp_path / "lcz.tif"), hse=str(tmp_path / "hse.tif")),
+        model=ModelChoice(bands=OSCD_BANDS, device="CPU"))
     ds = gdal.Open(result.hse)
     hse = ds.ReadAsArray().astype(np.float64)
     gt = ds.GetGeoTransform()
