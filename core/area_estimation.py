@@ -130,7 +130,9 @@ def _producers_se(mapped: np.ndarray, n: np.ndarray, rows: np.ndarray, users: np
     for j in range(k):
         if estimated[j] <= 0 or not sampled[j]:
             continue
-        own = mapped[j] ** 2 * (1 - producers[j]) ** 2 * users[j] * (1 - users[j]) / (rows[j] - 1) if rows[j] > 1 else 0.0
+        own = 0.0
+        if rows[j] > 1:
+            own = mapped[j] ** 2 * (1 - producers[j]) ** 2 * users[j] * (1 - users[j]) / (rows[j] - 1)
         others = 0.0
         for i in range(k):
             if i == j or rows[i] < 2:
@@ -212,3 +214,28 @@ def estimate_notes(estimate: AreaEstimate, labels: Sequence[str], *, sample_kind
             "uncertainty out and are too narrow. Sample at least 2 (better 50) units per class."
         )
     return notes
+
+
+def grid_row_km2(dataset: gdal.Dataset) -> np.ndarray | None:
+    """dataset_row_km2, or None for a grid without CRS (an assessment then reports no areas rather than failing)."""
+    try:
+        return dataset_row_km2(dataset)
+    except EngineError:
+        return None
+
+
+def assessment_areas(map_indices: np.ndarray, row_km2: np.ndarray | None, confusion: np.ndarray) -> AreaEstimate | None:
+    """The estimate of an assessment: map_indices are the map's classes 1..k on the scoring grid (0: none), wherever
+    the map has data (the strata); confusion is core.scores's (reference in rows, map in columns) over the sample."""
+    if row_km2 is None:
+        return None
+    k = confusion.shape[0]
+    mapped = class_areas_km2(map_indices, row_km2, k)
+    if mapped.sum() <= 0 or confusion.sum() == 0:
+        return None
+    return stratified_estimate(mapped, confusion.T)
+
+
+def settlement_indices(blocks: np.ndarray, threshold: float) -> np.ndarray:
+    """A density map's classes on its (block) grid: 1 not settlement, 2 settlement (>= threshold), 0 no data."""
+    return np.where(np.isfinite(blocks), (blocks >= threshold).astype(np.int64) + 1, 0)

@@ -4,13 +4,19 @@ a small example computed by hand, and cell areas of projected and geographic gri
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import ogr, osr
+from osgeo import gdal, ogr, osr
+from test_assessment import DATA, MALTA, PRD, _copy
 
 from core.area_estimation import block_row_km2, class_areas_km2, row_cell_km2, stratified_estimate
+from core.assessment import assess_hse, assess_lcz
+from core.assessment_report import hse_report_html, hse_table, lcz_report_html, lcz_table
 from core.errors import EngineError
+
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"the shared real data ({DATA}) is not here")
 
 # Olofsson et al. (2014), section 5 (Tables 8-10): a Landsat change map of 30 m pixels, strata = map classes
 # deforestation, forest gain, stable forest, stable non-forest; mapped pixels and the sample's error matrix
@@ -112,3 +118,72 @@ def test_class_areas_and_blocks() -> None:
     indices = np.array([[1, 1, 0], [2, 1, 3]])
     assert class_areas_km2(indices, np.array([1.0, 2.0]), 3) == pytest.approx([4.0, 2.0, 2.0])
     assert block_row_km2(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), 2) == pytest.approx([6.0, 14.0])
+
+
+# ------------------------------------------------------------------------------ in the assessment, real data
+@pytest.fixture(scope="module")
+def sample_lcz_map(tmp_path_factory, sample_scene) -> Path:
+    """The bundled Hong Kong scene mapped by the engine with the default model (LCZ, 100 m, UTM 50N)."""
+    from core.engine import OutputPaths, map_scene
+
+    target = tmp_path_factory.mktemp("areas") / "lcz.tif"
+    return Path(map_scene(str(sample_scene), OutputPaths(lcz=str(target)), device="CPU").lcz)
+
+
+@needs_data
+def test_a_census_gives_the_reference_areas(sample_lcz_map) -> None:
+    """Against the wall-to-wall PRD map (every map cell has a reference), the error-adjusted area of each class is
+    the reference's area of that class: the estimator turns the map's shares into the reference's."""
+    a = assess_lcz(sample_lcz_map, PRD)
+    e = a.areas
+    n = a.confusion.sum()
+    assert a.unpredicted_cells > 0  # reference cells outside the map do not count
+    reference_km2 = a.confusion.sum(axis=1) / n * e.total_km2  # reference in rows
+    map_km2 = a.confusion.sum(axis=0) / n * e.total_km2
+    assert e.area_km2 == pytest.approx(reference_km2, rel=1e-3, abs=1e-6)
+    assert e.mapped_km2 == pytest.approx(map_km2, rel=1e-3, abs=1e-6)
+    assert np.abs(map_km2 - reference_km2).max() > 0.2  # the map's own areas are not the reference's
+    # the PRD grid is geographic (WGS 84): its ~10 m cells, not degrees squared
+    assert e.total_km2 == pytest.approx(n * _equal_area_km2(0, 22.3, 9.346e-05, 22.3 + 9.346e-05), rel=2e-3)
+    assert "Areas with 95 % confidence intervals" in lcz_report_html(a)
+
+
+@needs_data
+def test_a_stratified_random_sample_recovers_the_reference_areas(sample_lcz_map, tmp_path) -> None:
+    """50 reference cells drawn at random in each map class (a stratified random sample of the PRD map): the 95 %
+    intervals cover the reference's areas (as a census measures them) for most classes, and the error-adjusted
+    areas are closer to them than the map's pixel counts."""
+    from core.assessment import read_on_grid
+
+    census = assess_lcz(sample_lcz_map, PRD)
+    truth = census.areas.area_km2
+    pred, ref = read_on_grid(sample_lcz_map, PRD, "classes")
+    rng = np.random.default_rng(22)
+    kept = np.zeros(ref.shape, bool)
+    for code in np.unique(pred[(pred > 0) & (ref > 0)]):
+        cells = np.flatnonzero(((pred == code) & (ref > 0)).ravel())
+        kept.ravel()[rng.choice(cells, size=min(50, cells.size), replace=False)] = True
+    sample = _copy(PRD, tmp_path / "sample.tif", np.where(kept, ref, 0).astype(np.uint16), 0, gdal.GDT_UInt16)
+    a = assess_lcz(sample_lcz_map, sample)
+    e = a.areas
+    assert a.scores["n"] == kept.sum() and e.mapped_km2 == pytest.approx(census.areas.mapped_km2)
+    present = (truth > 0) | (e.area_km2 > 0)
+    covered = np.abs(e.area_km2 - truth) <= e.area_ci_km2 + 1e-9
+    assert covered[present].mean() >= 0.8, (e.area_km2, e.area_ci_km2, truth)
+    assert np.abs(e.area_km2 - truth).sum() < 0.5 * np.abs(e.mapped_km2 - truth).sum()
+    fields, rows = lcz_table(a)
+    assert [row[-2] for row in rows] == pytest.approx(e.area_km2.tolist())
+
+
+@needs_data
+def test_settlement_area_of_an_hse_assessment() -> None:
+    """Malta's imperviousness against itself: the error-adjusted settlement area is the mapped one, with no
+    interval (a census without errors); the report and the table carry it."""
+    a = assess_hse(MALTA, MALTA, threshold=0.3)
+    e = a.areas
+    assert e.area_km2 == pytest.approx(e.mapped_km2) and e.area_ci_km2 == pytest.approx([0, 0])
+    values = {row[0]: row[1] for row in hse_table(a)[1]}
+    assert values["settlement_adj_km2"] == pytest.approx(e.mapped_km2[1]) and values["settlement_map_km2"] > 1
+    cells = int((a.binary_confusion.sum(axis=0))[1])  # settlement cells of 20 m in EPSG:3035
+    assert e.mapped_km2[1] == pytest.approx(cells * 0.0004)
+    assert "error-adjusted" in hse_report_html(a)
