@@ -1,10 +1,10 @@
-"""The Processing provider `hselcz`: seven algorithms, each in a file named after it.
+"""The Processing provider `hselcz`: eight algorithms, each in a file named after it.
 
 hselcz:map (map.py), hselcz:map_training_areas (map_training_areas.py) and hselcz:map_growth (map_growth.py) run a
 model over Sentinel-2 scenes and write GeoTIFF only; hselcz:assess_lcz (assess_lcz.py) and hselcz:assess_hse
 (assess_hse.py) score a map against a reference; hselcz:install_dependencies (install_dependencies.py) and
-hselcz:diagnostics (diagnostics.py) install and check onnxruntime. What they share is in base.py, mapping.py and
-assessing.py.
+hselcz:diagnostics (diagnostics.py) install and check onnxruntime; hselcz:district_summary (district_summary.py)
+summarises the maps by polygon. What they share is in base.py, mapping.py and assessing.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..core.products import OUTPUT_EXTENSIONS
 from .assess_hse import AssessHseAlgorithm
 from .assess_lcz import AssessLczAlgorithm
 from .diagnostics import DiagnosticsAlgorithm
+from .district_summary import DistrictSummaryAlgorithm
 from .install_dependencies import InstallDependenciesAlgorithm
 from .map import MapAlgorithm
 from .map_growth import MapGrowthAlgorithm
@@ -28,7 +29,7 @@ class HseLczProvider(QgsProcessingProvider):
     """Registers the algorithms; QGIS asks it which raster formats their outputs may take."""
 
     ALGORITHMS = (MapAlgorithm, MapTrainingAreasAlgorithm, MapGrowthAlgorithm, AssessLczAlgorithm, AssessHseAlgorithm,
-                  InstallDependenciesAlgorithm, DiagnosticsAlgorithm)
+                  InstallDependenciesAlgorithm, DiagnosticsAlgorithm, DistrictSummaryAlgorithm)
 
     def id(self) -> str:  # noqa: A003 (QGIS API)
         return "hselcz"
