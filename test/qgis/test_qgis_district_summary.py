@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +203,28 @@ def test_qgis_process_route(maps, tmp_path):
     assert completed.returncode == 0, completed.stderr
     results = json.loads(completed.stdout)["results"]
     assert Path(results["OUTPUT_CSV"]).is_file() and "out.gpkg" in results["OUTPUT"]
+
+
+@pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
+def test_german(plugin, repo_root, tmp_path):
+    """The algorithm's strings and the engine's district notes have German translations that Qt loads."""
+    from qgis.PyQt.QtCore import QCoreApplication, QTranslator
+
+    from core import i18n
+
+    qm = tmp_path / "hselcz_de.qm"
+    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
+                   capture_output=True)
+    translator = QTranslator()
+    assert translator.load(str(qm))
+    QCoreApplication.installTranslator(translator)
+    i18n.install(lambda template: QCoreApplication.translate(i18n.ENGINE_CONTEXT, template))
+    try:
+        algorithm = QgsApplication.processingRegistry().algorithmById(ALG_ID).create()
+        assert algorithm.displayName() == "Karten nach Bezirken zusammenfassen" and algorithm.group() == "Planung"
+        assert "Hinzugefügte Felder" in algorithm.shortHelpString()
+        assert i18n.tr("The layer {layer} holds no polygon to summarise.", layer="x") == (
+            "Die Ebene x enthält kein Polygon zum Zusammenfassen.")
+    finally:
+        i18n.install(None)
+        QCoreApplication.removeTranslator(translator)
