@@ -150,10 +150,11 @@ class DistrictSummaryAlgorithm(HseLczAlgorithm):
                 lcz_path, hse=hse_path or None, uncertainty=unc_path or None, layer=name, feedback=feedback)
             for note in notes:
                 feedback.pushWarning(note)
-            results = self._write(parameters, context, source, features, summaries)
+            kept = self._kept_fields(source, feedback)
+            results = self._write(parameters, context, source, kept, features, summaries)
             if csv_path:
-                names = [field.name() for field in source.fields()]
-                rows = [[_plain(value) for value in feature.attributes()] for feature in features]
+                names = [source.fields().at(i).name() for i in kept]
+                rows = [[_plain(feature.attributes()[i]) for i in kept] for feature in features]
                 write_text_atomic(csv_path, zones_csv(names, rows, summaries))
                 results[self.OUTPUT_CSV] = csv_path
         return results
@@ -200,16 +201,29 @@ class DistrictSummaryAlgorithm(HseLczAlgorithm):
             feedback.pushWarning(note)
         return features, [wkb for wkb, _value in checked]
 
-    def _write(self, parameters, context, source, features, summaries) -> dict[str, Any]:
+    def _kept_fields(self, source, feedback: QgsProcessingFeedback) -> list[int]:
+        """Indices of the input's fields to keep: those named like a summary field (a summary of a summary, or a
+        CSV's `feature` column) make way for the new values."""
         from ..core.zonal import FIELDS
 
-        added = {field_name for field_name, _kind in FIELDS}
-        fields, kept = QgsFields(), []
+        added = {field_name for field_name, _kind in FIELDS} | {"feature"}
+        kept, replaced = [], []
         for index, field in enumerate(source.fields()):
             if field.name().lower() in added:
-                continue  # a summary of a summary: the new values replace the old ones
-            fields.append(field)
-            kept.append(index)
+                replaced.append(field.name())
+            else:
+                kept.append(index)
+        if replaced:
+            feedback.pushWarning(self.tr("The input's fields {names} are replaced by the new values.").format(
+                names=", ".join(replaced)))
+        return kept
+
+    def _write(self, parameters, context, source, kept, features, summaries) -> dict[str, Any]:
+        from ..core.zonal import FIELDS
+
+        fields = QgsFields()
+        for index in kept:
+            fields.append(source.fields().at(index))
         for field_name, kind in FIELDS:
             fields.append(QgsField(field_name, _FIELD_TYPES[kind]))
         sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, source.wkbType(),

@@ -264,10 +264,11 @@ def _numbers(indices: list[int]) -> str:
 
 
 def zones_csv(names: Sequence[str], rows: Sequence[Sequence[object]], summaries: Sequence[ZoneSummary | None]) -> str:
-    """The CSV text: the polygon's number (fid: 1, 2 ... in the layer's order), its own fields, then FIELDS."""
+    """The CSV text: the polygon's number (`feature`: 1, 2 ... in the layer's order, as the notes count them), its
+    own fields, then FIELDS."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["fid", *names, *(name for name, _kind in FIELDS)])
+    writer.writerow(["feature", *names, *(name for name, _kind in FIELDS)])
     for index, (row, summary) in enumerate(zip(rows, summaries, strict=True), start=1):
         values = summary.values() if summary is not None else [None] * len(FIELDS)
         writer.writerow([index, *("" if v is None else v for v in row), *("" if v is None else _csv_number(v)

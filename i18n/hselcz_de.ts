@@ -920,6 +920,10 @@
         <translation>CSV-Dateien (*.csv)</translation>
     </message>
     <message>
+        <source>The input&apos;s fields {names} are replaced by the new values.</source>
+        <translation>Die Felder {names} der Eingabe werden durch die neuen Werte ersetzt.</translation>
+    </message>
+    <message>
         <source>Cancelled.</source>
         <translation>Abgebrochen.</translation>
     </message>

@@ -123,7 +123,7 @@ def test_partly_outside_outside_invalid_and_overlapping(maps) -> None:
     assert "overlap others" in joined and "Features: 3, 4." in joined
     text = zones_csv(["name"], [["a"], ["b"], ["c"], ["d"]], summaries)
     header = text.splitlines()[0].split(",")
-    assert header == ["fid", "name", *(name for name, _ in FIELDS)] and len(text.splitlines()) == 5
+    assert header == ["feature", "name", *(name for name, _ in FIELDS)] and len(text.splitlines()) == 5
     assert text.splitlines()[2].startswith("2,b,0.799") and SHARE_FIELDS[10] == "lcz_A"
 
 

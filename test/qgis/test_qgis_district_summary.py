@@ -90,6 +90,7 @@ def test_districts_to_a_shapefile_and_a_csv(plugin, maps, tmp_path):
     layer = QgsVectorLayer(results["OUTPUT"], "out", "ogr")
     names = [f.name() for f in layer.fields()]
     assert names == ["name", *(name for name, _ in FIELDS)]  # the stale area_km2 replaced, no name cut short
+    assert any("area_km2 are replaced" in w for w in feedback.warnings)
     assert layer.crs().authid() == "EPSG:4326" and layer.featureCount() == 6
     rows = {f["name"]: f for f in layer.getFeatures()}
     cells = lcz[0:8, 8:16]
@@ -103,6 +104,7 @@ def test_districts_to_a_shapefile_and_a_csv(plugin, maps, tmp_path):
     assert "1 repaired" in warnings and "partly outside the map" in warnings and "overlap others" in warnings
     with (tmp_path / "districts.csv").open(encoding="utf-8") as f:
         table = list(csv.DictReader(f))
+    assert list(table[0])[:2] == ["feature", "name"] and "area_km2" in table[0]
     assert [row["name"] for row in table] == list(rows) and float(table[1]["lcz_cells"]) == rows["north-east"][
         "lcz_cells"]
     assert float(table[1]["hse_mean"]) == pytest.approx(rows["north-east"]["hse_mean"], rel=1e-5)
