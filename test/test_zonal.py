@@ -158,3 +158,17 @@ def test_bad_inputs(maps, tmp_path: Path) -> None:
         summarise_zones([box], wkt, tmp_path / "no_crs.tif")
     with pytest.raises(EngineError, match="points"):
         check_polygons([(bytes(ogr.CreateGeometryFromWkt("POINT (114 22)").ExportToWkb()), None)], "p", "districts")
+
+
+def test_blocks_that_tile_the_map_add_up_to_the_whole_map(maps) -> None:
+    """Blocks that tile the map (and beyond it) count every cell once: their built-up areas sum to the map's."""
+    hse, nodata = _read(maps["hse"])
+    height, width = _read(maps["lcz"])[0].shape
+    edges_x, edges_y = [-3, 7, 15, width + 3], [-2, 9, height + 2]
+    blocks = [(x0, y0, x1, y1) for x0, x1 in zip(edges_x, edges_x[1:]) for y0, y1 in zip(edges_y, edges_y[1:])]
+    summaries, notes = summarise_zones([bytes(_box(maps["lcz"], *b).ExportToWkb()) for b in blocks],
+                                       _wgs84().ExportToWkt(), maps["lcz"], hse=maps["hse"])
+    assert sum(s.built_km2 for s in summaries) == pytest.approx(hse[hse != nodata].sum() * 0.0004, rel=1e-6)
+    lcz, _ = _read(maps["lcz"])
+    assert sum(s.lcz_cells for s in summaries) == (lcz > 0).sum()
+    assert any("partly outside the map" in note for note in notes)
