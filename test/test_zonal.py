@@ -4,6 +4,7 @@ partly outside, one outside, a bow tie, overlapping blocks, and the bad inputs."
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +166,7 @@ def test_blocks_that_tile_the_map_add_up_to_the_whole_map(maps) -> None:
     hse, nodata = _read(maps["hse"])
     height, width = _read(maps["lcz"])[0].shape
     edges_x, edges_y = [-3, 7, 15, width + 3], [-2, 9, height + 2]
-    blocks = [(x0, y0, x1, y1) for x0, x1 in zip(edges_x, edges_x[1:]) for y0, y1 in zip(edges_y, edges_y[1:])]
+    blocks = [(x0, y0, x1, y1) for x0, x1 in pairwise(edges_x) for y0, y1 in pairwise(edges_y)]
     summaries, notes = summarise_zones([bytes(_box(maps["lcz"], *b).ExportToWkb()) for b in blocks],
                                        _wgs84().ExportToWkt(), maps["lcz"], hse=maps["hse"])
     assert sum(s.built_km2 for s in summaries) == pytest.approx(hse[hse != nodata].sum() * 0.0004, rel=1e-6)
