@@ -216,9 +216,8 @@ def _pm(value: float, interval: float, digits: int) -> str:
 def area_section(areas: AreaEstimate | None, names: list[str], sample_kind: str) -> list[str]:
     """The HTML of the error-adjusted areas: per class the pixel-count area beside the estimate and its 95 %
     interval, user's and producer's accuracy with theirs, then overall accuracy and the notes."""
-    if areas is None:
-        return ["<h2>Areas</h2>", "<p>The scoring grid has no CRS, so its cells have no known ground area: no areas "
-                "are estimated.</p>"]
+    if areas is None:  # a grid without CRS (no ground areas), or a cross-validation without a map's strata
+        return []
     lines = "".join(
         f"<tr><td class=\"text\">{html.escape(name)}</td><td>{areas.mapped_km2[i]:.3f}</td>"
         f"<td>{int(areas.sample[i].sum())}</td><td>{_pm(areas.area_km2[i], areas.area_ci_km2[i], 3)}</td>"

@@ -216,6 +216,11 @@ def summarise_zones(
                                      hse_mean, built, unc_mean))
         if progress:
             progress((index + 1) / len(features))
+    if not any(s is not None and s.lcz_cells for s in summaries):
+        raise EngineError(tr(
+            "None of the {count} polygon(s) of {layer} holds an LCZ cell with data: the polygons and the map do not "
+            "overlap. Check that they cover the same place and that the layer's CRS is right.",
+            count=sum(s is not None for s in summaries), layer=layer))
     return summaries, _notes(summaries, geometries, lcz_raster, layer)
 
 

@@ -145,6 +145,9 @@ def test_bad_inputs(maps, tmp_path: Path) -> None:
     box = bytes(_box(maps["lcz"], 0, 0, 4, 4).ExportToWkb())
     with pytest.raises(EngineError, match="holds no polygon"):
         summarise_zones([b""], wkt, maps["lcz"])
+    far = bytes(_box(maps["lcz"], 200, 0, 210, 10).ExportToWkb())
+    with pytest.raises(EngineError, match="None of the 1 polygon"):
+        summarise_zones([far], wkt, maps["lcz"])
     with pytest.raises(EngineError, match="not an LCZ map"):
         summarise_zones([box], wkt, maps["hse"])
     with pytest.raises(EngineError, match="not a settlement density map"):
