@@ -23,10 +23,11 @@ from qgis.core import (
     QgsProject,
     QgsVectorLayer,
 )
-from qgis_helpers import qgis_process_env, run_qgis_process, scene_copy
-from test_zonal import _bowtie, _box
 
 from core.zonal import FIELDS, SHARE_FIELDS
+from support.data import scene_copy
+from support.district_fixtures import bowtie, cell_box
+from support.qgis_helpers import qgis_process_env, run_qgis_process
 
 ALG_ID = "hselcz:district_summary"
 
@@ -50,9 +51,9 @@ def _districts(maps, crs: str = "EPSG:4326") -> QgsVectorLayer:
     """Four blocks, one half outside the map, one outside, a bow tie (WGS 84 memory layer, a name field)."""
     height, width = _lcz(maps).shape
     layer = QgsVectorLayer(f"Polygon?crs={crs}&field=name:string&field=area_km2:double", "districts", "memory")
-    shapes = {"north-west": _box(maps["lcz"], 0, 0, 8, 8), "north-east": _box(maps["lcz"], 8, 0, 16, 8),
-              "south": _box(maps["lcz"], 0, 8, width, height), "edge": _box(maps["lcz"], width - 4, 0, width + 4, 8),
-              "elsewhere": _box(maps["lcz"], width + 10, 0, width + 20, 8), "bowtie": _bowtie(maps["lcz"])}
+    shapes = {"north-west": cell_box(maps["lcz"], 0, 0, 8, 8), "north-east": cell_box(maps["lcz"], 8, 0, 16, 8),
+              "south": cell_box(maps["lcz"], 0, 8, width, height), "edge": cell_box(maps["lcz"], width - 4, 0, width + 4, 8),
+              "elsewhere": cell_box(maps["lcz"], width + 10, 0, width + 20, 8), "bowtie": bowtie(maps["lcz"])}
     features = []
     for name, geometry in shapes.items():
         feature = QgsFeature(layer.fields())

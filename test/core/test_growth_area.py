@@ -7,9 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engine_fixtures import read
 from osgeo import gdal, ogr, osr
-from raster_fixtures import HK_2016, HK_2018, HK_BANDS
 
 from core.area_estimation import stratified_estimate
 from core.assessment import PolygonReference
@@ -17,6 +15,8 @@ from core.errors import EngineError
 from core.growth import estimate_new_built_area, map_growth, new_built_area_text
 from core.model import bundled_model_path
 from core.products import NEW_BUILT_NODATA
+from support.engine_fixtures import read
+from support.raster_fixtures import HK_2016, HK_2018, HK_BANDS
 
 pytestmark = [pytest.mark.usefixtures("collect_gdal_garbage"),
               pytest.mark.skipif(not HK_2016.is_file(), reason=f"the shared real data ({HK_2016}) is not here")]

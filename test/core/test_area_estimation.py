@@ -9,14 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
-from test_assessment import DATA, MALTA, PRD, _copy
 
 from core.area_estimation import block_row_km2, class_areas_km2, row_cell_km2, stratified_estimate
 from core.assessment import assess_hse, assess_lcz
 from core.assessment_report import hse_report_html, hse_table, lcz_report_html, lcz_table
 from core.errors import EngineError
+from support.data import MALTA, PRD, SHARED_DATA
+from support.raster_fixtures import copy_raster
 
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"the shared real data ({DATA}) is not here")
+needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(),
+                                reason=f"the shared real data ({SHARED_DATA}) is not here")
 
 # Olofsson et al. (2014), section 5 (Tables 8-10): a Landsat change map of 30 m pixels, strata = map classes
 # deforestation, forest gain, stable forest, stable non-forest; mapped pixels and the sample's error matrix
@@ -163,7 +165,7 @@ def test_a_stratified_random_sample_recovers_the_reference_areas(sample_lcz_map,
     for code in np.unique(pred[(pred > 0) & (ref > 0)]):
         cells = np.flatnonzero(((pred == code) & (ref > 0)).ravel())
         kept.ravel()[rng.choice(cells, size=min(50, cells.size), replace=False)] = True
-    sample = _copy(PRD, tmp_path / "sample.tif", np.where(kept, ref, 0).astype(np.uint16), 0, gdal.GDT_UInt16)
+    sample = copy_raster(PRD, tmp_path / "sample.tif", np.where(kept, ref, 0).astype(np.uint16), 0, gdal.GDT_UInt16)
     a = assess_lcz(sample_lcz_map, sample)
     e = a.areas
     assert a.scores["n"] == kept.sum() and e.mapped_km2 == pytest.approx(census.areas.mapped_km2)

@@ -15,6 +15,7 @@ from core.errors import EngineError
 from core.input_kinds import check_polygons
 from core.lcz import LCZ_CLASSES
 from core.zonal import FIELDS, SHARE_FIELDS, ground_area_km2, summarise_zones, zones_csv
+from support.district_fixtures import bowtie, cell_box, read_band, wgs84
 
 gdal.UseExceptions()
 
@@ -29,57 +30,14 @@ def maps(tmp_path_factory, sample_scene) -> dict[str, Path]:
     return {key: Path(path) for key, path in result.outputs.items()}
 
 
-def _wgs84() -> osr.SpatialReference:
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(4326)
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return srs
-
-
-def _box(lcz: Path, c0: float, r0: float, c1: float, r1: float) -> ogr.Geometry:
-    """A rectangle from LCZ cell column c0 / row r0 to c1 / r1 (cell edges), in WGS 84 (densified: straight in UTM)."""
-    dataset = gdal.Open(str(lcz))
-    gt = dataset.GetGeoTransform()
-    utm = osr.SpatialReference(wkt=dataset.GetProjection())
-    utm.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    ring = ogr.Geometry(ogr.wkbLinearRing)
-    for c, r in ((c0, r0), (c1, r0), (c1, r1), (c0, r1), (c0, r0)):
-        ring.AddPoint_2D(gt[0] + c * gt[1], gt[3] + r * gt[5])
-    box = ogr.Geometry(ogr.wkbPolygon)
-    box.AddGeometry(ring)
-    box.Segmentize(20)
-    box.Transform(osr.CoordinateTransformation(utm, _wgs84()))
-    return box
-
-
-def _bowtie(lcz: Path) -> ogr.Geometry:
-    """A self-intersecting 'bow tie' over cells 2..8: invalid; made valid it is two triangles."""
-    a, b = _box(lcz, 2, 2, 8, 8), None
-    ring = a.GetGeometryRef(0)
-    points = [ring.GetPoint_2D(i) for i in range(ring.GetPointCount())]
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    b = ogr.Geometry(ogr.wkbLinearRing)
-    for x, y in ((min(xs), max(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), min(ys)), (min(xs), max(ys))):
-        b.AddPoint_2D(x, y)
-    bowtie = ogr.Geometry(ogr.wkbPolygon)
-    bowtie.AddGeometry(b)
-    return bowtie
-
-
-def _read(path: Path) -> tuple[np.ndarray, float | None]:
-    dataset = gdal.Open(str(path))  # kept while its band is read (a band outliving its dataset crashes GDAL)
-    band = dataset.GetRasterBand(1)
-    return band.ReadAsArray().astype(np.float64), band.GetNoDataValue()
-
-
 def test_blocks_against_numpy(maps) -> None:
-    lcz, _ = _read(maps["lcz"])
-    hse, hse_nodata = _read(maps["hse"])
-    unc, unc_nodata = _read(maps["uncertainty"])
+    lcz, _ = read_band(maps["lcz"])
+    hse, hse_nodata = read_band(maps["hse"])
+    unc, unc_nodata = read_band(maps["uncertainty"])
     height, width = lcz.shape
     blocks = [(0, 0, 8, 8), (8, 0, 16, 8), (0, 8, 8, 16), (8, 8, width, height)]
-    features = [bytes(_box(maps["lcz"], *b).ExportToWkb()) for b in blocks]
-    summaries, notes = summarise_zones(features, _wgs84().ExportToWkt(), maps["lcz"], hse=maps["hse"],
+    features = [bytes(cell_box(maps["lcz"], *b).ExportToWkb()) for b in blocks]
+    summaries, notes = summarise_zones(features, wgs84().ExportToWkt(), maps["lcz"], hse=maps["hse"],
                                        uncertainty=maps["uncertainty"], layer="blocks")
     assert notes == []
     for (c0, r0, c1, r1), s in zip(blocks, summaries, strict=True):
@@ -98,26 +56,26 @@ def test_blocks_against_numpy(maps) -> None:
 
 
 def test_partly_outside_outside_invalid_and_overlapping(maps) -> None:
-    lcz, _ = _read(maps["lcz"])
+    lcz, _ = read_band(maps["lcz"])
     height, width = lcz.shape
     shapes = [
-        _box(maps["lcz"], width - 4, 0, width + 4, 8),  # half outside to the east
-        _box(maps["lcz"], width + 10, 0, width + 20, 8),  # outside
-        _bowtie(maps["lcz"]),  # invalid, repaired
-        _box(maps["lcz"], 0, 0, 6, 6),  # overlaps the bow tie's upper triangle
+        cell_box(maps["lcz"], width - 4, 0, width + 4, 8),  # half outside to the east
+        cell_box(maps["lcz"], width + 10, 0, width + 20, 8),  # outside
+        bowtie(maps["lcz"]),  # invalid, repaired
+        cell_box(maps["lcz"], 0, 0, 6, 6),  # overlaps the bow tie's upper triangle
     ]
     features, repair_notes = check_polygons([(bytes(g.ExportToWkb()), None) for g in shapes], "districts",
                                             "districts")
     assert any("1 repaired" in note for note in repair_notes)
-    summaries, notes = summarise_zones([wkb for wkb, _ in features], _wgs84().ExportToWkt(), maps["lcz"],
+    summaries, notes = summarise_zones([wkb for wkb, _ in features], wgs84().ExportToWkt(), maps["lcz"],
                                        layer="districts")
-    partial, outside, bowtie, _ = summaries
+    partial, outside, repaired, _ = summaries
     cells = lcz[0:8, width - 4:width]
     assert partial.lcz_cells == (cells > 0).sum() and partial.valid_frac == pytest.approx(
         (cells > 0).sum() / 64, rel=3e-3)
     assert outside.lcz_cells == 0 and outside.valid_frac == 0 and outside.dominant is None
     assert outside.shares == [None] * 17 and outside.area_km2 == pytest.approx(0.8, rel=3e-3)
-    assert bowtie.lcz_cells > 0 and bowtie.area_km2 == pytest.approx(0.18, rel=0.05)  # two triangles: half the box
+    assert repaired.lcz_cells > 0 and repaired.area_km2 == pytest.approx(0.18, rel=0.05)  # two triangles: half the box
     joined = " ".join(notes)
     assert "no LCZ cell with data" in joined and "Features: 2." in joined
     assert "partly outside the map" in joined and "Features: 1." in joined
@@ -136,16 +94,16 @@ def test_ground_area_of_a_geographic_polygon() -> None:
     equal_area.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     projected = box.Clone()
     projected.Segmentize(0.0001)
-    projected.Transform(osr.CoordinateTransformation(_wgs84(), equal_area))
-    assert ground_area_km2(box, _wgs84()) == pytest.approx(projected.GetArea() / 1e6, rel=1e-4)
+    projected.Transform(osr.CoordinateTransformation(wgs84(), equal_area))
+    assert ground_area_km2(box, wgs84()) == pytest.approx(projected.GetArea() / 1e6, rel=1e-4)
 
 
 def test_bad_inputs(maps, tmp_path: Path) -> None:
-    wkt = _wgs84().ExportToWkt()
-    box = bytes(_box(maps["lcz"], 0, 0, 4, 4).ExportToWkb())
+    wkt = wgs84().ExportToWkt()
+    box = bytes(cell_box(maps["lcz"], 0, 0, 4, 4).ExportToWkb())
     with pytest.raises(EngineError, match="holds no polygon"):
         summarise_zones([b""], wkt, maps["lcz"])
-    far = bytes(_box(maps["lcz"], 200, 0, 210, 10).ExportToWkb())
+    far = bytes(cell_box(maps["lcz"], 200, 0, 210, 10).ExportToWkb())
     with pytest.raises(EngineError, match="None of the 1 polygon"):
         summarise_zones([far], wkt, maps["lcz"])
     with pytest.raises(EngineError, match="not an LCZ map"):
@@ -166,13 +124,13 @@ def test_bad_inputs(maps, tmp_path: Path) -> None:
 
 def test_blocks_that_tile_the_map_add_up_to_the_whole_map(maps) -> None:
     """Blocks that tile the map (and beyond it) count every cell once: their built-up areas sum to the map's."""
-    hse, nodata = _read(maps["hse"])
-    height, width = _read(maps["lcz"])[0].shape
+    hse, nodata = read_band(maps["hse"])
+    height, width = read_band(maps["lcz"])[0].shape
     edges_x, edges_y = [-3, 7, 15, width + 3], [-2, 9, height + 2]
     blocks = [(x0, y0, x1, y1) for x0, x1 in pairwise(edges_x) for y0, y1 in pairwise(edges_y)]
-    summaries, notes = summarise_zones([bytes(_box(maps["lcz"], *b).ExportToWkb()) for b in blocks],
-                                       _wgs84().ExportToWkt(), maps["lcz"], hse=maps["hse"])
+    summaries, notes = summarise_zones([bytes(cell_box(maps["lcz"], *b).ExportToWkb()) for b in blocks],
+                                       wgs84().ExportToWkt(), maps["lcz"], hse=maps["hse"])
     assert sum(s.built_km2 for s in summaries) == pytest.approx(hse[hse != nodata].sum() * 0.0004, rel=1e-6)
-    lcz, _ = _read(maps["lcz"])
+    lcz, _ = read_band(maps["lcz"])
     assert sum(s.lcz_cells for s in summaries) == (lcz > 0).sum()
     assert any("partly outside the map" in note for note in notes)
