@@ -145,9 +145,10 @@ class DistrictSummaryAlgorithm(HseLczAlgorithm):
         destinations.file(self.parameterAsOutputLayer(parameters, self.OUTPUT, context), "the summary layer")
         with destinations.all_or_nothing():
             features, wkbs = self._read(source, lcz_layer.crs(), context, feedback, name)
+            crs_wkt = lcz_layer.crs().toWkt(QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED_GDAL)
             summaries, notes = self.run_engine(
-                summarise_zones, wkbs, lcz_layer.crs().toWkt(QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED_GDAL),
-                lcz_path, hse=hse_path or None, uncertainty=unc_path or None, layer=name, feedback=feedback)
+                summarise_zones, wkbs, crs_wkt, lcz_path, hse=hse_path or None, uncertainty=unc_path or None,
+                layer=name, feedback=feedback)
             for note in notes:
                 feedback.pushWarning(note)
             kept = self._kept_fields(source, feedback)
@@ -177,7 +178,8 @@ class DistrictSummaryAlgorithm(HseLczAlgorithm):
         transform = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
         features, wkbs, failed = [], [], 0
         # invalid geometries are counted and repaired by check_polygons: QGIS must not drop (or stop at) them
-        for feature in source.getFeatures(QgsFeatureRequest(), QgsProcessingFeatureSource.Flag.FlagSkipGeometryValidityChecks):
+        skip_checks = QgsProcessingFeatureSource.Flag.FlagSkipGeometryValidityChecks
+        for feature in source.getFeatures(QgsFeatureRequest(), skip_checks):
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr("Cancelled."))
             features.append(QgsFeature(feature))

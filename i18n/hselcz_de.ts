@@ -271,6 +271,81 @@
     </message>
 </context>
 <context>
+    <name>DistrictSummaryAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Summarises the LCZ map (and the settlement density and uncertainty maps, when given) inside each polygon of a layer: districts, blocks, a municipality. The polygons may be in any CRS.&lt;/p&gt;&lt;p&gt;A map cell counts for a polygon when its centre lies in the polygon. Overlapping polygons are each counted in full (the log says which overlap).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Fields added&lt;/b&gt; (names fit a shapefile): &lt;code&gt;area_km2&lt;/code&gt; the polygon&apos;s area; &lt;code&gt;valid_frac&lt;/code&gt; the share of that area covered by LCZ cells with data (below 1 for a polygon partly outside the map: the log names them); &lt;code&gt;lcz_cells&lt;/code&gt; those cells; &lt;code&gt;lcz_1&lt;/code&gt; to &lt;code&gt;lcz_10&lt;/code&gt; and &lt;code&gt;lcz_A&lt;/code&gt; to &lt;code&gt;lcz_G&lt;/code&gt; the share of each class among them; &lt;code&gt;dominant&lt;/code&gt; the most frequent class; &lt;code&gt;hse_mean&lt;/code&gt; the mean settlement density; &lt;code&gt;built_km2&lt;/code&gt; the HSE-weighted built-up area (density x cell area, summed); &lt;code&gt;unc_mean&lt;/code&gt; the mean LCZ uncertainty. Polygons without data keep empty fields.&lt;/p&gt;&lt;p&gt;Invalid polygons (e.g. self-intersecting) are repaired for the computation and keep their own geometry in the output; the log counts them. The output also goes to a CSV table.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Fasst die LCZ-Karte (und, falls angegeben, die Karten der Siedlungsdichte und der Unsicherheit) innerhalb jedes Polygons einer Ebene zusammen: Bezirke, Baublöcke, eine Gemeinde. Die Polygone dürfen in einem beliebigen KBS vorliegen.&lt;/p&gt;&lt;p&gt;Eine Kartenzelle zählt für ein Polygon, wenn ihr Mittelpunkt im Polygon liegt. Überlappende Polygone werden jeweils vollständig gezählt (das Protokoll nennt die überlappenden).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Hinzugefügte Felder&lt;/b&gt; (die Namen passen in ein Shapefile): &lt;code&gt;area_km2&lt;/code&gt; die Fläche des Polygons; &lt;code&gt;valid_frac&lt;/code&gt; der Anteil dieser Fläche, den LCZ-Zellen mit Daten abdecken (unter 1 bei einem Polygon, das teilweise außerhalb der Karte liegt: das Protokoll nennt sie); &lt;code&gt;lcz_cells&lt;/code&gt; diese Zellen; &lt;code&gt;lcz_1&lt;/code&gt; bis &lt;code&gt;lcz_10&lt;/code&gt; und &lt;code&gt;lcz_A&lt;/code&gt; bis &lt;code&gt;lcz_G&lt;/code&gt; der Anteil jeder Klasse daran; &lt;code&gt;dominant&lt;/code&gt; die häufigste Klasse; &lt;code&gt;hse_mean&lt;/code&gt; die mittlere Siedlungsdichte; &lt;code&gt;built_km2&lt;/code&gt; die mit der HSE gewichtete bebaute Fläche (Dichte x Zellfläche, summiert); &lt;code&gt;unc_mean&lt;/code&gt; die mittlere LCZ-Unsicherheit. Polygone ohne Daten behalten leere Felder.&lt;/p&gt;&lt;p&gt;Ungültige Polygone (z. B. selbstüberschneidende) werden für die Berechnung repariert und behalten in der Ausgabe ihre eigene Geometrie; das Protokoll zählt sie. Die Ausgabe geht auch in eine CSV-Tabelle.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV-Dateien (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>District summaries</source>
+        <translation>Bezirkszusammenfassungen</translation>
+    </message>
+    <message>
+        <source>District summaries (CSV)</source>
+        <translation>Bezirkszusammenfassungen (CSV)</translation>
+    </message>
+    <message>
+        <source>Districts (polygons)</source>
+        <translation>Bezirke (Polygone)</translation>
+    </message>
+    <message>
+        <source>LCZ map</source>
+        <translation>LCZ-Karte</translation>
+    </message>
+    <message>
+        <source>LCZ uncertainty map</source>
+        <translation>Karte der LCZ-Unsicherheit</translation>
+    </message>
+    <message>
+        <source>Per polygon: LCZ shares, dominant class, mean HSE, built-up area and mean uncertainty.</source>
+        <translation>Je Polygon: LCZ-Anteile, vorherrschende Klasse, mittlere HSE, bebaute Fläche und mittlere Unsicherheit.</translation>
+    </message>
+    <message>
+        <source>Planning</source>
+        <translation>Planung</translation>
+    </message>
+    <message>
+        <source>Settlement density (HSE) map</source>
+        <translation>Karte der Siedlungsdichte (HSE)</translation>
+    </message>
+    <message>
+        <source>Summarise the maps by district</source>
+        <translation>Karten nach Bezirken zusammenfassen</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>The input&apos;s fields {names} are replaced by the new values.</source>
+        <translation>Die Felder {names} der Eingabe werden durch die neuen Werte ersetzt.</translation>
+    </message>
+    <message>
+        <source>The layer {name} has no features: nothing to summarise.</source>
+        <translation>Die Ebene {name} hat keine Objekte: nichts zusammenzufassen.</translation>
+    </message>
+    <message>
+        <source>The layer {name} holds {kind}, not polygons: districts must be polygons (areas).</source>
+        <translation>Die Ebene {name} enthält {kind}, keine Polygone: Bezirke müssen Polygone (Flächen) sein.</translation>
+    </message>
+    <message>
+        <source>district,zonal,statistics,polygons,lcz,hse,built-up,planning,csv</source>
+        <translation>Bezirk,zonal,Statistik,Polygone,lcz,hse,bebaut,Planung,csv</translation>
+    </message>
+    <message>
+        <source>{count} polygon(s) of {name} cannot be expressed in the LCZ map&apos;s CRS (far outside it): their fields are empty.</source>
+        <translation>{count} Polygon(e) von {name} lassen sich nicht im KBS der LCZ-Karte ausdrücken (weit außerhalb): ihre Felder bleiben leer.</translation>
+    </message>
+</context>
+<context>
     <name>HseLczProvider</name>
     <message>
         <source>HSE &amp; LCZ</source>
@@ -867,89 +942,6 @@
     <message>
         <source>{scene} + {count} more date(s)</source>
         <translation>{scene} + {count} weitere Aufnahme(n)</translation>
-    </message>
-</context>
-<context>
-    <name>DistrictSummaryAlgorithm</name>
-    <message>
-        <source>Summarise the maps by district</source>
-        <translation>Karten nach Bezirken zusammenfassen</translation>
-    </message>
-    <message>
-        <source>Planning</source>
-        <translation>Planung</translation>
-    </message>
-    <message>
-        <source>Per polygon: LCZ shares, dominant class, mean HSE, built-up area and mean uncertainty.</source>
-        <translation>Je Polygon: LCZ-Anteile, vorherrschende Klasse, mittlere HSE, bebaute Fläche und mittlere Unsicherheit.</translation>
-    </message>
-    <message>
-        <source>&lt;p&gt;Summarises the LCZ map (and the settlement density and uncertainty maps, when given) inside each polygon of a layer: districts, blocks, a municipality. The polygons may be in any CRS.&lt;/p&gt;&lt;p&gt;A map cell counts for a polygon when its centre lies in the polygon. Overlapping polygons are each counted in full (the log says which overlap).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Fields added&lt;/b&gt; (names fit a shapefile): &lt;code&gt;area_km2&lt;/code&gt; the polygon&apos;s area; &lt;code&gt;valid_frac&lt;/code&gt; the share of that area covered by LCZ cells with data (below 1 for a polygon partly outside the map: the log names them); &lt;code&gt;lcz_cells&lt;/code&gt; those cells; &lt;code&gt;lcz_1&lt;/code&gt; to &lt;code&gt;lcz_10&lt;/code&gt; and &lt;code&gt;lcz_A&lt;/code&gt; to &lt;code&gt;lcz_G&lt;/code&gt; the share of each class among them; &lt;code&gt;dominant&lt;/code&gt; the most frequent class; &lt;code&gt;hse_mean&lt;/code&gt; the mean settlement density; &lt;code&gt;built_km2&lt;/code&gt; the HSE-weighted built-up area (density x cell area, summed); &lt;code&gt;unc_mean&lt;/code&gt; the mean LCZ uncertainty. Polygons without data keep empty fields.&lt;/p&gt;&lt;p&gt;Invalid polygons (e.g. self-intersecting) are repaired for the computation and keep their own geometry in the output; the log counts them. The output also goes to a CSV table.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Fasst die LCZ-Karte (und, falls angegeben, die Karten der Siedlungsdichte und der Unsicherheit) innerhalb jedes Polygons einer Ebene zusammen: Bezirke, Baublöcke, eine Gemeinde. Die Polygone dürfen in einem beliebigen KBS vorliegen.&lt;/p&gt;&lt;p&gt;Eine Kartenzelle zählt für ein Polygon, wenn ihr Mittelpunkt im Polygon liegt. Überlappende Polygone werden jeweils vollständig gezählt (das Protokoll nennt die überlappenden).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Hinzugefügte Felder&lt;/b&gt; (die Namen passen in ein Shapefile): &lt;code&gt;area_km2&lt;/code&gt; die Fläche des Polygons; &lt;code&gt;valid_frac&lt;/code&gt; der Anteil dieser Fläche, den LCZ-Zellen mit Daten abdecken (unter 1 bei einem Polygon, das teilweise außerhalb der Karte liegt: das Protokoll nennt sie); &lt;code&gt;lcz_cells&lt;/code&gt; diese Zellen; &lt;code&gt;lcz_1&lt;/code&gt; bis &lt;code&gt;lcz_10&lt;/code&gt; und &lt;code&gt;lcz_A&lt;/code&gt; bis &lt;code&gt;lcz_G&lt;/code&gt; der Anteil jeder Klasse daran; &lt;code&gt;dominant&lt;/code&gt; die häufigste Klasse; &lt;code&gt;hse_mean&lt;/code&gt; die mittlere Siedlungsdichte; &lt;code&gt;built_km2&lt;/code&gt; die mit der HSE gewichtete bebaute Fläche (Dichte x Zellfläche, summiert); &lt;code&gt;unc_mean&lt;/code&gt; die mittlere LCZ-Unsicherheit. Polygone ohne Daten behalten leere Felder.&lt;/p&gt;&lt;p&gt;Ungültige Polygone (z. B. selbstüberschneidende) werden für die Berechnung repariert und behalten in der Ausgabe ihre eigene Geometrie; das Protokoll zählt sie. Die Ausgabe geht auch in eine CSV-Tabelle.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <source>district,zonal,statistics,polygons,lcz,hse,built-up,planning,csv</source>
-        <translation>Bezirk,zonal,Statistik,Polygone,lcz,hse,bebaut,Planung,csv</translation>
-    </message>
-    <message>
-        <source>Districts (polygons)</source>
-        <translation>Bezirke (Polygone)</translation>
-    </message>
-    <message>
-        <source>LCZ map</source>
-        <translation>LCZ-Karte</translation>
-    </message>
-    <message>
-        <source>Settlement density (HSE) map</source>
-        <translation>Karte der Siedlungsdichte (HSE)</translation>
-    </message>
-    <message>
-        <source>LCZ uncertainty map</source>
-        <translation>Karte der LCZ-Unsicherheit</translation>
-    </message>
-    <message>
-        <source>District summaries</source>
-        <translation>Bezirkszusammenfassungen</translation>
-    </message>
-    <message>
-        <source>District summaries (CSV)</source>
-        <translation>Bezirkszusammenfassungen (CSV)</translation>
-    </message>
-    <message>
-        <source>CSV files (*.csv)</source>
-        <translation>CSV-Dateien (*.csv)</translation>
-    </message>
-    <message>
-        <source>The input&apos;s fields {names} are replaced by the new values.</source>
-        <translation>Die Felder {names} der Eingabe werden durch die neuen Werte ersetzt.</translation>
-    </message>
-    <message>
-        <source>Cancelled.</source>
-        <translation>Abgebrochen.</translation>
-    </message>
-    <message>
-        <source>The layer {name} is not a file raster read by GDAL (provider {provider}).</source>
-        <translation>Die Ebene {name} ist kein von GDAL gelesenes Datei-Raster (Anbieter {provider}).</translation>
-    </message>
-    <message>
-        <source>The layer {name} has no features: nothing to summarise.</source>
-        <translation>Die Ebene {name} hat keine Objekte: nichts zusammenzufassen.</translation>
-    </message>
-    <message>
-        <source>The layer {name} holds {kind}, not polygons: districts must be polygons (areas).</source>
-        <translation>Die Ebene {name} enthält {kind}, keine Polygone: Bezirke müssen Polygone (Flächen) sein.</translation>
-    </message>
-    <message>
-        <source>{count} polygon(s) of {name} cannot be expressed in the LCZ map&apos;s CRS (far outside it): their fields are empty.</source>
-        <translation>{count} Polygon(e) von {name} lassen sich nicht im KBS der LCZ-Karte ausdrücken (weit außerhalb): ihre Felder bleiben leer.</translation>
-    </message>
-    <message>
-        <source>The input&apos;s fields {names} are replaced by the new values.</source>
-        <translation>Die Felder {names} der Eingabe werden durch die neuen Werte ersetzt.</translation>
-    </message>
-    <message>
-        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
-        <translation>Die Eingabeebene {name} ist kein von GDAL gelesenes Datei-Raster (Anbieter {provider}).</translation>
     </message>
 </context>
 <context>

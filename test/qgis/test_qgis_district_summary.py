@@ -51,9 +51,10 @@ def _districts(maps, crs: str = "EPSG:4326") -> QgsVectorLayer:
     """Four blocks, one half outside the map, one outside, a bow tie (WGS 84 memory layer, a name field)."""
     height, width = _lcz(maps).shape
     layer = QgsVectorLayer(f"Polygon?crs={crs}&field=name:string&field=area_km2:double", "districts", "memory")
-    shapes = {"north-west": cell_box(maps["lcz"], 0, 0, 8, 8), "north-east": cell_box(maps["lcz"], 8, 0, 16, 8),
-              "south": cell_box(maps["lcz"], 0, 8, width, height), "edge": cell_box(maps["lcz"], width - 4, 0, width + 4, 8),
-              "elsewhere": cell_box(maps["lcz"], width + 10, 0, width + 20, 8), "bowtie": bowtie(maps["lcz"])}
+    lcz = maps["lcz"]
+    shapes = {"north-west": cell_box(lcz, 0, 0, 8, 8), "north-east": cell_box(lcz, 8, 0, 16, 8),
+              "south": cell_box(lcz, 0, 8, width, height), "edge": cell_box(lcz, width - 4, 0, width + 4, 8),
+              "elsewhere": cell_box(lcz, width + 10, 0, width + 20, 8), "bowtie": bowtie(lcz)}
     features = []
     for name, geometry in shapes.items():
         feature = QgsFeature(layer.fields())
