@@ -104,14 +104,14 @@ class DistrictSummaryAlgorithm(HseLczAlgorithm):
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.INPUT, self.tr("Districts (polygons)"), [QgsProcessing.TypeVectorPolygon]))
+            self.INPUT, self.tr("Districts (polygons)"), [QgsProcessing.SourceType.TypeVectorPolygon]))
         self.addParameter(QgsProcessingParameterRasterLayer(self.LCZ, self.tr("LCZ map")))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.HSE, self.tr("Settlement density (HSE) map"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.UNCERTAINTY, self.tr("LCZ uncertainty map"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            self.OUTPUT, self.tr("District summaries"), QgsProcessing.TypeVectorPolygon))
+            self.OUTPUT, self.tr("District summaries"), QgsProcessing.SourceType.TypeVectorPolygon))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_CSV, self.tr("District summaries (CSV)"), self.tr("CSV files (*.csv)"), optional=True,
             createByDefault=True))
@@ -237,7 +237,7 @@ class DistrictSummaryAlgorithm(HseLczAlgorithm):
             out.setGeometry(feature.geometry())
             values = summary.values() if summary is not None else [None] * len(FIELDS)
             out.setAttributes([feature.attributes()[i] for i in kept] + values)
-            if not sink.addFeature(out, QgsFeatureSink.FastInsert):
+            if not sink.addFeature(out, QgsFeatureSink.Flag.FastInsert):
                 raise QgsProcessingException(self.writeFeatureError(sink, parameters, self.OUTPUT))
         if context.willLoadLayerOnCompletion(dest_id):
             post_processor = StyleByDominantClass()

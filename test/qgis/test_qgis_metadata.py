@@ -32,7 +32,7 @@ def test_repository_keys_about_changelog_and_tags(plugin):
     general = metadata()
     assert all(general.get(key, "").strip() for key in REQUIRED), [key for key in REQUIRED if not general.get(key)]
     algorithms = [a.id() for a in QgsApplication.processingRegistry().providerById("hselcz").algorithms()]
-    assert len(algorithms) == 7
+    assert len(algorithms) == 8
     missing = [name for name in algorithms if name not in general["about"]]
     assert not missing, f"metadata.txt's about does not name {missing}"
     assert "onnxruntime" in general["about"]
