@@ -688,6 +688,10 @@
         <translation> oder </translation>
     </message>
     <message>
+        <source>&lt;p&gt;&lt;b&gt;Reference sample of new built-up&lt;/b&gt; (optional, with its field): points (or polygons) whose field says whether the place really became built-up (1/0, yes/no, true/false). The results then give the error-adjusted area of new built-up with its 95 % confidence interval (Olofsson et al. 2014), beside the pixel count. Draw the sample at random within each stratum (new built-up, and the rest), then label each point from the images: a sample that is not random (e.g. places you chose) gives a biased estimate.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Referenzstichprobe neuer Bebauung&lt;/b&gt; (optional, mit ihrem Feld): Punkte (oder Polygone), deren Feld sagt, ob der Ort wirklich bebaut wurde (1/0, ja/nein, true/false). Die Ergebnisse geben dann die fehlerbereinigte Fläche neuer Bebauung mit ihrem 95-%-Konfidenzintervall (Olofsson et al. 2014) neben der Pixelzählung an. Ziehen Sie die Stichprobe zufällig innerhalb jeder Schicht (neue Bebauung und der Rest) und beschriften Sie dann jeden Punkt anhand der Bilder: Eine nicht zufällige Stichprobe (z. B. selbst gewählte Orte) ergibt eine verzerrte Schätzung.&lt;/p&gt;</translation>
+    </message>
+    <message>
         <source>&lt;p&gt;Runs a model with a settlement density (HSE) output on an &lt;b&gt;earlier&lt;/b&gt; and a &lt;b&gt;later&lt;/b&gt; scene of the same place (the later one read on the earlier one&apos;s grid) and writes their difference per 20 m pixel (later minus earlier, -1 to 1; blue loss, red growth) and, optionally, a layer of &lt;b&gt;new built-up&lt;/b&gt; pixels: density below &lt;i&gt;not built&lt;/i&gt; (0.2) before and at least &lt;i&gt;built&lt;/i&gt; (0.5) after (and built-up lost the other way round). Two thresholds with a gap, so that a density wobbling between seasons does not read as growth. The results give the areas in km2.&lt;/p&gt;&lt;p&gt;The default model is the bundled multi-task model v3 (the So2Sat model alone has no HSE); its density is building cover. Where nothing was built between the dates it still moves a little (its model card gives how much): read small changes as noise, and check growth against the images.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Rechnet ein Modell mit Siedlungsdichte-Ausgabe (HSE) auf einer &lt;b&gt;früheren&lt;/b&gt; und einer &lt;b&gt;späteren&lt;/b&gt; Szene desselben Ortes (die spätere auf dem Raster der früheren gelesen) und schreibt ihre Differenz je 20-m-Pixel (später minus früher, -1 bis 1; blau Verlust, rot Wachstum) und wahlweise eine Ebene &lt;b&gt;neu bebauter&lt;/b&gt; Pixel: Dichte vorher unter &lt;i&gt;nicht bebaut&lt;/i&gt; (0,2) und nachher mindestens &lt;i&gt;bebaut&lt;/i&gt; (0,5) (und verlorene Bebauung umgekehrt). Zwei Schwellen mit Abstand, damit eine mit den Jahreszeiten schwankende Dichte nicht als Wachstum gilt. Die Ergebnisse nennen die Flächen in km2.&lt;/p&gt;&lt;p&gt;Voreingestellt ist das mitgelieferte Multi-Task-Modell v3 (das So2Sat-Modell allein hat keine HSE). Seine Dichte ist die Gebäudebedeckung. Wo zwischen den Aufnahmen nichts gebaut wurde, schwankt sie dennoch etwas (wie viel, steht in seiner Modellkarte): Lesen Sie kleine Änderungen als Rauschen und prüfen Sie Wachstum an den Bildern.&lt;/p&gt;</translation>
     </message>
@@ -744,6 +748,18 @@
         <translation>Frühere Sentinel-2-Szene</translation>
     </message>
     <message>
+        <source>Field: really new built-up (1/0)</source>
+        <translation>Feld: wirklich neu bebaut (1/0)</translation>
+    </message>
+    <message>
+        <source>Give the field of the reference sample that says whether each place really became built-up (NEW_BUILT_SAMPLE_FIELD).</source>
+        <translation>Geben Sie das Feld der Referenzstichprobe an, das sagt, ob jeder Ort wirklich bebaut wurde (NEW_BUILT_SAMPLE_FIELD).</translation>
+    </message>
+    <message>
+        <source>Its 95 % confidence interval, +- (km2)</source>
+        <translation>Ihr 95-%-Konfidenzintervall, +- (km2)</translation>
+    </message>
+    <message>
         <source>Later Sentinel-2 scene</source>
         <translation>Spätere Sentinel-2-Szene</translation>
     </message>
@@ -772,8 +788,16 @@
         <translation>Neu bebaute Fläche (km2)</translation>
     </message>
     <message>
+        <source>New built-up area, error-adjusted with the sample (km2)</source>
+        <translation>Neu bebaute Fläche, mit der Stichprobe fehlerbereinigt (km2)</translation>
+    </message>
+    <message>
         <source>Not built below (earlier density)</source>
         <translation>Nicht bebaut unter (frühere Dichte)</translation>
+    </message>
+    <message>
+        <source>Reference sample of new built-up (points or polygons)</source>
+        <translation>Referenzstichprobe neuer Bebauung (Punkte oder Polygone)</translation>
     </message>
     <message>
         <source>Sentinel-2</source>
