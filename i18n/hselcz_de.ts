@@ -1387,6 +1387,66 @@ Führen Sie diesen Befehl von Hand aus (unter Windows in der OSGeo4W-Shell) und 
         <source>None of the {count} polygon(s) of {layer} holds an LCZ cell with data: the polygons and the map do not overlap. Check that they cover the same place and that the layer&apos;s CRS is right.</source>
         <translation>Keines der {count} Polygon(e) von {layer} enthält eine LCZ-Zelle mit Daten: die Polygone und die Karte überlappen nicht. Prüfen Sie, ob sie denselben Ort abdecken und ob das KBS der Ebene stimmt.</translation>
     </message>
+    <message>
+        <source>Filtered LCZ: Gaussian kernel, sigma {sigma:g} cell ({metres:g} m), radius {radius} cells ({size} x {size}), applied to the class probabilities before the argmax (as the LCZ Generator and the global LCZ map do).</source>
+        <translation>Gefilterte LCZ: Gauß-Kern, Sigma {sigma:g} Zelle ({metres:g} m), Radius {radius} Zellen ({size} x {size}), auf die Klassenwahrscheinlichkeiten vor dem Argmax angewandt (wie beim LCZ Generator und der globalen LCZ-Karte).</translation>
+    </message>
+    <message>
+        <source>Local climate zones (filtered)</source>
+        <translation>Lokale Klimazonen (gefiltert)</translation>
+    </message>
+    <message>
+        <source>Written for UMEP (LCZ 1-10, natural classes A-G as 101-107, no data 0): {path}</source>
+        <translation>Für UMEP geschrieben (LCZ 1-10, natürliche Klassen A-G als 101-107, keine Daten 0): {path}</translation>
+    </message>
+    <message>
+        <source>Written for w2w/WRF (EPSG:4326, codes 1-17, band 1 &apos;lcz&apos;, band 2 &apos;lczFilter&apos; when a filtered map was given, no data 0): {path}</source>
+        <translation>Für w2w/WRF geschrieben (EPSG:4326, Codes 1-17, Band 1 &apos;lcz&apos;, Band 2 &apos;lczFilter&apos;, wenn eine gefilterte Karte angegeben wurde, keine Daten 0): {path}</translation>
+    </message>
+    <message>
+        <source>Written as KMZ (LCZ colours, EPSG:4326, legend): {path}</source>
+        <translation>Als KMZ geschrieben (LCZ-Farben, EPSG:4326, Legende): {path}</translation>
+    </message>
+    <message>
+        <source>Sentinel-2 product {name}: {level}, processing baseline {baseline}; the bands are read from its 10 m and 20 m images at their native resolutions.</source>
+        <translation>Sentinel-2-Produkt {name}: {level}, Prozessierungs-Baseline {baseline}; die Bänder werden aus seinen 10-m- und 20-m-Bildern in ihrer nativen Auflösung gelesen.</translation>
+    </message>
+    <message>
+        <source>The product spans the UTM zones {zones}; the part in EPSG:{epsg} is mapped.</source>
+        <translation>Das Produkt reicht über die UTM-Zonen {zones}; kartiert wird der Teil in EPSG:{epsg}.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows ({source}): {pixels} pixels ({share:.1f} % of the scene) masked as no data; {cells} cells of 100 m are mostly covered and have no class.</source>
+        <translation>Wolken und Wolkenschatten ({source}): {pixels} Pixel ({share:.1f} % der Szene) als NoData maskiert; {cells} Zellen zu 100 m sind überwiegend bedeckt und erhalten keine Klasse.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows are masked with the {source}.</source>
+        <translation>Wolken und Wolkenschatten werden mit der {source} maskiert.</translation>
+    </message>
+    <message>
+        <source>scene classification of the L2A product</source>
+        <translation>Szenenklassifikation des L2A-Produkts</translation>
+    </message>
+    <message>
+        <source>MSK_CLASSI cloud mask of the L1C product</source>
+        <translation>MSK_CLASSI-Wolkenmaske des L1C-Produkts</translation>
+    </message>
+    <message>
+        <source>spectral test</source>
+        <translation>spektraler Test</translation>
+    </message>
+    <message>
+        <source>Clouds are masked with the spectral test (Fmask's cloud tests; cloud shadows are not found): the input carries no cloud mask of its own.</source>
+        <translation>Wolken werden mit dem spektralen Test maskiert (die Wolkentests von Fmask; Wolkenschatten werden nicht erkannt): die Eingabe bringt keine eigene Wolkenmaske mit.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked: the input carries no cloud mask and the model does not read the bands of the spectral test ({bands}).</source>
+        <translation>Wolken werden nicht maskiert: die Eingabe bringt keine Wolkenmaske mit, und das Modell liest die Bänder des spektralen Tests ({bands}) nicht.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked (switched off).</source>
+        <translation>Wolken werden nicht maskiert (ausgeschaltet).</translation>
+    </message>
 </context>
 <context>
     <name>DependencyPrompt</name>
