@@ -1,10 +1,11 @@
-"""The Processing provider `hselcz`: eight algorithms, each in a file named after it.
+"""The Processing provider `hselcz`: nine algorithms, each in a file named after it.
 
 hselcz:map (map.py), hselcz:map_training_areas (map_training_areas.py) and hselcz:map_growth (map_growth.py) run a
 model over Sentinel-2 scenes and write GeoTIFF only; hselcz:assess_lcz (assess_lcz.py) and hselcz:assess_hse
 (assess_hse.py) score a map against a reference; hselcz:export_lcz (export_lcz.py) writes an LCZ map for UMEP,
-w2w and Google Earth; hselcz:install_dependencies (install_dependencies.py) and hselcz:diagnostics (diagnostics.py)
-install and check onnxruntime. What they share is in base.py, mapping.py and assessing.py.
+w2w and Google Earth; hselcz:district_summary (district_summary.py) summarises the maps by polygon;
+hselcz:install_dependencies (install_dependencies.py) and hselcz:diagnostics (diagnostics.py) install and check
+onnxruntime. What they share is in base.py, mapping.py and assessing.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..core.products import OUTPUT_EXTENSIONS
 from .assess_hse import AssessHseAlgorithm
 from .assess_lcz import AssessLczAlgorithm
 from .diagnostics import DiagnosticsAlgorithm
+from .district_summary import DistrictSummaryAlgorithm
 from .export_lcz import ExportLczAlgorithm
 from .install_dependencies import InstallDependenciesAlgorithm
 from .map import MapAlgorithm
@@ -29,7 +31,7 @@ class HseLczProvider(QgsProcessingProvider):
     """Registers the algorithms; QGIS asks it which raster formats their outputs may take."""
 
     ALGORITHMS = (MapAlgorithm, MapTrainingAreasAlgorithm, MapGrowthAlgorithm, AssessLczAlgorithm, AssessHseAlgorithm,
-                  ExportLczAlgorithm, InstallDependenciesAlgorithm, DiagnosticsAlgorithm)
+                  ExportLczAlgorithm, DistrictSummaryAlgorithm, InstallDependenciesAlgorithm, DiagnosticsAlgorithm)
 
     def id(self) -> str:  # noqa: A003 (QGIS API)
         return "hselcz"

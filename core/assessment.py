@@ -16,6 +16,13 @@ from typing import Any
 import numpy as np
 
 from . import scores
+from .area_estimation import (
+    AreaEstimate,
+    assessment_areas,
+    block_row_km2,
+    grid_row_km2,
+    settlement_indices,
+)
 from .class_codes import (
     LCZ_SCHEME,
     ClassInfo,
@@ -75,6 +82,7 @@ class LczAssessment:
     reference_mapping: dict[int, int] = field(default_factory=dict)
     class_groups: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    areas: AreaEstimate | None = None  # error-adjusted class areas (core.area_estimation); None: grid without CRS
 
 
 def assess_lcz(
@@ -101,11 +109,12 @@ def assess_lcz(
     notes: list[str] = []
     if isinstance(reference, PolygonReference):
         reference_name = f"{reference.name} (field {reference.field_name})"
-        pred, ref, grid = _polygons_on_prediction(prediction, reference, reference_name, allowed, ref_mapping,
-                                                  scheme, notes)
+        pred, ref, grid, row_km2 = _polygons_on_prediction(prediction, reference, reference_name, allowed,
+                                                           ref_mapping, scheme, notes)
     else:
         reference_name = str(reference)
-        pred, ref, grid = _prediction_on_reference(prediction, reference_name, allowed, ref_mapping, scheme)
+        pred, ref, grid, row_km2 = _prediction_on_reference(prediction, reference_name, allowed, ref_mapping,
+                                                            scheme)
     log(f"Scoring grid: {grid}")
     check_prediction_codes(pred, prediction)
     if ref_mapping:
@@ -134,7 +143,7 @@ def assess_lcz(
         prediction=prediction, reference=reference_name, scheme="groups" if groups else "lcz", classes=classes,
         confusion=cm, scores=summary, per_class=rows, grid=grid, reference_cells=reference_cells,
         unpredicted_cells=unpredicted, excluded_cells=excluded, reference_mapping=ref_mapping, class_groups=groups,
-        notes=notes,
+        notes=notes, areas=assessment_areas(_class_indices(pred, allowed), row_km2, cm),
     )
 
 
@@ -168,8 +177,9 @@ def _polygon_codes(reference: PolygonReference) -> list[int | None]:
 
 def _polygons_on_prediction(prediction: str, reference: PolygonReference, reference_name: str, allowed: list[int],
                             ref_mapping: dict[int, int], scheme: str,
-                            notes: list[str]) -> tuple[np.ndarray, np.ndarray, str]:
-    """(prediction, reference polygons rasterised on the prediction's grid, that grid in words); codes checked."""
+                            notes: list[str]) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
+    """(prediction, reference polygons rasterised on the prediction's grid, that grid in words, its cells' km2 per
+    row); codes checked."""
     codes = _polygon_codes(reference)
     counts: dict[int, int] = {}
     for code in codes:
@@ -185,17 +195,19 @@ def _polygons_on_prediction(prediction: str, reference: PolygonReference, refere
     if nodata is not None:
         pred[pred == nodata] = 0
     ref = rasterise_polygons(pred_ds, reference, codes)
-    return pred, ref, f"the prediction's grid, {grid_text(pred_ds)} (polygons rasterised by cell centre)"
+    return (pred, ref, f"the prediction's grid, {grid_text(pred_ds)} (polygons rasterised by cell centre)",
+            grid_row_km2(pred_ds))
 
 
 def _prediction_on_reference(prediction: str, reference_name: str, allowed: list[int], ref_mapping: dict[int, int],
-                             scheme: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """(prediction on the reference raster's grid, reference, that grid in words); the reference's codes checked."""
-    pred, ref, grid = aligned_on_reference(prediction, reference_name, "classes")
+                             scheme: str) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
+    """(prediction on the reference raster's grid, reference, that grid in words, its cells' km2 per row); the
+    reference's codes checked."""
+    pred, ref, grid, row_km2 = aligned_on_reference(prediction, reference_name, "classes")
     values, counts = np.unique(ref[ref != 0], return_counts=True)
     check_reference_codes(dict(zip(values.tolist(), counts.tolist(), strict=True)), allowed, ref_mapping,
                           reference=reference_name, unit="cells", scheme=scheme)
-    return pred, ref, f"the reference's grid under the prediction, {grid}"
+    return pred, ref, f"the reference's grid under the prediction, {grid}", row_km2
 
 
 def _grouped_prediction(pred: np.ndarray, labelled: np.ndarray, groups: dict[int, int],
@@ -211,12 +223,18 @@ def _grouped_prediction(pred: np.ndarray, labelled: np.ndarray, groups: dict[int
     return pred, excluded
 
 
-def _confusion(ref: np.ndarray, pred: np.ndarray, allowed: list[int]) -> np.ndarray:
-    """The confusion matrix over the classes `allowed` (codes -> rows 1..k; 0 and other codes are not counted)."""
-    lookup = np.zeros(max(max(allowed), int(ref.max(initial=0)), int(pred.max(initial=0))) + 1, dtype=np.int64)
+def _class_indices(codes: np.ndarray, allowed: list[int]) -> np.ndarray:
+    """Class codes as indices 1..k in the order of `allowed` (0 and other codes: 0)."""
+    lookup = np.zeros(max(max(allowed), int(codes.max(initial=0))) + 1, dtype=np.int64)
     for i, code in enumerate(allowed):
         lookup[code] = i + 1
-    return scores.confusion_matrix(lookup[ref], lookup[pred], n_classes=len(allowed))
+    return lookup[np.maximum(codes, 0)]
+
+
+def _confusion(ref: np.ndarray, pred: np.ndarray, allowed: list[int]) -> np.ndarray:
+    """The confusion matrix over the classes `allowed` (codes -> rows 1..k; 0 and other codes are not counted)."""
+    return scores.confusion_matrix(_class_indices(ref, allowed), _class_indices(pred, allowed),
+                                   n_classes=len(allowed))
 
 
 # -------------------------------------------------------------------------------------------------- HSE
@@ -233,6 +251,7 @@ class HseAssessment:
     reference_cells: int  # reference cells with a value under the prediction's extent
     unpredicted_cells: int  # of those, cells without prediction
     notes: list[str] = field(default_factory=list)
+    areas: AreaEstimate | None = None  # error-adjusted settlement area (core.area_estimation); None: grid without CRS
 
 
 def _to_fraction(values: np.ndarray, units: str, role: str, path: str, notes: list[str], log: Log) -> str:
@@ -280,7 +299,7 @@ def assess_hse(
     """
     prediction, reference = str(prediction), str(reference)
     _check_settlement_options(threshold, aggregate)
-    pred, ref, grid = aligned_on_reference(prediction, reference, "density")
+    pred, ref, grid, row_km2 = aligned_on_reference(prediction, reference, "density")
     log(f"Scoring grid: the reference's grid under the prediction, {grid}")
     notes: list[str] = []
     units = {
@@ -317,6 +336,8 @@ def assess_hse(
         reference_cells=reference_cells,
         unpredicted_cells=unpredicted,
         notes=notes,
+        areas=assessment_areas(settlement_indices(scores.aggregate_mean(pred, aggregate), threshold),
+                               None if row_km2 is None else block_row_km2(row_km2, aggregate), cm),
     )
 
 

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .area_estimation import AreaEstimate, estimate_notes
 from .assessment import HseAssessment, LczAssessment
 
 #: Summary scores in report order: key, short name, what it is.
@@ -49,19 +50,31 @@ def _number(value: Any) -> float | int | None:
 
 # ------------------------------------------------------------------------------------------------- tables
 def lcz_table(a: LczAssessment) -> tuple[list[tuple[str, str]], list[list[Any]]]:
-    """One row per class: counts, precision, recall, F1, then its confusion-matrix row (pred_<label> columns).
+    """One row per class: counts, precision, recall, F1, its confusion-matrix row (pred_<label> columns), then its
+    mapped (pixel-count) area and error-adjusted area with the 95 % interval in km2 (NULL without a CRS).
 
     Fields are (name, type) with type "int", "double" or "string".
     """
     fields = [("code", "int"), ("label", "string"), ("name", "string"), ("support", "int"), ("predicted", "int"),
               ("precision", "double"), ("recall", "double"), ("f1", "double")]
     fields += [(f"pred_{c.label}", "int") for c in a.classes]
+    fields += AREA_FIELDS
     rows = []
-    for row, counts in zip(a.per_class, a.confusion, strict=True):
+    for index, (row, counts) in enumerate(zip(a.per_class, a.confusion, strict=True)):
         rows.append([row["code"], row["label"], row["name"], row["support"], row["predicted"],
                      _number(row["precision"]), _number(row["recall"]), _number(row["f1"]),
-                     *(int(v) for v in counts)])
+                     *(int(v) for v in counts), *_area_values(a.areas, index)])
     return fields, rows
+
+
+#: The area columns of the LCZ table: pixel-count area, error-adjusted area and its 95 % half-interval, km2.
+AREA_FIELDS = [("map_km2", "double"), ("adj_km2", "double"), ("adj_ci_km2", "double")]
+
+
+def _area_values(areas: AreaEstimate | None, index: int) -> list[float | None]:
+    if areas is None:
+        return [None, None, None]
+    return [_number(float(v[index])) for v in (areas.mapped_km2, areas.area_km2, areas.area_ci_km2)]
 
 
 def hse_table(a: HseAssessment) -> tuple[list[tuple[str, str]], list[list[Any]]]:
@@ -74,6 +87,14 @@ def hse_table(a: HseAssessment) -> tuple[list[tuple[str, str]], list[list[Any]]]
         ["aggregate", float(a.scores["aggregate"]), "block size (cells a side) averaged before thresholding"],
         ["binary_n", float(a.scores["binary_n"]), "cells (or blocks) in the settlement mask scores"],
     ]
+    if a.areas is not None:  # index 1: the settlement class (core.area_estimation.settlement_indices)
+        rows += [
+            ["settlement_map_km2", float(a.areas.mapped_km2[1]), "settlement area counted from the map (km2)"],
+            ["settlement_adj_km2", _number(float(a.areas.area_km2[1])),
+             "error-adjusted settlement area (km2; Olofsson et al. 2014)"],
+            ["settlement_adj_ci_km2", _number(float(a.areas.area_ci_km2[1])),
+             "half-width of its 95 % confidence interval (km2)"],
+        ]
     return fields, rows
 
 
@@ -182,7 +203,41 @@ def lcz_report_html(a: LczAssessment) -> str:
              "<p>Reference in rows, prediction in columns; cells shaded by their share of the reference row.</p>",
              f"<table><tr><th class=\"text\">reference \\ prediction</th>{cols}<th>total</th></tr>{''.join(lines)}"
              f"<tr><th class=\"text\">total</th>{col_totals}<td>{int(a.confusion.sum())}</td></tr></table>"]
+    body += area_section(a.areas, [f"{c.label} {c.name}" for c in a.classes], "reference")
     return _page(title, body)
+
+
+def _pm(value: float, interval: float, digits: int) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:.{digits}f}" + ("" if math.isnan(interval) else f" &plusmn; {interval:.{digits}f}")
+
+
+def area_section(areas: AreaEstimate | None, names: list[str], sample_kind: str) -> list[str]:
+    """The HTML of the error-adjusted areas: per class the pixel-count area beside the estimate and its 95 %
+    interval, user's and producer's accuracy with theirs, then overall accuracy and the notes."""
+    if areas is None:  # a grid without CRS (no ground areas), or a cross-validation without a map's strata
+        return []
+    lines = "".join(
+        f"<tr><td class=\"text\">{html.escape(name)}</td><td>{areas.mapped_km2[i]:.3f}</td>"
+        f"<td>{int(areas.sample[i].sum())}</td><td>{_pm(areas.area_km2[i], areas.area_ci_km2[i], 3)}</td>"
+        f"<td>{_pm(areas.users[i], areas.users_ci[i], 3)}</td><td>{_pm(areas.producers[i], areas.producers_ci[i], 3)}"
+        "</td></tr>"
+        for i, name in enumerate(names) if areas.mapped_km2[i] > 0 or areas.sample[:, i].sum() > 0
+    )
+    header = "".join(f"<th>{h}</th>" for h in ("mapped km2 (pixel count)", "sample units in the map class",
+                                               "error-adjusted km2 &plusmn; 95 % CI", "user's accuracy",
+                                               "producer's accuracy"))
+    body = ["<h2>Areas with 95 % confidence intervals</h2>",
+            "<p>The stratified estimator of Olofsson et al. (2014, Remote Sensing of Environment 148: 42-57): the "
+            "strata are the map's classes over the scoring grid (where the map has data), the scored cells are the "
+            "sample. The pixel-count area is biased by the map's errors; the error-adjusted area corrects it with "
+            "the sample's error matrix. User's and producer's accuracy here are area-weighted (not the sample "
+            "counts of the per-class table).</p>",
+            f"<table><tr><th class=\"text\">class</th>{header}</tr>{lines}</table>",
+            f"<p>Total mapped area {areas.total_km2:.3f} km2; overall accuracy (area-weighted) "
+            f"{_pm(areas.overall, areas.overall_ci, 3)}.</p>"]
+    return body + _notes(estimate_notes(areas, names, sample_kind=sample_kind))
 
 
 def hse_report_html(a: HseAssessment) -> str:
@@ -209,6 +264,7 @@ def hse_report_html(a: HseAssessment) -> str:
         f"<tr><th class=\"text\">settlement</th><td>{int(cm[1, 0])}</td><td class=\"diag\">{int(cm[1, 1])}</td></tr>"
         "</table>"
     )
+    body += area_section(a.areas, ["not settlement", "settlement"], "reference")
     return _page(title, body)
 
 

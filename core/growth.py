@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
+from .area_estimation import AreaEstimate
 from .engine import MappingResult, OutputPaths
 from .errors import EngineError
 from .i18n import tr
@@ -26,7 +27,16 @@ from .messages import RunMessages
 from .model import load_model
 from .multidate import map_onto_first_grid
 from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
-from .products import DERIVED_CHANGE, HSE_CELL_M, HSE_NODATA, META_MODEL, META_MODEL_VERSION, META_PROVIDER, META_SOURCE
+from .products import (
+    DERIVED_CHANGE,
+    HSE_CELL_M,
+    HSE_NODATA,
+    META_MODEL,
+    META_MODEL_VERSION,
+    META_PROVIDER,
+    META_SOURCE,
+    NEW_BUILT_NODATA,
+)
 from .publish import publishing
 from .signals import stops_on_signals
 from .writer import ProductWriters
@@ -180,3 +190,72 @@ def _extent(dataset: gdal.Dataset) -> tuple[float, float, float, float]:
                for x in (0, dataset.RasterXSize) for y in (0, dataset.RasterYSize)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     return min(xs), min(ys), max(xs), max(ys)
+
+
+# ------------------------------------------------------------------------ new built-up area from a reference sample
+#: Reference sample values for "new built-up" and "not new built-up" (besides whole numbers 1 and 0).
+_NEW_WORDS = {"1", "yes", "true", "new", "new built-up", "y"}
+_NOT_NEW_WORDS = {"0", "2", "no", "false", "not new", "n", "unchanged", "lost"}
+
+
+def _sample_code(value: object) -> int | None:
+    """A sample unit's reference as the rasterised code: 2 new built-up, 1 not (0 means no unit); None if unreadable."""
+    if isinstance(value, bool):
+        return 2 if value else 1
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {1: 2, 0: 1, 2: 1}.get(int(value)) if float(value).is_integer() else None
+    text = str(value).strip().lower() if value is not None else ""
+    return 2 if text in _NEW_WORDS else 1 if text in _NOT_NEW_WORDS else None
+
+
+def estimate_new_built_area(new_built: str | Path, sample) -> tuple[AreaEstimate, list[str]]:
+    """Error-adjusted area of new built-up (Olofsson et al. 2014) from the growth map and a reference sample.
+
+    new_built: the growth's OUTPUT_NEW_BUILT (1 new built-up, 0 or 2 otherwise, nodata outside the compared area);
+    the strata are "not new built-up" and "new built-up" over the compared area. sample: a
+    core.assessment.PolygonReference of points (one 20 m cell each) or polygons (every cell whose centre lies in
+    one), its field saying whether the place really became built-up (1/0, yes/no, true/false; 2 = built-up lost
+    counts as not new). Returns (estimate: index 1 = new built-up, notes).
+    """
+    from .area_estimation import dataset_row_km2, estimate_notes, stratified_estimate
+    from .reference_grid import rasterise_polygons
+
+    codes = [_sample_code(value) for _wkb, value in sample.features]
+    bad = sorted({repr(value) for (_wkb, value), code in zip(sample.features, codes, strict=True) if code is None})
+    if bad:
+        raise EngineError(tr(
+            "The field {field} of the reference sample {name} holds values that say neither new built-up nor not: "
+            "{values}. Use 1 (new built-up) and 0 (not new built-up), or yes/no.", field=sample.field_name,
+            name=sample.name, values=", ".join(bad[:10])))
+    if not any(wkb for wkb, _value in sample.features):
+        raise EngineError(tr("The reference sample {name} holds no feature with a geometry.", name=sample.name))
+    try:
+        dataset = gdal.Open(str(new_built))
+    except RuntimeError as exc:
+        raise EngineError(tr("Cannot open the new built-up map {path}: {error}", path=new_built, error=exc)) from exc
+    state = dataset.GetRasterBand(1).ReadAsArray()
+    strata = np.where(state == NEW_BUILT_NODATA, 0, np.where(state == 1, 2, 1))
+    reference = rasterise_polygons(dataset, sample, codes)
+    outside = int(((reference > 0) & (strata == 0)).sum())
+    used = (reference > 0) & (strata > 0)
+    if not used.any():
+        raise EngineError(tr("No unit of the reference sample {name} lies in the compared area of the growth map.",
+                             name=sample.name))
+    matrix = np.zeros((2, 2), np.int64)
+    np.add.at(matrix, (strata[used] - 1, reference[used] - 1), 1)
+    row_km2 = dataset_row_km2(dataset)
+    mapped = np.array([(np.where(strata == k, 1.0, 0.0) * row_km2[:, None]).sum() for k in (1, 2)])
+    estimate = stratified_estimate(mapped, matrix)
+    notes = estimate_notes(estimate, ["not new built-up", "new built-up"], sample_kind="reference sample")
+    if outside:
+        notes.append(tr("{count} sample cells lie outside the compared area and were not used.", count=outside))
+    return estimate, notes
+
+
+def new_built_area_text(estimate: AreaEstimate) -> str:
+    """One line for the log and the results: the map's count beside the error-adjusted estimate."""
+    return tr("New built-up: {mapped:.3f} km2 in the map, {area:.3f} +- {ci:.3f} km2 error-adjusted (95 % CI, "
+              "Olofsson et al. 2014; user's accuracy {users:.2f}, producer's {producers:.2f}).",
+              mapped=float(estimate.mapped_km2[1]), area=float(estimate.area_km2[1]),
+              ci=float(estimate.area_ci_km2[1]), users=float(estimate.users[1]),
+              producers=float(estimate.producers[1]))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from osgeo import gdal, ogr, osr
 
+from .area_estimation import grid_row_km2
 from .errors import EngineError
 
 gdal.UseExceptions()
@@ -289,8 +290,10 @@ class _ReferenceWindow:
         gdal.Unlink(self.path)
 
 
-def aligned_on_reference(prediction: str, reference: str, kind: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """(prediction, reference) on the reference's grid under the prediction, and that grid in words."""
+def aligned_on_reference(prediction: str, reference: str,
+                         kind: str) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
+    """(prediction, reference) on the reference's grid under the prediction, that grid in words, and the ground
+    area (km2) of a cell in each of its rows (None for a grid without CRS; core.area_estimation)."""
     pred_ds = open_raster(prediction, "prediction")
     ref_ds = open_raster(reference, "reference")
     with _ReferenceWindow(pred_ds, ref_ds, reference) as window:
@@ -298,5 +301,5 @@ def aligned_on_reference(prediction: str, reference: str, kind: str) -> tuple[np
             pred, ref = read_on_grid(prediction, window.path, kind)
         except (ValueError, FileNotFoundError, RuntimeError) as exc:
             raise EngineError(f"Cannot bring the prediction onto the reference's grid: {exc}") from exc
-        return pred, ref, grid_text(window.dataset)
+        return pred, ref, grid_text(window.dataset), grid_row_km2(window.dataset)
 

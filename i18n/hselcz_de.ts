@@ -283,6 +283,85 @@
     </message>
 </context>
 <context>
+    <name>DistrictSummaryAlgorithm</name>
+    <message>
+        <source>&lt;p&gt;Summarises the LCZ map (and the settlement density and uncertainty maps, when given) inside each polygon of a layer: districts, blocks, a municipality. The polygons may be in any CRS.&lt;/p&gt;&lt;p&gt;A map cell counts for a polygon when its centre lies in the polygon. Overlapping polygons are each counted in full (the log says which overlap).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Fields added&lt;/b&gt; (names fit a shapefile): &lt;code&gt;area_km2&lt;/code&gt; the polygon&apos;s area; &lt;code&gt;valid_frac&lt;/code&gt; the share of that area covered by LCZ cells with data (below 1 for a polygon partly outside the map: the log names them); &lt;code&gt;lcz_cells&lt;/code&gt; those cells; &lt;code&gt;lcz_1&lt;/code&gt; to &lt;code&gt;lcz_10&lt;/code&gt; and &lt;code&gt;lcz_A&lt;/code&gt; to &lt;code&gt;lcz_G&lt;/code&gt; the share of each class among them; &lt;code&gt;dominant&lt;/code&gt; the most frequent class; &lt;code&gt;hse_mean&lt;/code&gt; the mean settlement density; &lt;code&gt;built_km2&lt;/code&gt; the HSE-weighted built-up area (density x cell area, summed); &lt;code&gt;unc_mean&lt;/code&gt; the mean LCZ uncertainty. Polygons without data keep empty fields.&lt;/p&gt;&lt;p&gt;Invalid polygons (e.g. self-intersecting) are repaired for the computation and keep their own geometry in the output; the log counts them. The output also goes to a CSV table.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Fasst die LCZ-Karte (und, falls angegeben, die Karten der Siedlungsdichte und der Unsicherheit) innerhalb jedes Polygons einer Ebene zusammen: Bezirke, Baublöcke, eine Gemeinde. Die Polygone dürfen in einem beliebigen KBS vorliegen.&lt;/p&gt;&lt;p&gt;Eine Kartenzelle zählt für ein Polygon, wenn ihr Mittelpunkt im Polygon liegt. Überlappende Polygone werden jeweils vollständig gezählt (das Protokoll nennt die überlappenden).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Hinzugefügte Felder&lt;/b&gt; (die Namen passen in ein Shapefile): &lt;code&gt;area_km2&lt;/code&gt; die Fläche des Polygons; &lt;code&gt;valid_frac&lt;/code&gt; der Anteil dieser Fläche, den LCZ-Zellen mit Daten abdecken (unter 1 bei einem Polygon, das teilweise außerhalb der Karte liegt: das Protokoll nennt sie); &lt;code&gt;lcz_cells&lt;/code&gt; diese Zellen; &lt;code&gt;lcz_1&lt;/code&gt; bis &lt;code&gt;lcz_10&lt;/code&gt; und &lt;code&gt;lcz_A&lt;/code&gt; bis &lt;code&gt;lcz_G&lt;/code&gt; der Anteil jeder Klasse daran; &lt;code&gt;dominant&lt;/code&gt; die häufigste Klasse; &lt;code&gt;hse_mean&lt;/code&gt; die mittlere Siedlungsdichte; &lt;code&gt;built_km2&lt;/code&gt; die mit der HSE gewichtete bebaute Fläche (Dichte x Zellfläche, summiert); &lt;code&gt;unc_mean&lt;/code&gt; die mittlere LCZ-Unsicherheit. Polygone ohne Daten behalten leere Felder.&lt;/p&gt;&lt;p&gt;Ungültige Polygone (z. B. selbstüberschneidende) werden für die Berechnung repariert und behalten in der Ausgabe ihre eigene Geometrie; das Protokoll zählt sie. Die Ausgabe geht auch in eine CSV-Tabelle.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV-Dateien (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Could not apply the style {qml}: {message}</source>
+        <translation>Der Stil {qml} konnte nicht angewendet werden: {message}</translation>
+    </message>
+    <message>
+        <source>District summaries</source>
+        <translation>Bezirkszusammenfassungen</translation>
+    </message>
+    <message>
+        <source>District summaries (CSV)</source>
+        <translation>Bezirkszusammenfassungen (CSV)</translation>
+    </message>
+    <message>
+        <source>Districts (polygons)</source>
+        <translation>Bezirke (Polygone)</translation>
+    </message>
+    <message>
+        <source>LCZ map</source>
+        <translation>LCZ-Karte</translation>
+    </message>
+    <message>
+        <source>LCZ uncertainty map</source>
+        <translation>Karte der LCZ-Unsicherheit</translation>
+    </message>
+    <message>
+        <source>Per polygon: LCZ shares, dominant class, mean HSE, built-up area and mean uncertainty.</source>
+        <translation>Je Polygon: LCZ-Anteile, vorherrschende Klasse, mittlere HSE, bebaute Fläche und mittlere Unsicherheit.</translation>
+    </message>
+    <message>
+        <source>Planning</source>
+        <translation>Planung</translation>
+    </message>
+    <message>
+        <source>Settlement density (HSE) map</source>
+        <translation>Karte der Siedlungsdichte (HSE)</translation>
+    </message>
+    <message>
+        <source>Summarise the maps by district</source>
+        <translation>Karten nach Bezirken zusammenfassen</translation>
+    </message>
+    <message>
+        <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
+        <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
+    </message>
+    <message>
+        <source>The input&apos;s fields {names} are replaced by the new values.</source>
+        <translation>Die Felder {names} der Eingabe werden durch die neuen Werte ersetzt.</translation>
+    </message>
+    <message>
+        <source>The layer {name} has no features: nothing to summarise.</source>
+        <translation>Die Ebene {name} hat keine Objekte: nichts zusammenzufassen.</translation>
+    </message>
+    <message>
+        <source>The layer {name} holds {kind}, not polygons: districts must be polygons (areas).</source>
+        <translation>Die Ebene {name} enthält {kind}, keine Polygone: Bezirke müssen Polygone (Flächen) sein.</translation>
+    </message>
+    <message>
+        <source>district,zonal,statistics,polygons,lcz,hse,built-up,planning,csv</source>
+        <translation>Bezirk,zonal,Statistik,Polygone,lcz,hse,bebaut,Planung,csv</translation>
+    </message>
+    <message>
+        <source>{count} polygon(s) of {name} cannot be expressed in the LCZ map&apos;s CRS (far outside it): their fields are empty.</source>
+        <translation>{count} Polygon(e) von {name} lassen sich nicht im KBS der LCZ-Karte ausdrücken (weit außerhalb): ihre Felder bleiben leer.</translation>
+    </message>
+</context>
+<context>
     <name>ExportLczAlgorithm</name>
     <message>
         <source>&lt;p&gt;Writes an LCZ map (codes 1-17, e.g. the output &lt;i&gt;Local climate zones&lt;/i&gt; of the mapping algorithm) in the layouts the next tools read. Each output is optional; give at least one.&lt;/p&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;UMEP&lt;/b&gt;: the map on its own grid, built types 1-10 as they are and the natural types A-G as 101-107, no data 0, as UMEP&apos;s LCZ Converter counts them.&lt;/li&gt;&lt;li&gt;&lt;b&gt;w2w / WRF&lt;/b&gt;: the map in WGS 84 (EPSG:4326), codes 1-17, nearest neighbour, no data 0. Band 1 &apos;lcz&apos; is the raw map; with a &lt;i&gt;filtered LCZ map&lt;/i&gt;, band 2 &apos;lczFilter&apos; is the filtered one, and w2w uses band 2 by itself, as it does for the LCZ Generator&apos;s maps.&lt;/li&gt;&lt;li&gt;&lt;b&gt;KMZ&lt;/b&gt;: the map in the LCZ colours for Google Earth (the filtered map shown first when given), with a legend of the 17 classes.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;The filtered map must come from the same run (same grid). Nothing is written unless every output could be written.&lt;/p&gt;</source>
@@ -609,6 +688,10 @@
         <translation> oder </translation>
     </message>
     <message>
+        <source>&lt;p&gt;&lt;b&gt;Reference sample of new built-up&lt;/b&gt; (optional, with its field): points (or polygons) whose field says whether the place really became built-up (1/0, yes/no, true/false). The results then give the error-adjusted area of new built-up with its 95 % confidence interval (Olofsson et al. 2014), beside the pixel count. Draw the sample at random within each stratum (new built-up, and the rest), then label each point from the images: a sample that is not random (e.g. places you chose) gives a biased estimate.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Referenzstichprobe neuer Bebauung&lt;/b&gt; (optional, mit ihrem Feld): Punkte (oder Polygone), deren Feld sagt, ob der Ort wirklich bebaut wurde (1/0, ja/nein, true/false). Die Ergebnisse geben dann die fehlerbereinigte Fläche neuer Bebauung mit ihrem 95-%-Konfidenzintervall (Olofsson et al. 2014) neben der Pixelzählung an. Ziehen Sie die Stichprobe zufällig innerhalb jeder Schicht (neue Bebauung und der Rest) und beschriften Sie dann jeden Punkt anhand der Bilder: Eine nicht zufällige Stichprobe (z. B. selbst gewählte Orte) ergibt eine verzerrte Schätzung.&lt;/p&gt;</translation>
+    </message>
+    <message>
         <source>&lt;p&gt;Runs a model with a settlement density (HSE) output on an &lt;b&gt;earlier&lt;/b&gt; and a &lt;b&gt;later&lt;/b&gt; scene of the same place (the later one read on the earlier one&apos;s grid) and writes their difference per 20 m pixel (later minus earlier, -1 to 1; blue loss, red growth) and, optionally, a layer of &lt;b&gt;new built-up&lt;/b&gt; pixels: density below &lt;i&gt;not built&lt;/i&gt; (0.2) before and at least &lt;i&gt;built&lt;/i&gt; (0.5) after (and built-up lost the other way round). Two thresholds with a gap, so that a density wobbling between seasons does not read as growth. The results give the areas in km2.&lt;/p&gt;&lt;p&gt;The default model is the bundled multi-task model v3 (the So2Sat model alone has no HSE); its density is building cover. Where nothing was built between the dates it still moves a little (its model card gives how much): read small changes as noise, and check growth against the images.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Rechnet ein Modell mit Siedlungsdichte-Ausgabe (HSE) auf einer &lt;b&gt;früheren&lt;/b&gt; und einer &lt;b&gt;späteren&lt;/b&gt; Szene desselben Ortes (die spätere auf dem Raster der früheren gelesen) und schreibt ihre Differenz je 20-m-Pixel (später minus früher, -1 bis 1; blau Verlust, rot Wachstum) und wahlweise eine Ebene &lt;b&gt;neu bebauter&lt;/b&gt; Pixel: Dichte vorher unter &lt;i&gt;nicht bebaut&lt;/i&gt; (0,2) und nachher mindestens &lt;i&gt;bebaut&lt;/i&gt; (0,5) (und verlorene Bebauung umgekehrt). Zwei Schwellen mit Abstand, damit eine mit den Jahreszeiten schwankende Dichte nicht als Wachstum gilt. Die Ergebnisse nennen die Flächen in km2.&lt;/p&gt;&lt;p&gt;Voreingestellt ist das mitgelieferte Multi-Task-Modell v3 (das So2Sat-Modell allein hat keine HSE). Seine Dichte ist die Gebäudebedeckung. Wo zwischen den Aufnahmen nichts gebaut wurde, schwankt sie dennoch etwas (wie viel, steht in seiner Modellkarte): Lesen Sie kleine Änderungen als Rauschen und prüfen Sie Wachstum an den Bildern.&lt;/p&gt;</translation>
     </message>
@@ -665,6 +748,18 @@
         <translation>Frühere Sentinel-2-Szene</translation>
     </message>
     <message>
+        <source>Field: really new built-up (1/0)</source>
+        <translation>Feld: wirklich neu bebaut (1/0)</translation>
+    </message>
+    <message>
+        <source>Give the field of the reference sample that says whether each place really became built-up (NEW_BUILT_SAMPLE_FIELD).</source>
+        <translation>Geben Sie das Feld der Referenzstichprobe an, das sagt, ob jeder Ort wirklich bebaut wurde (NEW_BUILT_SAMPLE_FIELD).</translation>
+    </message>
+    <message>
+        <source>Its 95 % confidence interval, +- (km2)</source>
+        <translation>Ihr 95-%-Konfidenzintervall, +- (km2)</translation>
+    </message>
+    <message>
         <source>Later Sentinel-2 scene</source>
         <translation>Spätere Sentinel-2-Szene</translation>
     </message>
@@ -693,8 +788,16 @@
         <translation>Neu bebaute Fläche (km2)</translation>
     </message>
     <message>
+        <source>New built-up area, error-adjusted with the sample (km2)</source>
+        <translation>Neu bebaute Fläche, mit der Stichprobe fehlerbereinigt (km2)</translation>
+    </message>
+    <message>
         <source>Not built below (earlier density)</source>
         <translation>Nicht bebaut unter (frühere Dichte)</translation>
+    </message>
+    <message>
+        <source>Reference sample of new built-up (points or polygons)</source>
+        <translation>Referenzstichprobe neuer Bebauung (Punkte oder Polygone)</translation>
     </message>
     <message>
         <source>Sentinel-2</source>
@@ -1223,6 +1326,126 @@ Führen Sie diesen Befehl von Hand aus (unter Windows in der OSGeo4W-Shell) und 
   {command}</source>
         <translation>pip konnte {packages} nicht deinstallieren (Exit-Status {status}). Führen Sie diesen Befehl von Hand aus und installieren Sie dann erneut:
   {command}</translation>
+    </message>
+    <message>
+        <source>Cannot open the new built-up map {path}: {error}</source>
+        <translation>Die Karte der neuen Bebauung {path} lässt sich nicht öffnen: {error}</translation>
+    </message>
+    <message>
+        <source>Cannot open the {role} raster {path}: {error}</source>
+        <translation>Das Raster ({role}) {path} lässt sich nicht öffnen: {error}</translation>
+    </message>
+    <message>
+        <source>New built-up: {mapped:.3f} km2 in the map, {area:.3f} +- {ci:.3f} km2 error-adjusted (95 % CI, Olofsson et al. 2014; user&apos;s accuracy {users:.2f}, producer&apos;s {producers:.2f}).</source>
+        <translation>Neue Bebauung: {mapped:.3f} km2 in der Karte, {area:.3f} +- {ci:.3f} km2 fehlerbereinigt (95-%-Konfidenzintervall, Olofsson et al. 2014; Nutzergenauigkeit {users:.2f}, Herstellergenauigkeit {producers:.2f}).</translation>
+    </message>
+    <message>
+        <source>No unit of the reference sample {name} lies in the compared area of the growth map.</source>
+        <translation>Keine Einheit der Referenzstichprobe {name} liegt im verglichenen Gebiet der Wachstumskarte.</translation>
+    </message>
+    <message>
+        <source>The field {field} of the reference sample {name} holds values that say neither new built-up nor not: {values}. Use 1 (new built-up) and 0 (not new built-up), or yes/no.</source>
+        <translation>Das Feld {field} der Referenzstichprobe {name} enthält Werte, die weder neue Bebauung noch keine neue Bebauung angeben: {values}. Verwenden Sie 1 (neue Bebauung) und 0 (keine neue Bebauung) oder yes/no.</translation>
+    </message>
+    <message>
+        <source>The layer {layer} holds no polygon to summarise.</source>
+        <translation>Die Ebene {layer} enthält kein Polygon zum Zusammenfassen.</translation>
+    </message>
+    <message>
+        <source>The reference sample {name} holds no feature with a geometry.</source>
+        <translation>Die Referenzstichprobe {name} enthält kein Objekt mit Geometrie.</translation>
+    </message>
+    <message>
+        <source>The run was cancelled; no output was written.</source>
+        <translation>Der Lauf wurde abgebrochen; keine Ausgabe wurde geschrieben.</translation>
+    </message>
+    <message>
+        <source>The {role} raster {path} has a rotated grid, which is not supported.</source>
+        <translation>Das Raster ({role}) {path} hat ein gedrehtes Gitter; das wird nicht unterstützt.</translation>
+    </message>
+    <message>
+        <source>The {role} raster {path} has no CRS: its cells have no known ground area. Assign its CRS (Raster &gt; Projections &gt; Assign Projection).</source>
+        <translation>Das Raster ({role}) {path} hat kein KBS: seine Zellen haben keine bekannte Bodenfläche. Weisen Sie ihm sein KBS zu (Raster &gt; Projektionen &gt; Projektion zuweisen).</translation>
+    </message>
+    <message>
+        <source>{count} polygon(s) of {layer} hold no LCZ cell with data (outside the map, over its nodata, or smaller than a cell, whose centre must lie in the polygon): their fields are empty. Features: {numbers}.</source>
+        <translation>{count} Polygon(e) von {layer} enthalten keine LCZ-Zelle mit Daten (außerhalb der Karte, über ihren NoData-Zellen oder kleiner als eine Zelle, deren Mittelpunkt im Polygon liegen muss): ihre Felder bleiben leer. Objekte: {numbers}.</translation>
+    </message>
+    <message>
+        <source>{count} polygon(s) of {layer} lie partly outside the map or over its nodata (valid_frac below 0.95): their shares and means cover only the part with data. Features: {numbers}.</source>
+        <translation>{count} Polygon(e) von {layer} liegen teilweise außerhalb der Karte oder über ihren NoData-Zellen (valid_frac unter 0,95): ihre Anteile und Mittelwerte gelten nur für den Teil mit Daten. Objekte: {numbers}.</translation>
+    </message>
+    <message>
+        <source>{count} polygon(s) of {layer} overlap others: each is summarised in full, so cells in the overlaps count in every polygon that holds them. Features: {numbers}.</source>
+        <translation>{count} Polygon(e) von {layer} überlappen andere: jedes wird vollständig zusammengefasst, Zellen in den Überlappungen zählen also in jedem Polygon, das sie enthält. Objekte: {numbers}.</translation>
+    </message>
+    <message>
+        <source>{count} sample cells lie outside the compared area and were not used.</source>
+        <translation>{count} Stichprobenzellen liegen außerhalb des verglichenen Gebiets und wurden nicht verwendet.</translation>
+    </message>
+    <message>
+        <source>None of the {count} polygon(s) of {layer} holds an LCZ cell with data: the polygons and the map do not overlap. Check that they cover the same place and that the layer&apos;s CRS is right.</source>
+        <translation>Keines der {count} Polygon(e) von {layer} enthält eine LCZ-Zelle mit Daten: die Polygone und die Karte überlappen nicht. Prüfen Sie, ob sie denselben Ort abdecken und ob das KBS der Ebene stimmt.</translation>
+    </message>
+    <message>
+        <source>Filtered LCZ: Gaussian kernel, sigma {sigma:g} cell ({metres:g} m), radius {radius} cells ({size} x {size}), applied to the class probabilities before the argmax (as the LCZ Generator and the global LCZ map do).</source>
+        <translation>Gefilterte LCZ: Gauß-Kern, Sigma {sigma:g} Zelle ({metres:g} m), Radius {radius} Zellen ({size} x {size}), auf die Klassenwahrscheinlichkeiten vor dem Argmax angewandt (wie beim LCZ Generator und der globalen LCZ-Karte).</translation>
+    </message>
+    <message>
+        <source>Local climate zones (filtered)</source>
+        <translation>Lokale Klimazonen (gefiltert)</translation>
+    </message>
+    <message>
+        <source>Written for UMEP (LCZ 1-10, natural classes A-G as 101-107, no data 0): {path}</source>
+        <translation>Für UMEP geschrieben (LCZ 1-10, natürliche Klassen A-G als 101-107, keine Daten 0): {path}</translation>
+    </message>
+    <message>
+        <source>Written for w2w/WRF (EPSG:4326, codes 1-17, band 1 &apos;lcz&apos;, band 2 &apos;lczFilter&apos; when a filtered map was given, no data 0): {path}</source>
+        <translation>Für w2w/WRF geschrieben (EPSG:4326, Codes 1-17, Band 1 &apos;lcz&apos;, Band 2 &apos;lczFilter&apos;, wenn eine gefilterte Karte angegeben wurde, keine Daten 0): {path}</translation>
+    </message>
+    <message>
+        <source>Written as KMZ (LCZ colours, EPSG:4326, legend): {path}</source>
+        <translation>Als KMZ geschrieben (LCZ-Farben, EPSG:4326, Legende): {path}</translation>
+    </message>
+    <message>
+        <source>Sentinel-2 product {name}: {level}, processing baseline {baseline}; the bands are read from its 10 m and 20 m images at their native resolutions.</source>
+        <translation>Sentinel-2-Produkt {name}: {level}, Prozessierungs-Baseline {baseline}; die Bänder werden aus seinen 10-m- und 20-m-Bildern in ihrer nativen Auflösung gelesen.</translation>
+    </message>
+    <message>
+        <source>The product spans the UTM zones {zones}; the part in EPSG:{epsg} is mapped.</source>
+        <translation>Das Produkt reicht über die UTM-Zonen {zones}; kartiert wird der Teil in EPSG:{epsg}.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows ({source}): {pixels} pixels ({share:.1f} % of the scene) masked as no data; {cells} cells of 100 m are mostly covered and have no class.</source>
+        <translation>Wolken und Wolkenschatten ({source}): {pixels} Pixel ({share:.1f} % der Szene) als NoData maskiert; {cells} Zellen zu 100 m sind überwiegend bedeckt und erhalten keine Klasse.</translation>
+    </message>
+    <message>
+        <source>Clouds and cloud shadows are masked with the {source}.</source>
+        <translation>Wolken und Wolkenschatten werden mit der {source} maskiert.</translation>
+    </message>
+    <message>
+        <source>scene classification of the L2A product</source>
+        <translation>Szenenklassifikation des L2A-Produkts</translation>
+    </message>
+    <message>
+        <source>MSK_CLASSI cloud mask of the L1C product</source>
+        <translation>MSK_CLASSI-Wolkenmaske des L1C-Produkts</translation>
+    </message>
+    <message>
+        <source>spectral test</source>
+        <translation>spektraler Test</translation>
+    </message>
+    <message>
+        <source>Clouds are masked with the spectral test (Fmask's cloud tests; cloud shadows are not found): the input carries no cloud mask of its own.</source>
+        <translation>Wolken werden mit dem spektralen Test maskiert (die Wolkentests von Fmask; Wolkenschatten werden nicht erkannt): die Eingabe bringt keine eigene Wolkenmaske mit.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked: the input carries no cloud mask and the model does not read the bands of the spectral test ({bands}).</source>
+        <translation>Wolken werden nicht maskiert: die Eingabe bringt keine Wolkenmaske mit, und das Modell liest die Bänder des spektralen Tests ({bands}) nicht.</translation>
+    </message>
+    <message>
+        <source>Clouds are not masked (switched off).</source>
+        <translation>Wolken werden nicht maskiert (ausgeschaltet).</translation>
     </message>
 </context>
 <context>

@@ -65,7 +65,8 @@ def test_german_qgis_shows_every_algorithm_in_german(provider, german) -> None:
     finally:
         QCoreApplication.removeTranslator(german)
     assert set(shown) == {"hselcz:map", "hselcz:map_training_areas", "hselcz:map_growth", "hselcz:assess_lcz",
-                          "hselcz:assess_hse", "hselcz:export_lcz", "hselcz:install_dependencies", "hselcz:diagnostics"}
+                          "hselcz:assess_hse", "hselcz:export_lcz", "hselcz:install_dependencies", "hselcz:diagnostics",
+                          "hselcz:district_summary"}
     for algorithm_id, texts in shown.items():
         assert len(texts) == len(english[algorithm_id])
         left = [text for text in set(texts) & set(english[algorithm_id]) if text not in SAME_IN_GERMAN]

@@ -11,6 +11,7 @@ from qgis.core import (
     QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingException,
+    QgsProcessingFeedback,
     QgsProject,
 )
 
@@ -77,3 +78,51 @@ def test_an_input_gdal_cannot_open_is_explained(plugin, tmp_path) -> None:
         {"EARLIER": str(scene), "LATER": str(cut), "OUTPUT_CHANGE": str(tmp_path / "change.tif")},
         QgsProcessingContext())
     assert not ok and "Later Sentinel-2 scene (LATER)" in message and "corrupt or truncated" in message
+
+
+@needs_data
+def test_a_reference_sample_gives_the_error_adjusted_area(plugin, tmp_path) -> None:
+    """With a sample (points in WGS 84, labels as text), the results give the Olofsson estimate beside the pixel
+    count. Here every point says "no": whatever the map counts, the error-adjusted new built-up area is 0 +- 0, and
+    the estimate is made although OUTPUT_NEW_BUILT was not asked for."""
+    from osgeo import gdal
+    from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
+
+    dataset = gdal.Open(str(EARLIER))
+    gt, width, height = dataset.GetGeoTransform(), dataset.RasterXSize, dataset.RasterYSize
+    dataset = None
+    sample = QgsVectorLayer("Point?crs=EPSG:4326&field=new:string", "sample", "memory")
+    features = []
+    for i in range(1, 8):
+        for j in range(1, 8):
+            feature = QgsFeature(sample.fields())
+            feature.setAttributes(["no"])
+            feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(gt[0] + gt[1] * width * i / 8,
+                                                                   gt[3] + gt[5] * height * j / 8)))
+            features.append(feature)
+    sample.dataProvider().addFeatures(features)
+    feedback_lines: list[str] = []
+
+    class Feedback(QgsProcessingFeedback):
+        def pushInfo(self, info):  # noqa: N802 (QGIS API)
+            feedback_lines.append(info)
+
+    results = processing.run("hselcz:map_growth", {
+        "EARLIER": str(EARLIER), "LATER": str(LATER), "BANDS": BANDS, "OUTPUT_CHANGE": str(tmp_path / "change.tif"),
+        "NEW_BUILT_SAMPLE": sample, "NEW_BUILT_SAMPLE_FIELD": "new"}, feedback=Feedback())
+    assert results["GROWTH_KM2"] > 0  # the map counts some new built-up ...
+    assert results["GROWTH_ADJ_KM2"] == 0 and results["GROWTH_ADJ_CI_KM2"] == 0  # ... the sample says none
+    assert any(line.startswith("New built-up: ") and "error-adjusted" in line for line in feedback_lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["change.tif"]
+
+
+@needs_data
+def test_a_sample_without_its_field_is_refused(plugin, tmp_path) -> None:
+    from qgis.core import QgsVectorLayer
+
+    sample = QgsVectorLayer("Point?crs=EPSG:4326&field=new:integer", "sample", "memory")
+    with pytest.raises(QgsProcessingException, match="NEW_BUILT_SAMPLE_FIELD"):
+        processing.run("hselcz:map_growth", {
+            "EARLIER": str(EARLIER), "LATER": str(LATER), "BANDS": BANDS,
+            "OUTPUT_CHANGE": str(tmp_path / "change.tif"), "NEW_BUILT_SAMPLE": sample})
+    assert list(tmp_path.iterdir()) == []  # refused before anything was computed

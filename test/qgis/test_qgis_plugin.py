@@ -64,9 +64,8 @@ def test_provider(plugin):
     assert not provider.icon().isNull()
     assert provider.supportedOutputRasterLayerExtensions() == ["tif", "tiff"]
     assert sorted(a.id() for a in provider.algorithms()) == [
-        "hselcz:assess_hse", "hselcz:assess_lcz", "hselcz:diagnostics", "hselcz:export_lcz",
-        "hselcz:install_dependencies", ALG_ID,
-        "hselcz:map_growth", "hselcz:map_training_areas"]
+        "hselcz:assess_hse", "hselcz:assess_lcz", "hselcz:diagnostics", "hselcz:district_summary", "hselcz:export_lcz",
+        "hselcz:install_dependencies", ALG_ID, "hselcz:map_growth", "hselcz:map_training_areas"]
 
 
 def test_algorithm_interface(algorithm):
