@@ -166,7 +166,7 @@ class HseLczAlgorithm(QgsProcessingAlgorithm):
 
     def run_engine(self, function: Callable[..., Result], *args: Any, feedback: QgsProcessingFeedback,
                    **kwargs: Any) -> Result:
-        """Call an engine function that reports (the mapping functions, export_lcz: each takes
+        """Call an engine function that reports (the mapping functions, export_lcz, summarise_zones: each takes
         `feedback=RunFeedback`) with QGIS's feedback, its errors turned into QGIS errors."""
         with self.engine_errors():
             return function(*args, feedback=engine_feedback(feedback), **kwargs)
