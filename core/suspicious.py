@@ -7,10 +7,11 @@ every polygon by an adapter fitted without it (core.adapter.cross_validate, out-
 the polygons that disagree with their own label are known at no extra cost.
 
 A polygon is *misclassified* when more than half of its cells get one other class, and the mean out-of-fold
-probability of that class over all the polygon's cells is at least CONFIDENCE (0.6). Why 0.6: the adapter's softmax
-is class balanced, so a cell between two classes sits near 0.5 for each; at 0.6 the other class outweighs the
-polygon's own label and every remaining class together, on average over the whole polygon, which a polygon merely
-on a class border does not reach. Polygons of classes the adapter never saw in a fold are not judged.
+probability of that class over those cells is at least CONFIDENCE (0.6). Why 0.6: the adapter's softmax is class
+balanced, so a cell between two classes sits near 0.5 for each; at 0.6 the other class outweighs the polygon's own
+label and every remaining class together, on average over its cells, which cells merely on a class border do not
+reach (on the sample's clean areas, without this threshold a dense-trees polygon whose cells lean to bush, LCZ C,
+is flagged; with it, none is). Polygons of classes the adapter never saw in a fold are not judged.
 A polygon *overlaps* when its intersection with a polygon of another class has an area (the cells in both take the
 later polygon's class).
 """
@@ -26,7 +27,7 @@ from osgeo import ogr
 from .lcz import LCZ_CLASSES
 from .reference_grid import PolygonReference
 
-#: The mean out-of-fold probability of the other class, over the polygon's cells, from which a polygon is flagged.
+#: The mean out-of-fold probability of the other class, over the cells put in it, from which a polygon is flagged.
 CONFIDENCE = 0.6
 #: Share of a polygon's cells that must be put in the same other class.
 MAJORITY = 0.5
@@ -43,7 +44,7 @@ class SuspiciousArea:
     code: int
     reasons: list[str] = field(default_factory=list)
     predicted: int | None = None  # the other class of a misclassified polygon
-    confidence: float | None = None  # its mean out-of-fold probability over the polygon's cells
+    confidence: float | None = None  # its mean out-of-fold probability over the cells put in it
     overlaps: list[int] = field(default_factory=list)  # numbers of the overlapping polygons of other classes
 
     @property
@@ -93,7 +94,7 @@ def misclassified(codes: Sequence[int], groups: np.ndarray, out_of_fold: np.ndar
         other = int(values[counts.argmax()])
         if counts.max() <= MAJORITY * cells.sum():
             continue  # split between several other classes: no one class to name
-        mean = float(out_of_fold[cells, other - 1].mean())
+        mean = float(out_of_fold[cells & (predicted == other), other - 1].mean())
         if mean >= confidence:
             flagged[int(number)] = (other, mean)
     return flagged

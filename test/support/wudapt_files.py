@@ -53,7 +53,8 @@ def training_kml(areas=TKO_AREAS, *, extra: dict[str, list[str]] | None = None,
         placemarks = [polygon_placemark(f"TA {index + 1}", ring(x, y))
                       for index, (x, y, code) in enumerate(areas) if code == lcz.code]
         folders.append(f"<Folder><name>{escape(names(lcz.code))}</name>{''.join(placemarks)}</Folder>")
-    folders += [f"<Folder><name>{escape(name)}</name>{''.join(items)}</Folder>" for name, items in (extra or {}).items()]
+    folders += [f"<Folder><name>{escape(name)}</name>{''.join(items)}</Folder>"
+                for name, items in (extra or {}).items()]
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
             f"<name>LCZ training areas</name>{''.join(folders)}</Document></kml>\n")
 
