@@ -84,3 +84,20 @@ def test_qgis_process_takes_the_kmz_with_the_splits_off(plugin, tmp_path) -> Non
     assert "As the LCZ Generator reports it" not in report
     layer = QgsVectorLayer(str(tmp_path / "s.gpkg"), "s", "ogr")
     assert [f["polygon"] for f in layer.getFeatures()] == [12]  # the square the model itself doubts (core test)
+
+
+def test_areas_outside_the_scene_and_an_unwritable_layer_are_refused_leaving_nothing(plugin, tmp_path) -> None:
+    far = write_training_kml(tmp_path / "far.kml", training_kml([(115.3, 22.0, 2), (115.4, 22.0, 11)]))
+    out = tmp_path / "out"
+    with pytest.raises(QgsProcessingException, match="No training area of far.kml covers the centre"):
+        processing.run(ALG_ID, {"INPUT": str(scene_copy()), "TRAINING_AREAS_FILE": str(far), "DEVICE": 1,
+                                "OUTPUT_LCZ": str(out / "lcz.tif"), "OUTPUT_HTML": str(out / "r.html"),
+                                "OUTPUT_SUSPICIOUS": str(out / "s.gpkg")})
+    assert not out.exists()
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(QgsProcessingException, match="suspicious training areas"):
+        processing.run(ALG_ID, {"INPUT": str(scene_copy()), "TRAINING_AREAS_FILE": str(KMZ), "DEVICE": 1,
+                                "OUTPUT_LCZ": str(out / "lcz.tif"), "OUTPUT_HTML": str(out / "r.html"),
+                                "OUTPUT_SUSPICIOUS": str(blocker / "s.gpkg")})
+    assert not out.exists()
