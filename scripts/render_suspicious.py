@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -81,12 +82,14 @@ def render_suspicious(kml: Path, out: Path) -> Path:
     areas, _notes = read_training_kml(kml)
     with tempfile.TemporaryDirectory() as folder:
         lcz_path = Path(folder) / "lcz.tif"
-        result = map_with_training_areas(str(SAMPLE_SCENE), OutputPaths(lcz=str(lcz_path)), training_areas=areas,
+        # a copy: QGIS writes a .aux.xml beside a raster it draws, which must not land in resources/
+        sample = Path(shutil.copy2(SAMPLE_SCENE, Path(folder) / SAMPLE_SCENE.name))
+        result = map_with_training_areas(str(sample), OutputPaths(lcz=str(lcz_path)), training_areas=areas,
                                          device="CPU")
         flagged = suspicious_areas(areas, parse_classes(areas), result.cells.groups,
                                    result.cross_validation.out_of_fold)
         lcz = load_styled(lcz_path, LCZ_QML, "LCZ")
-        scene = true_colour_layer(SAMPLE_SCENE)
+        scene = true_colour_layer(sample)
         overlays = [outline_layer([a.wkb for a in flagged], "#e31a1c", "0.9"),
                     outline_layer([wkb for wkb, _ in areas.features if wkb], "#000000", "0.3")]
         extent = lcz.extent()
@@ -109,7 +112,7 @@ def render_suspicious(kml: Path, out: Path) -> Path:
         for index, line in enumerate(lines):
             painter.drawText(QPointF(MARGIN, size.height() + 86 + 20 * index), line)
         painter.end()
-        lcz = None
+        lcz = scene = None
     out.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(out), "PNG"):
         raise SystemExit(f"render_suspicious: cannot write {out}")

@@ -25,3 +25,4 @@ def test_the_picture_of_the_planted_faults_is_drawn(tmp_path) -> None:
     red = sum(1 for x in range(0, image.width(), 2) for y in range(60, image.height() - 100, 2)
               if image.pixelColor(x, y).name() == "#e31a1c")
     assert red > 50, red  # the red outlines of the suspicious areas
+    assert not list((REPO_ROOT / "resources" / "sample").glob("*.aux.xml"))  # drawn from a copy
