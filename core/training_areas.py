@@ -29,6 +29,7 @@ from .errors import EngineError
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
 from .multidate import map_dates, map_onto_first_grid
 from .reference_grid import PolygonReference, rasterise_polygons, spatial_reference
+from .suspicious import conflicting_overlaps
 
 gdal.UseExceptions()
 
@@ -218,16 +219,7 @@ def training_area_warnings(areas: PolygonReference, codes: list[int], cells: Tra
                 f"and were not used: polygon number(s) {_numbers(small)}. LCZ training areas should span several "
                 "100 m cells."
             )
-    geometries = [ogr.CreateGeometryFromWkb(wkb) if wkb else None for wkb, _ in areas.features]
-    conflicts = []
-    for i in range(len(geometries)):
-        for j in range(i + 1, len(geometries)):
-            a, b = geometries[i], geometries[j]
-            if a is None or b is None or codes[i] == codes[j] or not a.Intersects(b):
-                continue
-            overlap = a.Intersection(b)
-            if overlap is not None and overlap.GetArea() > 0:
-                conflicts.append((i + 1, j + 1))
+    conflicts = conflicting_overlaps(areas, codes)
     if conflicts:
         pairs = ", ".join(f"{i} and {j}" for i, j in conflicts[:10])
         warnings.append(
@@ -245,6 +237,8 @@ class AdaptationResult:
     cross_validation: CrossValidation | None = None
     training_cells: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: the training cells (class, polygon, model outputs): core.suspicious and core.bootstrap_accuracy use them
+    cells: TrainingCells | None = None
 
 
 def _second_pass(progress: Callable[[float], None] | None) -> Callable[[float], None] | None:
@@ -284,13 +278,13 @@ def map_with_training_areas(
         raise EngineError("Give either training areas to fit an adapter, or a saved adapter to apply (not both).")
     if save_adapter:
         _check_adapter_target(save_adapter)
-    cross_validation, training_cells = None, 0
+    cross_validation, cells = None, None
     if adapter_path is not None:
         adapter = LczAdapter.load(adapter_path)
         messages.say(f"Adapter: {adapter_path} (fitted on {adapter.model}; classes "
                      f"{', '.join(_LABELS[int(c)] for c in adapter.classes)}).")
     else:
-        adapter, cross_validation, training_cells = _fit_adapter(
+        adapter, cross_validation, cells = _fit_adapter(
             dates, training_areas, folds, messages, progress=progress, model_path=model_path, bands=bands,
             device=device, is_cancelled=is_cancelled, clouds=clouds)
     mapping = map_dates(
@@ -299,7 +293,8 @@ def map_with_training_areas(
         is_cancelled=is_cancelled, log=messages.pass_two, warn=messages.warning, cell_hook=_AdapterApplier(adapter),
     )
     saved = str(adapter.save(save_adapter)) if save_adapter else None
-    return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, messages.warnings)
+    return AdaptationResult(mapping, adapter, saved, cross_validation, len(cells.codes) if cells else 0,
+                            messages.warnings, cells)
 
 
 class _TwoPassMessages:
@@ -328,7 +323,8 @@ class _TwoPassMessages:
 
 
 def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, messages: _TwoPassMessages, *,
-                 progress: Callable[[float], None] | None, **map_options) -> tuple[LczAdapter, CrossValidation, int]:
+                 progress: Callable[[float], None] | None,
+                 **map_options) -> tuple[LczAdapter, CrossValidation, TrainingCells]:
     """The first pass: the model's cells under the training areas of every date, cross-validated by polygon, and
     the adapter fitted on all of them; (adapter, cross-validation, training cells)."""
     say = messages.say
@@ -358,7 +354,7 @@ def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, mess
         f"{cross_validation.model_alone['oa']:.3f}, Kappa {cross_validation.model_alone['kappa']:.3f}).")
     adapter = LczAdapter.fit(cells.features, cells.codes, model=model, kind=kind)
     say("Mapping the scene with the adapter (model, bands and grid as above).")
-    return adapter, cross_validation, len(cells.codes)
+    return adapter, cross_validation, cells
 
 
 def cross_validation_assessment(result: AdaptationResult, areas_name: str) -> LczAssessment:
