@@ -253,6 +253,8 @@ class CrossValidation:
     scores: dict[str, float]
     per_class: list[dict[str, float | int]]
     model_alone: dict[str, float]  # the model's own labels on the same cells
+    #: (n, 17) each cell's adapted probabilities from the fold that held its polygon out (core.suspicious reads them)
+    out_of_fold: np.ndarray | None = None
 
 
 def polygon_folds(groups: np.ndarray, codes: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
@@ -278,18 +280,20 @@ def cross_validate(features: np.ndarray, codes: np.ndarray, groups: np.ndarray, 
     n_groups = np.unique(groups).size
     folds = max(2, min(folds, n_groups))
     fold = polygon_folds(groups, codes, folds, seed)
-    predicted = np.zeros(len(codes), dtype=np.int64)
+    out_of_fold = np.zeros((len(codes), LCZ_CLASS_COUNT), dtype=np.float32)
     for held_out in range(folds):
         test = fold == held_out
         train = ~test
         if not test.any():
             continue
         if np.unique(codes[train]).size < 2:
-            predicted[test] = probabilities[test].argmax(axis=1) + 1  # nothing to fit: the model's labels
+            out_of_fold[test] = probabilities[test]  # nothing to fit: the model's own
             continue
         adapter = LczAdapter.fit(features[train], codes[train], kind=kind, seed=seed)
         emb = None if embedding is None else embedding[test]
-        predicted[test] = adapter.adapt(probabilities[test], emb).argmax(axis=1) + 1
+        out_of_fold[test] = adapter.adapt(probabilities[test], emb)
+    predicted = out_of_fold.argmax(axis=1) + 1
     confusion = confusion_matrix(codes, predicted, LCZ_CLASS_COUNT)
     model_alone = lcz_scores(confusion_matrix(codes, probabilities.argmax(axis=1) + 1, LCZ_CLASS_COUNT))
-    return CrossValidation(folds, confusion, lcz_scores(confusion), per_class_table(confusion), model_alone)
+    return CrossValidation(folds, confusion, lcz_scores(confusion), per_class_table(confusion), model_alone,
+                           out_of_fold)

@@ -30,6 +30,7 @@ from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
 from .multidate import map_dates, map_onto_first_grid
 from .options import DEFAULT_CHOICE, NO_FEEDBACK, ModelChoice, RunFeedback
 from .reference_grid import PolygonReference, rasterise_polygons, spatial_reference
+from .suspicious import conflicting_overlaps
 
 gdal.UseExceptions()
 
@@ -219,16 +220,7 @@ def training_area_warnings(areas: PolygonReference, codes: list[int], cells: Tra
                 f"and were not used: polygon number(s) {_numbers(small)}. LCZ training areas should span several "
                 "100 m cells."
             )
-    geometries = [ogr.CreateGeometryFromWkb(wkb) if wkb else None for wkb, _ in areas.features]
-    conflicts = []
-    for i in range(len(geometries)):
-        for j in range(i + 1, len(geometries)):
-            a, b = geometries[i], geometries[j]
-            if a is None or b is None or codes[i] == codes[j] or not a.Intersects(b):
-                continue
-            overlap = a.Intersection(b)
-            if overlap is not None and overlap.GetArea() > 0:
-                conflicts.append((i + 1, j + 1))
+    conflicts = conflicting_overlaps(areas, codes)
     if conflicts:
         pairs = ", ".join(f"{i} and {j}" for i, j in conflicts[:10])
         warnings.append(
@@ -246,6 +238,8 @@ class AdaptationResult:
     cross_validation: CrossValidation | None = None
     training_cells: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: the training cells (class, polygon, model outputs): core.suspicious and core.bootstrap_accuracy use them
+    cells: TrainingCells | None = None
 
 
 def map_with_training_areas(
@@ -274,7 +268,7 @@ def map_with_training_areas(
         raise EngineError("Give either training areas to fit an adapter, or a saved adapter to apply (not both).")
     if save_adapter:
         _check_adapter_target(save_adapter)
-    cross_validation, training_cells = None, 0
+    cross_validation, cells = None, None
     mapping_feedback = feedback.but(log=messages.pass_two, warn=messages.warning)
     if adapter_path is not None:
         adapter = LczAdapter.load(adapter_path)
@@ -282,12 +276,13 @@ def map_with_training_areas(
                      f"{', '.join(_LABELS[int(c)] for c in adapter.classes)}).")
     else:
         fit_feedback = feedback.but(log=messages.pass_one, warn=messages.warning)
-        adapter, cross_validation, training_cells = _fit_adapter(dates, training_areas, folds, messages, model,
-                                                                 fit_feedback, clouds)
+        adapter, cross_validation, cells = _fit_adapter(dates, training_areas, folds, messages, model, fit_feedback,
+                                                        clouds)
         mapping_feedback = mapping_feedback.part(_FIT_SHARE, 1 - _FIT_SHARE)
     mapping = map_dates(dates, outputs, model, mapping_feedback, cell_hook=_AdapterApplier(adapter), clouds=clouds)
     saved = str(adapter.save(save_adapter)) if save_adapter else None
-    return AdaptationResult(mapping, adapter, saved, cross_validation, training_cells, messages.warnings)
+    return AdaptationResult(mapping, adapter, saved, cross_validation, len(cells.codes) if cells else 0,
+                            messages.warnings, cells)
 
 
 class _TwoPassMessages:
@@ -316,7 +311,8 @@ class _TwoPassMessages:
 
 
 def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, messages: _TwoPassMessages,
-                 model: ModelChoice, feedback: RunFeedback, clouds: bool) -> tuple[LczAdapter, CrossValidation, int]:
+                 model: ModelChoice, feedback: RunFeedback,
+                 clouds: bool) -> tuple[LczAdapter, CrossValidation, TrainingCells]:
     """The first pass: the model's cells under the training areas of every date, cross-validated by polygon, and
     the adapter fitted on all of them; (adapter, cross-validation, training cells)."""
     say = messages.say
@@ -332,7 +328,7 @@ def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, mess
         messages.warning(text)
     features = f" + {cells.embedding.shape[1]} embedding features" if cells.embedding is not None else ""
     kind = "log-probabilities" + features
-    model = f"{first.contract.name} {first.contract.version}"
+    model_name = f"{first.contract.name} {first.contract.version}"
     if np.unique(cells.codes).size < 2:
         raise EngineError("The training areas hold only one class inside the scene; an adapted map needs at "
                           "least two.")
@@ -343,9 +339,9 @@ def _fit_adapter(dates: list, training_areas: PolygonReference, folds: int, mess
     say(f"Cross-validated by polygon ({cross_validation.folds} folds): OA {cross_validation.scores['oa']:.3f}, "
         f"Kappa {cross_validation.scores['kappa']:.3f} (the model alone on the same cells: OA "
         f"{cross_validation.model_alone['oa']:.3f}, Kappa {cross_validation.model_alone['kappa']:.3f}).")
-    adapter = LczAdapter.fit(cells.features, cells.codes, model=model, kind=kind)
+    adapter = LczAdapter.fit(cells.features, cells.codes, model=model_name, kind=kind)
     say("Mapping the scene with the adapter (model, bands and grid as above).")
-    return adapter, cross_validation, len(cells.codes)
+    return adapter, cross_validation, cells
 
 
 def cross_validation_assessment(result: AdaptationResult, areas_name: str) -> LczAssessment:

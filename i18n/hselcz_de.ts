@@ -855,6 +855,10 @@
         <translation>&lt;p&gt;&lt;b&gt;Weitere Aufnahmen&lt;/b&gt;: Die Trainingszellen aller Aufnahmen passen einen gemeinsamen Adapter an (die Zellen eines Polygons bleiben über alle Aufnahmen in einer Falte der Kreuzvalidierung), und die angepassten Aufnahmen werden wie im Kartierungsalgorithmus zusammengeführt.&lt;/p&gt;</translation>
     </message>
     <message>
+        <source>&lt;p&gt;&lt;b&gt;WUDAPT training-area file&lt;/b&gt;: instead of a layer, give the KML or KMZ of the WUDAPT / LCZ Generator template (one folder per class, named e.g. &apos;LCZ 1&apos;, &apos;1 Compact high-rise&apos;, &apos;A&apos; or &apos;G Water&apos;); the folder&apos;s name is the class. Give either a layer or a file.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Suspicious training areas&lt;/b&gt;: a layer of the polygons whose cells the cross-validated adapter puts, for the most part, in one other class with a mean probability of at least 0.6, and of the polygons that overlap a polygon of another class; check them before trusting the map.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Splits as the LCZ Generator&lt;/b&gt;: the accuracy is also computed as the LCZ Generator reports it (25 random stratified 70/30 splits of the polygons; mean, 95 % interval, boxplot and mean confusion matrix in the report), so the two tools can be compared; 0 switches it off.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;WUDAPT-Trainingsgebietsdatei&lt;/b&gt;: statt eines Layers die KML oder KMZ der WUDAPT-/LCZ-Generator-Vorlage (ein Ordner je Klasse, benannt z. B. &apos;LCZ 1&apos;, &apos;1 Compact high-rise&apos;, &apos;A&apos; oder &apos;G Water&apos;); der Name des Ordners ist die Klasse. Geben Sie entweder einen Layer oder eine Datei an.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Verdächtige Trainingsgebiete&lt;/b&gt;: ein Layer der Polygone, deren Zellen der kreuzvalidierte Adapter größtenteils einer anderen Klasse mit einer mittleren Wahrscheinlichkeit von mindestens 0,6 zuordnet, und der Polygone, die ein Polygon einer anderen Klasse überlappen; prüfen Sie sie, bevor Sie der Karte vertrauen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Aufteilungen wie der LCZ Generator&lt;/b&gt;: die Genauigkeit wird auch so berechnet, wie der LCZ Generator sie angibt (25 zufällige, nach Klassen geschichtete 70/30-Aufteilungen der Polygone; Mittelwert, 95-%-Intervall, Boxplot und mittlere Konfusionsmatrix im Bericht), damit sich die beiden Werkzeuge vergleichen lassen; 0 schaltet sie ab.&lt;/p&gt;</translation>
+    </message>
+    <message>
         <source>&lt;p&gt;The WUDAPT way of mapping a city&apos;s local climate zones, on top of the model: you digitise a few homogeneous &lt;b&gt;training areas&lt;/b&gt; per LCZ class (polygons spanning several 100 m cells), and a small classifier is fitted on the model&apos;s own features of the 100 m cells inside them (its class log-probabilities and, for the So2Sat ResNet20, its 256 penultimate features). The map is then made with that classifier. Where the model sees a class you gave no training area for, and the cell does not resemble any of your classes, the model&apos;s own label is kept.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Class field&lt;/b&gt;: LCZ codes 1-17 (11-17 for A-G) or labels 1-10 and A-G, optionally written &apos;LCZ 1&apos; or &apos;LCZ A&apos;. Other values are refused.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Honest self-assessment&lt;/b&gt;: the log and the report give the accuracy of the adapted map &lt;i&gt;cross-validated by polygon&lt;/i&gt;: each fold leaves out whole training areas, never single cells (neighbouring cells of one polygon are near-copies). The model alone on the same cells is shown beside it. Warnings name classes with fewer than 3 areas, areas too small for a 100 m cell, and areas of different classes that overlap.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Saved adapter&lt;/b&gt;: save the fitted adapter (.json) and apply it to other scenes of the city with the same model, instead of training areas.&lt;/p&gt;&lt;p&gt;Other parameters and the outputs are those of &lt;i&gt;Map settlement density and local climate zones&lt;/i&gt;.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Die WUDAPT-Methode, die lokalen Klimazonen einer Stadt zu kartieren, aufbauend auf dem Modell: Sie digitalisieren je LCZ-Klasse einige homogene &lt;b&gt;Trainingsgebiete&lt;/b&gt; (Polygone über mehrere 100-m-Zellen), und ein kleiner Klassifikator wird auf den Merkmalen des Modells in den 100-m-Zellen darin angepasst (seine logarithmierten Klassenwahrscheinlichkeiten und, beim So2Sat ResNet20, seine 256 vorletzten Merkmale). Mit diesem Klassifikator wird dann die Karte erstellt. Wo das Modell eine Klasse sieht, für die Sie kein Trainingsgebiet angegeben haben, und die Zelle keiner Ihrer Klassen ähnelt, bleibt die Klasse des Modells.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Klassenfeld&lt;/b&gt;: LCZ-Codes 1-17 (11-17 für A-G) oder die Bezeichnungen 1-10 und A-G, wahlweise als &apos;LCZ 1&apos; oder &apos;LCZ A&apos;. Andere Werte werden abgewiesen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Ehrliche Selbstbewertung&lt;/b&gt;: Protokoll und Bericht geben die Genauigkeit der angepassten Karte &lt;i&gt;kreuzvalidiert nach Polygonen&lt;/i&gt; an: jede Falte lässt ganze Trainingsgebiete aus, nie einzelne Zellen (benachbarte Zellen eines Polygons sind fast Kopien). Daneben steht das Modell allein auf denselben Zellen. Warnungen nennen Klassen mit weniger als 3 Gebieten, Gebiete, die für eine 100-m-Zelle zu klein sind, und sich überlappende Gebiete verschiedener Klassen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gespeicherter Adapter&lt;/b&gt;: Speichern Sie den angepassten Adapter (.json) und wenden Sie ihn statt Trainingsgebieten auf andere Szenen der Stadt mit demselben Modell an.&lt;/p&gt;&lt;p&gt;Die übrigen Parameter und die Ausgaben sind die von &lt;i&gt;Siedlungsdichte und lokale Klimazonen kartieren&lt;/i&gt;.&lt;/p&gt;</translation>
     </message>
@@ -935,6 +939,10 @@
         <translation>Angepasster Adapter</translation>
     </message>
     <message>
+        <source>Give the training areas either as a polygon layer or as a WUDAPT KML/KMZ file, not both.</source>
+        <translation>Geben Sie die Trainingsgebiete entweder als Polygonlayer oder als WUDAPT-KML/KMZ-Datei an, nicht beides.</translation>
+    </message>
+    <message>
         <source>HTML files (*.html)</source>
         <translation>HTML-Dateien (*.html)</translation>
     </message>
@@ -973,6 +981,22 @@
     <message>
         <source>Mask clouds and cloud shadows</source>
         <translation>Wolken und Wolkenschatten maskieren</translation>
+    </message>
+    <message>
+        <source>Mean OA over the stratified 70/30 splits (as the LCZ Generator reports it)</source>
+        <translation>Mittlere OA über die geschichteten 70/30-Aufteilungen (wie der LCZ Generator sie angibt)</translation>
+    </message>
+    <message>
+        <source>Mean OAbu over the stratified 70/30 splits</source>
+        <translation>Mittlere OAbu über die geschichteten 70/30-Aufteilungen</translation>
+    </message>
+    <message>
+        <source>Mean OAu over the stratified 70/30 splits</source>
+        <translation>Mittlere OAu über die geschichteten 70/30-Aufteilungen</translation>
+    </message>
+    <message>
+        <source>Mean OAw over the stratified 70/30 splits</source>
+        <translation>Mittlere OAw über die geschichteten 70/30-Aufteilungen</translation>
     </message>
     <message>
         <source>Model file (ONNX; replaces the bundled model)</source>
@@ -1023,6 +1047,18 @@
         <translation>So2Sat ResNet20</translation>
     </message>
     <message>
+        <source>Splits as the LCZ Generator (stratified 70/30 by polygon; 0 = off)</source>
+        <translation>Aufteilungen wie der LCZ Generator (geschichtet 70/30 nach Polygonen; 0 = aus)</translation>
+    </message>
+    <message>
+        <source>Suspicious training areas</source>
+        <translation>Verdächtige Trainingsgebiete</translation>
+    </message>
+    <message>
+        <source>Suspicious training areas: {areas}</source>
+        <translation>Verdächtige Trainingsgebiete: {areas}</translation>
+    </message>
+    <message>
         <source>The input layer {name} is not a file raster read by GDAL (provider {provider}).</source>
         <translation>Der Eingabelayer {name} ist kein von GDAL gelesenes Dateiraster (Datenanbieter {provider}).</translation>
     </message>
@@ -1039,6 +1075,14 @@
         <translation>Trainingsgebiete (Polygone)</translation>
     </message>
     <message>
+        <source>Training areas as a WUDAPT KML/KMZ file (one folder per class)</source>
+        <translation>Trainingsgebiete als WUDAPT-KML/KMZ-Datei (ein Ordner je Klasse)</translation>
+    </message>
+    <message>
+        <source>WUDAPT training areas (*.kml *.kmz *.KML *.KMZ)</source>
+        <translation>WUDAPT-Trainingsgebiete (*.kml *.kmz *.KML *.KMZ)</translation>
+    </message>
+    <message>
         <source>auto (first available accelerator, else CPU)</source>
         <translation>auto (erster verfügbarer Beschleuniger, sonst CPU)</translation>
     </message>
@@ -1049,6 +1093,10 @@
     <message>
         <source>sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,deep learning,onnx</source>
         <translation>sentinel-2,siedlung,bebauung,hse,lcz,lokale klimazonen,stadt,landbedeckung,klassifikation,deep learning,onnx</translation>
+    </message>
+    <message>
+        <source>{count} suspicious training area(s) (see the layer of suspicious training areas): polygon number(s) {numbers}.</source>
+        <translation>{count} verdächtige(s) Trainingsgebiet(e) (siehe den Layer der verdächtigen Trainingsgebiete): Polygonnummer(n) {numbers}.</translation>
     </message>
     <message>
         <source>{layer}: {made_by}</source>
@@ -1446,6 +1494,10 @@ Führen Sie diesen Befehl von Hand aus (unter Windows in der OSGeo4W-Shell) und 
     <message>
         <source>Clouds are not masked (switched off).</source>
         <translation>Wolken werden nicht maskiert (ausgeschaltet).</translation>
+    </message>
+    <message>
+        <source>As the LCZ Generator reports it ({splits} stratified {train}/{test} splits by polygon; mean [95 % interval]): {scores}.</source>
+        <translation>Wie der LCZ Generator sie angibt ({splits} geschichtete {train}/{test}-Aufteilungen nach Polygonen; Mittelwert [95-%-Intervall]): {scores}.</translation>
     </message>
 </context>
 <context>
