@@ -31,6 +31,7 @@ from .i18n import tr
 from .input_kinds import check_density_map, check_lcz_map
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES
 from .options import NO_FEEDBACK, RunFeedback
+from .reference_grid import spatial_reference
 
 gdal.UseExceptions()
 
@@ -78,12 +79,12 @@ class _Raster:
         if self.gt[2] or self.gt[4]:
             raise EngineError(tr("The {role} raster {path} has a rotated grid, which is not supported.", role=role,
                                  path=path))
-        self.srs = _srs(self.dataset.GetProjection())
+        self.srs = spatial_reference(self.dataset.GetProjection())
         if self.srs is None:
             raise EngineError(tr("The {role} raster {path} has no CRS: its cells have no known ground area. Assign "
                                  "its CRS (Raster > Projections > Assign Projection).", role=role, path=path))
         self.row_km2 = row_cell_km2(self.gt, self.dataset.GetProjection(), self.dataset.RasterYSize)
-        source = _srs(polygons_wkt)
+        source = spatial_reference(polygons_wkt)
         self.transform = None
         if source is not None and not source.IsSame(self.srs):
             self.transform = osr.CoordinateTransformation(source, self.srs)
@@ -120,15 +121,6 @@ class _Raster:
         valid = np.isfinite(values) & ((values != self.nodata) if self.nodata is not None else True)
         km2 = np.broadcast_to(self.row_km2[r0:r1, None], inside.shape)
         return values[inside], valid[inside], km2[inside]
-
-
-def _srs(wkt: str) -> osr.SpatialReference | None:
-    if not wkt:
-        return None
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(wkt)
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return srs
 
 
 def ground_area_km2(geometry: ogr.Geometry, srs: osr.SpatialReference) -> float:
@@ -197,7 +189,7 @@ def summarise_zones(
     lcz_raster = _Raster(lcz, "LCZ", crs_wkt)
     hse_raster = _Raster(hse, "HSE", crs_wkt) if hse else None
     unc_raster = _Raster(uncertainty, "uncertainty", crs_wkt) if uncertainty else None
-    srs = _srs(crs_wkt) or lcz_raster.srs
+    srs = spatial_reference(crs_wkt) or lcz_raster.srs
     summaries: list[ZoneSummary | None] = []
     geometries: list[ogr.Geometry | None] = []
     for index, wkb in enumerate(features):

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import importlib
 import shutil
-import subprocess
 
 import pytest
 from qgis.core import QgsApplication, QgsSettings
-from qgis.PyQt.QtCore import QCoreApplication, QTranslator
+from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QMessageBox, QPushButton
 
 from core.dependencies import GpuFacts, PythonFacts, make_plan
 from support.qgis_helpers import plugin_package
+from support.qgis_i18n import german_translator
 
 
 @pytest.fixture()
@@ -60,11 +60,7 @@ def test_the_dialog_names_package_reason_and_command(prompt):
 
 @pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
 def test_german_set_up(prompt, plugin, tmp_path, repo_root):
-    qm = tmp_path / "hselcz_de.qm"
-    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
-                   capture_output=True)
-    translator = QTranslator()
-    assert translator.load(str(qm))
+    translator = german_translator(tmp_path)
     QCoreApplication.installTranslator(translator)
     try:
         registry = QgsApplication.processingRegistry()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from core.zonal import FIELDS, SHARE_FIELDS
 from support.data import scene_copy
 from support.district_fixtures import bowtie, cell_box
 from support.qgis_helpers import qgis_process_env, run_qgis_process
+from support.qgis_i18n import german_translator
 
 ALG_ID = "hselcz:district_summary"
 
@@ -215,15 +215,11 @@ def test_qgis_process_route(maps, tmp_path):
 @pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (qttools5-dev-tools) is not installed")
 def test_german(plugin, repo_root, tmp_path):
     """The algorithm's strings and the engine's district notes have German translations that Qt loads."""
-    from qgis.PyQt.QtCore import QCoreApplication, QTranslator
+    from qgis.PyQt.QtCore import QCoreApplication
 
     from core import i18n
 
-    qm = tmp_path / "hselcz_de.qm"
-    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
-                   capture_output=True)
-    translator = QTranslator()
-    assert translator.load(str(qm))
+    translator = german_translator(tmp_path)
     QCoreApplication.installTranslator(translator)
     i18n.install(lambda template: QCoreApplication.translate(i18n.ENGINE_CONTEXT, template))
     try:

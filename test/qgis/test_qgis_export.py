@@ -14,6 +14,7 @@ from qgis.core import QgsPalettedRasterRenderer, QgsProcessingException, QgsProj
 from core.lcz import LCZ_CLASSES
 from core.products import META_LCZ_FILTER
 from support.data import scene_copy
+from support.qgis_i18n import german_translator
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +64,11 @@ def test_export_refuses_a_map_that_is_not_lcz(plugin, tmp_path: Path) -> None:
 
 
 def test_export_is_translated_to_german(plugin, tmp_path: Path, repo_root: Path) -> None:
-    import subprocess
 
     from qgis.core import QgsApplication
-    from qgis.PyQt.QtCore import QCoreApplication, QTranslator
+    from qgis.PyQt.QtCore import QCoreApplication
 
-    qm = tmp_path / "hselcz_de.qm"
-    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
-                   capture_output=True)
-    translator = QTranslator()
-    assert translator.load(str(qm))
+    translator = german_translator(tmp_path)
     QCoreApplication.installTranslator(translator)
     try:
         algorithm = QgsApplication.processingRegistry().algorithmById("hselcz:export_lcz").create()

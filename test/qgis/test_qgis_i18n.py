@@ -12,13 +12,12 @@ Each must be translated in the context QGIS looks it up in (the concrete algorit
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 
-from support.qgis_i18n import strings_to_translate, user_visible
+from support.qgis_i18n import german_translator, strings_to_translate, user_visible
 
 pytestmark = pytest.mark.skipif(shutil.which("lrelease") is None,
                                 reason="lrelease (qttools5-dev-tools) is not installed")
@@ -30,11 +29,7 @@ SAME_IN_GERMAN = {"HSE & LCZ", "Sentinel-2", "So2Sat ResNet20", "CPU", "CoreML (
 
 @pytest.fixture(scope="module")
 def german(tmp_path_factory, repo_root) -> QTranslator:
-    qm = tmp_path_factory.mktemp("i18n") / "hselcz_de.qm"
-    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
-                   capture_output=True)
-    translator = QTranslator()
-    assert translator.load(str(qm))
+    translator = german_translator(tmp_path_factory.mktemp("i18n"))
     return translator
 
 

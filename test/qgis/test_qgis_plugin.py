@@ -29,6 +29,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QTranslator, QUrl
 
 from core.lcz import LCZ_CLASSES
 from support.qgis_helpers import plugin_package, scene_copy
+from support.qgis_i18n import german_translator
 from support.raster_fixtures import HK_2016, HK_2018, HK_BANDS
 
 ALG_ID = "hselcz:map"
@@ -470,11 +471,7 @@ def test_model_with_hse_output_returns_and_styles_it(plugin, tmp_path):
 def test_a_german_run_logs_the_engine_in_german(plugin, tmp_path, repo_root):
     """With the German translation loaded, the engine's lines and warnings are German too (core.i18n), not a mixed
     log."""
-    qm = tmp_path / "hselcz_de.qm"
-    subprocess.run(["lrelease", str(repo_root / "i18n" / "hselcz_de.ts"), "-qm", str(qm)], check=True,
-                   capture_output=True)
-    translator = QTranslator()
-    assert translator.load(str(qm))
+    translator = german_translator(tmp_path)
     QCoreApplication.installTranslator(translator)
     feedback = RecordingFeedback()
     try:

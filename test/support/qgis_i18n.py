@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
 import textwrap
+from pathlib import Path
 
 from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterFileDestination
 from qgis.PyQt.QtCore import QCoreApplication, QTranslator
+
+from support.translations import GERMAN_TS
+
+
+def german_translator(folder: Path) -> QTranslator:
+    """The plugin's German translation, compiled by lrelease into `folder` and loaded (not installed)."""
+    qm = folder / "hselcz_de.qm"
+    subprocess.run(["lrelease", str(GERMAN_TS), "-qm", str(qm)], check=True, capture_output=True)
+    translator = QTranslator()
+    assert translator.load(str(qm)), qm
+    return translator
 
 
 class RecordingTranslator(QTranslator):
