@@ -91,6 +91,9 @@ def map_scene(
     requested = outputs.requested()
     if not requested:
         raise EngineError("No output was requested: give at least an LCZ, HSE or probabilities file.")
+    if cell_rows is not None and "lcz_filtered" in requested:
+        raise EngineError("The filtered LCZ map averages each cell with its neighbours, so it cannot be made for a "
+                          "block of rows alone (cell_rows): map the whole scene, or leave the filtered map out.")
     with signals_stop_the_run(), publishing(sources) as run_outputs:
         targets = run_outputs.check(requested)
         return _map_checked(run, targets, run_outputs, started)

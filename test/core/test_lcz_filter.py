@@ -170,3 +170,15 @@ def test_fused_dates_are_filtered_after_the_fusion(sample_scene: Path, tmp_path:
     probabilities = gdal.Open(result.probabilities).ReadAsArray()
     assert np.array_equal(read(result.lcz_filtered)[0], _oracle(probabilities, probabilities[0] != PROBABILITY_NODATA))
     assert sum("Filtered LCZ: Gaussian kernel" in line for line in logs) == 1
+
+
+def test_a_block_of_rows_is_refused_for_the_filtered_map(sample_scene: Path, tmp_path: Path) -> None:
+    """A block of cell rows (core.batch's unit of work) has no neighbours above and below: a filtered map of it would
+    differ from the whole scene's at its edges, so it is refused before anything is written."""
+    from core.errors import EngineError
+
+    with pytest.raises(EngineError, match="cannot be made for a block of rows"):
+        map_scene(str(sample_scene), OutputPaths(lcz=str(tmp_path / "lcz.tif"),
+                                                 lcz_filtered=str(tmp_path / "filtered.tif")), cell_rows=(0, 5))
+    assert list(tmp_path.iterdir()) == []
+
