@@ -33,6 +33,7 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterString,
@@ -229,6 +230,48 @@ class Sentinel2Algorithm(HseLczAlgorithm):
             "sentinel-2,settlement,built-up,hse,lcz,local climate zones,urban,land cover,classification,"
             "deep learning,onnx"
         ).split(",")
+
+    MASK_CLOUDS = "MASK_CLOUDS"
+    #: Raster inputs that may be a Sentinel-2 product given as a path (products_as_layers).
+    PRODUCT_INPUTS: tuple[str, ...] = ()
+
+    def checkParameterValues(  # noqa: N802
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> tuple[bool, str]:
+        """A Sentinel-2 product given as a path is checked as the layer QGIS can load of it (products_as_layers)."""
+        try:
+            resolved = self.products_as_layers(parameters, context)
+        except EngineError as exc:
+            return False, str(exc)
+        return super().checkParameterValues(resolved, context)
+
+    def products_as_layers(self, parameters: dict[str, Any], context: QgsProcessingContext) -> dict[str, Any]:
+        """Parameters in which a Sentinel-2 product given as text (a .SAFE folder, its .zip, its MTD file, a
+        sub-dataset string: core.safe) is the layer of its 10 m image, which QGIS can load; the engine finds the
+        product's other bands from it. QGIS alone refuses such a path ("not found") before the plugin sees it."""
+        from ..core.safe import find_product, layer_source
+
+        resolved = dict(parameters)
+        for name in self.PRODUCT_INPUTS:
+            value = parameters.get(name)
+            values = value if isinstance(value, list) else [value]
+            changed = []
+            for item in values:
+                if isinstance(item, str) and item and find_product(item) is not None:
+                    layer = QgsRasterLayer(layer_source(item) or item, Path(item.rstrip("/\\")).name, "gdal")
+                    if layer.isValid():
+                        context.temporaryLayerStore().addMapLayer(layer)
+                        item = layer.id()
+                changed.append(item)
+            resolved[name] = changed if isinstance(value, list) else changed[0]
+        return resolved
+
+    def add_cloud_parameter(self, help_text: str) -> None:
+        """MASK_CLOUDS (default on): clouds and cloud shadows read as no data (core.clouds)."""
+        clouds = QgsProcessingParameterBoolean(self.MASK_CLOUDS, self.tr("Mask clouds and cloud shadows"),
+                                               defaultValue=True)
+        clouds.setHelp(help_text)
+        self.addParameter(clouds)
 
     def add_model_parameters(self) -> None:
         """Bundled model, model file, band names and device, in this order (after the scene parameters)."""

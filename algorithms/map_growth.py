@@ -50,6 +50,7 @@ class MapGrowthAlgorithm(Sentinel2Algorithm):
     )
     GEOTIFF_OUTPUTS = tuple(spec.parameter for spec in GROWTH_PRODUCTS)
     GDAL_INPUTS = (EARLIER, LATER)
+    PRODUCT_INPUTS = (EARLIER, LATER)
 
     def name(self) -> str:
         return "map_growth"
@@ -83,6 +84,9 @@ class MapGrowthAlgorithm(Sentinel2Algorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.EARLIER, self.tr("Earlier Sentinel-2 scene")))
         self.addParameter(QgsProcessingParameterRasterLayer(self.LATER, self.tr("Later Sentinel-2 scene")))
         self.add_model_parameters()
+        self.add_cloud_parameter(self.tr(
+            "Clouds and cloud shadows are no data in both scenes, from the product's own masks where it has them, "
+            "otherwise from a spectral test (user guide): they count neither as growth nor as loss."))
         for key, label, default in ((self.NOT_BUILT, self.tr("Not built below (earlier density)"), 0.2),
                                     (self.BUILT, self.tr("Built from (later density)"), 0.5)):
             parameter = QgsProcessingParameterNumber(key, label, QgsProcessingParameterNumber.Type.Double,
@@ -110,6 +114,7 @@ class MapGrowthAlgorithm(Sentinel2Algorithm):
     ) -> dict[str, Any]:
         from ..core.growth import map_growth
 
+        parameters = self.products_as_layers(parameters, context)
         model = self.model_inputs(parameters, context)
         earlier, later = (self.gdal_layer(parameters, name, context).source() for name in (self.EARLIER, self.LATER))
         paths = {spec.key: self.parameterAsOutputLayer(parameters, spec.parameter, context) or None
@@ -126,7 +131,8 @@ class MapGrowthAlgorithm(Sentinel2Algorithm):
         result = self.run_engine(
             map_growth, earlier, later, paths["change"], model, new_built=new_built,
             not_built=self.parameterAsDouble(parameters, self.NOT_BUILT, context),
-            built=self.parameterAsDouble(parameters, self.BUILT, context), feedback=feedback,
+            built=self.parameterAsDouble(parameters, self.BUILT, context),
+            clouds=self.parameterAsBoolean(parameters, self.MASK_CLOUDS, context), feedback=feedback,
         )
         outputs: dict[str, Any] = {}
         for spec in GROWTH_PRODUCTS:

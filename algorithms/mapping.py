@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingParameterBoolean,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -52,38 +51,8 @@ class MappingAlgorithm(Sentinel2Algorithm):
     GEOTIFF_OUTPUTS = tuple(spec.parameter for spec in PRODUCTS)
     GDAL_INPUTS = (INPUT, MORE_DATES)
 
-    MASK_CLOUDS = "MASK_CLOUDS"
-
-    def checkParameterValues(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext
-    ) -> tuple[bool, str]:
-        """A Sentinel-2 product given as a path is checked as the layer QGIS can load of it (_products_as_layers)."""
-        try:
-            resolved = self._products_as_layers(parameters, context)
-        except EngineError as exc:
-            return False, f"{self.parameterDefinition(self.INPUT).description()}: {exc}"
-        return super().checkParameterValues(resolved, context)
-
-    def _products_as_layers(self, parameters: dict[str, Any], context: QgsProcessingContext) -> dict[str, Any]:
-        """Parameters in which a Sentinel-2 product given as text (a .SAFE folder, its .zip, its MTD file, a
-        sub-dataset string: core.safe) is the layer of its 10 m image, which QGIS can load; the engine finds the
-        product's other bands from it. QGIS alone refuses such a path ("not found") before the plugin sees it."""
-        from ..core.safe import find_product, layer_source
-
-        resolved = dict(parameters)
-        for name in (self.INPUT, self.MORE_DATES):
-            value = parameters.get(name)
-            values = value if isinstance(value, list) else [value]
-            changed = []
-            for item in values:
-                if isinstance(item, str) and item and find_product(item) is not None:
-                    layer = QgsRasterLayer(layer_source(item) or item, Path(item.rstrip("/\\")).name, "gdal")
-                    if layer.isValid():
-                        context.temporaryLayerStore().addMapLayer(layer)
-                        item = layer.id()
-                changed.append(item)
-            resolved[name] = changed if isinstance(value, list) else changed[0]
-        return resolved
+    #: Inputs that may be a Sentinel-2 product given as a path (Sentinel2Algorithm.products_as_layers).
+    PRODUCT_INPUTS = (INPUT, MORE_DATES)
 
     def add_mapping_parameters(self) -> None:
         """The scene, more dates, the model parameters and one raster destination per product."""
@@ -96,12 +65,9 @@ class MappingAlgorithm(Sentinel2Algorithm):
                              "mean of the dates' class probabilities, HSE from their median."))
         self.addParameter(more)
         self.add_model_parameters()
-        clouds = QgsProcessingParameterBoolean(self.MASK_CLOUDS, self.tr("Mask clouds and cloud shadows"),
-                                               defaultValue=True)
-        clouds.setHelp(self.tr("Clouds and cloud shadows are no data in every output, from the product's own masks "
-                               "where it has them, otherwise from a spectral test (user guide); with several dates "
-                               "they are filled from the other dates."))
-        self.addParameter(clouds)
+        self.add_cloud_parameter(self.tr(
+            "Clouds and cloud shadows are no data in every output, from the product's own masks where it has them, "
+            "otherwise from a spectral test (user guide); with several dates they are filled from the other dates."))
         for spec in PRODUCTS:
             self.addParameter(QgsProcessingParameterRasterDestination(
                 spec.parameter, self.tr(spec.layer_name), optional=not spec.required,
@@ -109,7 +75,7 @@ class MappingAlgorithm(Sentinel2Algorithm):
 
     def mapping_inputs(self, parameters: dict[str, Any], context: QgsProcessingContext) -> MappingInputs:
         """The input layer, the other dates, model, band names, device and output paths of a mapping run."""
-        parameters = self._products_as_layers(parameters, context)
+        parameters = self.products_as_layers(parameters, context)
         model = self.model_inputs(parameters, context)
         layer = self.gdal_layer(parameters, self.INPUT, context)
         more_dates = []

