@@ -16,7 +16,6 @@ place together at the end; a failure removes the temporaries and puts back what 
 
 from __future__ import annotations
 
-import os
 import uuid
 import zipfile
 from dataclasses import dataclass, fields
@@ -32,6 +31,7 @@ from .input_kinds import check_lcz_map
 from .lcz import LCZ_CLASS_COUNT, LCZ_CLASSES, LCZ_NODATA
 from .options import NO_FEEDBACK, RunFeedback
 from .products import GTIFF_OPTIONS, META_PRODUCT
+from .publish import rename_files_together
 from .writer import check_destination, remove_empty_folders, storage_error
 
 gdal.UseExceptions()
@@ -269,30 +269,6 @@ def _write_kmz(raw: LczRaster, filtered: LczRaster | None, temporary: Path, lege
             archive.writestr(name, data)
 
 
-def _publish(temporaries: dict[str, tuple[Path, Path]]) -> dict[str, str]:
-    """Rename every finished temporary into place; on failure put back what was there and remove the rest."""
-    moved: list[tuple[Path, Path | None]] = []
-    try:
-        for temporary, target in temporaries.values():
-            backup = None
-            if target.exists():
-                backup = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.previous"
-                os.replace(target, backup)
-            moved.append((target, backup))
-            os.replace(temporary, target)
-    except BaseException:
-        for target, backup in reversed(moved):
-            if target.exists():
-                target.unlink()
-            if backup is not None:
-                os.replace(backup, target)
-        raise
-    for _target, backup in moved:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
-    return {key: str(target) for key, (_temporary, target) in temporaries.items()}
-
-
 def export_lcz(lcz: str, outputs: ExportPaths, feedback: RunFeedback = NO_FEEDBACK, *, filtered: str | None = None,
                legend_png: bytes | None = None) -> dict[str, str]:
     """Write the requested layouts of an LCZ map (and of its filtered map, when given); the files written by key.
@@ -325,7 +301,8 @@ def export_lcz(lcz: str, outputs: ExportPaths, feedback: RunFeedback = NO_FEEDBA
                 writers[key](temporaries[key][0])
             except (RuntimeError, OSError) as exc:
                 raise storage_error(target.parent, exc, f"the output {target.name}") from exc
-        written = _publish(temporaries)
+        rename_files_together(temporaries.values())
+        written = {key: str(target) for key, (_temporary, target) in temporaries.items()}
     except BaseException:
         for temporary, _target in temporaries.values():
             for leftover in (temporary, Path(f"{temporary}.aux.xml")):

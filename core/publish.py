@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import EngineError
-from .writer import AtomicGeoTiff, ProductWriters, check_writable, remove_empty_folders, storage_error
+from .writer import (
+    AtomicGeoTiff,
+    ProductWriters,
+    check_writable,
+    remove_empty_folders,
+    replace_keeping_backup,
+    storage_error,
+)
 
 
 class RunOutputs:
@@ -89,6 +96,19 @@ def rename_together(writers: dict[str, AtomicGeoTiff]) -> dict[str, str]:
         raise
     _remove_backups(backup for _target, backup in backups)
     return written
+
+
+def rename_files_together(pairs: Iterable[tuple[Path, Path]]) -> None:
+    """Rename finished files (temporary, target) into place: all of them, or - when one rename fails - none, with
+    the earlier files put back. For outputs that are not GeoTIFF writers (core.export's KMZ and its GeoTIFFs)."""
+    backups: list[tuple[Path, Path | None]] = []
+    try:
+        for temporary, target in pairs:
+            replace_keeping_backup(temporary, target, backups)
+    except BaseException:
+        _restore(backups)
+        raise
+    _remove_backups(backup for _target, backup in backups)
 
 
 def _remove_backups(backups: Iterable[Path | None]) -> None:

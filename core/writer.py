@@ -121,6 +121,18 @@ class _GdalErrors:
         gdal.PopErrorHandler()
 
 
+def replace_keeping_backup(temporary: Path, target: Path, backups: list[tuple[Path, Path | None]]) -> None:
+    """Move a finished `temporary` onto `target` (when it exists). An existing target is first moved to a hidden
+    backup name, recorded in `backups` as (target, backup or None), so that core.publish can put it back."""
+    backup = None
+    if target.exists():
+        backup = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.previous"
+        os.replace(target, backup)
+    backups.append((target, backup))
+    if temporary.exists():
+        os.replace(temporary, target)
+
+
 def check_writable(path: str, inputs: list[str], created: list[Path] | None = None) -> Path:
     """Fail before any computing when a GeoTIFF output cannot be written (or would overwrite the input).
 
@@ -230,14 +242,9 @@ class AtomicGeoTiff:
         backup name, recorded in `backups` as (target, backup or None), so that core.publish can put it back."""
         for temporary, target in ((Path(f"{self.temporary}.aux.xml"), Path(f"{self.target}.aux.xml")),
                                   (self.temporary, self.target)):
-            backup = None
-            if target.exists():
-                backup = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.previous"
-                os.replace(target, backup)
-            backups.append((target, backup))
-            if temporary.exists():
-                os.replace(temporary, target)
-            # else: no sidecar this time; the stale one of an earlier run (moved away) would restyle the new file
+            # A missing temporary is a sidecar not written this time: the stale one of an earlier run is still
+            # moved away (it would restyle the new file).
+            replace_keeping_backup(temporary, target, backups)
         return self.target
 
     def _close(self) -> None:
